@@ -1,0 +1,125 @@
+"""storefront_sdk — Flask blueprints for S2b2C white-label shops over a shared catalogue.
+
+Typical use::
+
+    from flask import Flask
+    from storefront_sdk import Storefront
+
+    app = Flask(__name__)
+    app.config["STOREFRONT_DATABASE_URL"] = "postgresql+psycopg://shop@db/shop"
+    Storefront(app)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import config as _config
+from .db import close_session, create_engine, get_session, make_sessionmaker, session_scope
+from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
+from .money import Money
+from .ratelimit import RateLimiter
+
+__all__ = [
+    "ConfigurationError",
+    "Conflict",
+    "Money",
+    "NotFound",
+    "Storefront",
+    "StorefrontError",
+    "StorefrontState",
+    "ValidationError",
+    "get_session",
+    "session_scope",
+]
+
+__version__ = "0.1.0"
+
+
+@dataclass
+class StorefrontState:
+    """Per-app state, kept in ``app.extensions["storefront"]``."""
+
+    extension: Storefront
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    rate_limiter: RateLimiter
+    api: Any
+
+
+class Storefront:
+    """The Flask extension: ``Storefront(app)`` or ``storefront.init_app(app)``.
+
+    ``init_app`` fills every missing ``STOREFRONT_*`` key with its default, validates them
+    all (raising :class:`ConfigurationError` naming the bad key) and registers the supplier
+    API, its OpenAPI document and the ``flask storefront`` commands. Settings (see
+    ``docs/configuration.md`` and :data:`storefront_sdk.config.SETTINGS`):
+
+    - ``STOREFRONT_DATABASE_URL``: SQLAlchemy URL (default: SQLite in the instance folder).
+    - ``STOREFRONT_ENGINE_OPTIONS``: extra ``create_engine`` arguments.
+    - ``STOREFRONT_API_PREFIX``: JSON API prefix (default ``/api/v1``).
+    - ``STOREFRONT_MAX_REQUEST_BYTES``: largest API request body (default 16 MiB).
+    - ``STOREFRONT_SUPPLIER_RATE_LIMIT``: requests per supplier key (default ``1200/minute``).
+    - ``STOREFRONT_RATE_LIMIT_STORAGE_URI``: counter store (``memory://``; Redis for many
+      workers).
+    - ``STOREFRONT_IDEMPOTENCY_TTL_HOURS``: how long idempotency keys are kept (24).
+    - ``STOREFRONT_REQUIRE_SECRET_KEY``: refuse a weak ``SECRET_KEY`` outside debug/testing.
+    - ``STOREFRONT_PAYMENT_PROVIDER``, ``STOREFRONT_WEBHOOK_ALLOW_HTTP``,
+      ``STOREFRONT_WEBHOOK_ALLOW_PRIVATE``, ``STOREFRONT_ATTRIBUTION_DAYS``,
+      ``STOREFRONT_RETURN_WINDOW_DAYS``, ``STOREFRONT_COMMISSION_LEVEL1_BP``,
+      ``STOREFRONT_COMMISSION_LEVEL2_BP``, ``STOREFRONT_ORDER_EXPIRY_MINUTES``: payments,
+      webhooks, referrals, commissions and orders.
+    """
+
+    def __init__(self, app: Flask | None = None, **options: Any) -> None:
+        #: ``STOREFRONT_*`` values applied to every app this extension initialises (the
+        #: app's own config wins).
+        self.options = {k.upper(): v for k, v in options.items()}
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Configure ``app``; refuses an app that already has a storefront."""
+        if "storefront" in app.extensions:
+            raise RuntimeError("storefront is already registered on this app")
+        for name, value in self.options.items():
+            app.config.setdefault(name, value)
+        _config.apply_defaults(app.config, app.instance_path)
+        _config.validate(app.config, debug=app.debug, testing=app.testing)
+        engine = create_engine(
+            app.config["STOREFRONT_DATABASE_URL"], app.config["STOREFRONT_ENGINE_OPTIONS"]
+        )
+        state = StorefrontState(
+            extension=self,
+            engine=engine,
+            sessionmaker=make_sessionmaker(engine),
+            rate_limiter=RateLimiter(
+                app.config["STOREFRONT_SUPPLIER_RATE_LIMIT"],
+                app.config["STOREFRONT_RATE_LIMIT_STORAGE_URI"],
+            ),
+            api=None,
+        )
+        app.extensions["storefront"] = state
+        app.teardown_appcontext(close_session)
+        state.api = _register_api(app)
+        from .cli import storefront_cli
+
+        app.cli.add_command(storefront_cli)
+
+
+def _register_api(app: Flask) -> Any:
+    from .catalog.inputs import ProductsBody, StockBody
+    from .web.api import init_api
+    from .web.supplier_api import blp
+    from .web.supplier_schemas import register_pydantic
+
+    api = init_api(app)
+    register_pydantic(api.spec, ProductsBody)
+    register_pydantic(api.spec, StockBody)
+    api.register_blueprint(blp, url_prefix=app.config["STOREFRONT_API_PREFIX"] + "/supplier")
+    return api

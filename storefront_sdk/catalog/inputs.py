@@ -1,0 +1,85 @@
+"""What suppliers send: the product and stock bodies of the supplier API, as pydantic models.
+
+Bulk bodies are validated with pydantic (already a dependency through SQLModel) rather than
+marshmallow: it validates 1,000 products about five times faster, which the catalogue sync
+throughput target needs. The same models produce the OpenAPI schema of those bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ..validation import count, text
+
+#: Limits of one product upsert request (documented in docs/supplier-api.md).
+MAX_PRODUCTS_PER_REQUEST = 1000
+MAX_VARIANTS_PER_PRODUCT = 100
+MAX_VARIANTS_PER_REQUEST = 10_000
+MAX_STOCK_ITEMS_PER_REQUEST = 5000
+
+LocaleTag = text(2, 35, r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+Code = text(1, 64)
+ShortText = text(1, 300)
+LongText = text(0, 20_000)
+OptionName = text(1, 50)
+OptionValue = text(1, 100)
+CategoryPath = text(1, 500, r"^[^/]+(/[^/]+)*$")
+ImageUrl = text(9, 2048, r"^https://[^\s]+$")
+Currency = text(3, 3, r"^[A-Z]{3}$")
+
+
+class _Strict(BaseModel):
+    # Integers are strict field by field (see ``count``); strings never coerce in pydantic's
+    # lax mode, and timestamps must stay parseable from JSON strings.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VariantIn(_Strict):
+    """One SKU of a product as the supplier sends it."""
+
+    sku: Code
+    options: Annotated[dict[OptionName, OptionValue], Field(max_length=10)] = {}
+    supply_price: count()
+    retail_price: count()
+    min_price: count() | None = None
+    stock: count()
+    weight_grams: count(10_000_000) | None = None
+
+
+class ProductIn(_Strict):
+    """One product as the supplier sends it (``PUT /products``)."""
+
+    external_id: Code
+    title: ShortText
+    title_i18n: Annotated[dict[LocaleTag, ShortText], Field(max_length=30)] = {}
+    description: LongText = ""
+    description_i18n: Annotated[dict[LocaleTag, LongText], Field(max_length=30)] = {}
+    category: CategoryPath | None = None
+    images: Annotated[list[ImageUrl], Field(max_length=10)] = []
+    status: Literal["active", "archived"] = "active"
+    currency: Currency
+    variants: Annotated[list[VariantIn], Field(min_length=1, max_length=MAX_VARIANTS_PER_PRODUCT)]
+
+
+class ProductsBody(_Strict):
+    """Body of ``PUT /products`` (documentation model; items are validated one by one)."""
+
+    products: Annotated[list[ProductIn], Field(min_length=1, max_length=MAX_PRODUCTS_PER_REQUEST)]
+
+
+class StockItemIn(_Strict):
+    """An absolute stock report for one SKU."""
+
+    sku: Code
+    stock: count()
+    as_of: AwareDatetime | None = None
+
+
+class StockBody(_Strict):
+    """Body of ``PATCH /stock``."""
+
+    items: Annotated[
+        list[StockItemIn], Field(min_length=1, max_length=MAX_STOCK_ITEMS_PER_REQUEST)
+    ]

@@ -1,0 +1,160 @@
+"""Tables of the shared supply catalogue: suppliers, API keys, categories, products,
+variants (SKUs) and stock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from ..db import BigIntKey, UTCDateTime, utcnow
+
+#: Product and variant statuses.
+ACTIVE = "active"
+ARCHIVED = "archived"
+STATUSES = (ACTIVE, ARCHIVED)
+
+
+def _pk() -> Any:
+    return Field(default=None, sa_column=sa.Column(BigIntKey, primary_key=True, autoincrement=True))
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        sa_column=sa.Column(
+            BigIntKey, sa.ForeignKey(target), nullable=nullable, index=index
+        ),
+        default=None,
+    )
+
+
+def _timestamp(*, nullable: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(UTCDateTime(), nullable=nullable, default=None if nullable else utcnow),
+    )
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=lambda: type(default)(), sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class Supplier(SQLModel, table=True):
+    """A company that owns stock and fulfils orders; all its prices are in ``currency``."""
+
+    __tablename__ = "sf_supplier"
+
+    id: int | None = _pk()
+    name: str = Field(max_length=200)
+    currency: str = Field(max_length=3)
+    webhook_url: str | None = Field(default=None, max_length=2048)
+    created_at: datetime | None = _timestamp()
+
+
+class ApiKey(SQLModel, table=True):
+    """A supplier's API key. Only ``prefix`` (shown in lists) and a SHA-256 of the secret
+    are stored; the full key is shown once, at creation."""
+
+    __tablename__ = "sf_api_key"
+
+    id: int | None = _pk()
+    supplier_id: int = _fk("sf_supplier.id", index=True)
+    prefix: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime | None = _timestamp()
+    revoked_at: datetime | None = _timestamp(nullable=True)
+
+
+class Category(SQLModel, table=True):
+    """A node of the one category tree, identified by its path (``Apparel/Tops``)."""
+
+    __tablename__ = "sf_category"
+
+    id: int | None = _pk()
+    path: str = Field(max_length=500, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=200)
+    parent_id: int | None = _fk("sf_category.id", nullable=True, index=True)
+    depth: int = 0
+
+
+class Product(SQLModel, table=True):
+    """A supplier's product; ``external_id`` is the supplier's own identifier."""
+
+    __tablename__ = "sf_product"
+    __table_args__ = (
+        sa.UniqueConstraint("supplier_id", "external_id"),
+        sa.Index("ix_sf_product_supplier_status", "supplier_id", "status"),
+        sa.CheckConstraint("status IN ('active', 'archived')", name="status"),
+    )
+
+    id: int | None = _pk()
+    supplier_id: int = _fk("sf_supplier.id")
+    external_id: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    title_i18n: dict[str, str] = _json({})
+    description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    description_i18n: dict[str, str] = _json({})
+    category_id: int | None = _fk("sf_category.id", nullable=True, index=True)
+    images: list[str] = _json([])
+    status: str = Field(default=ACTIVE, max_length=16)
+    currency: str = Field(max_length=3)
+    #: Digest of the supplier's last body for this product (stock excluded): a replay with
+    #: the same content is reported ``unchanged`` and writes nothing.
+    content_hash: str = Field(max_length=64)
+    created_at: datetime | None = _timestamp()
+    updated_at: datetime | None = _timestamp()
+
+
+class Variant(SQLModel, table=True):
+    """A sellable SKU of a product, with the supplier's price bounds."""
+
+    __tablename__ = "sf_variant"
+    __table_args__ = (
+        sa.UniqueConstraint("supplier_id", "sku"),
+        sa.CheckConstraint("supply_price_minor >= 0", name="supply_price"),
+        sa.CheckConstraint("retail_price_minor >= supply_price_minor", name="retail_price"),
+        sa.CheckConstraint(
+            "min_price_minor IS NULL OR (min_price_minor >= supply_price_minor "
+            "AND min_price_minor <= retail_price_minor)",
+            name="min_price",
+        ),
+        sa.CheckConstraint("status IN ('active', 'archived')", name="status"),
+    )
+
+    id: int | None = _pk()
+    product_id: int = _fk("sf_product.id", index=True)
+    supplier_id: int = _fk("sf_supplier.id")
+    sku: str = Field(max_length=64)
+    options: dict[str, str] = _json({})
+    currency: str = Field(max_length=3)
+    supply_price_minor: int
+    retail_price_minor: int
+    min_price_minor: int | None = None
+    weight_grams: int | None = None
+    position: int = 0
+    status: str = Field(default=ACTIVE, max_length=16)
+    created_at: datetime | None = _timestamp()
+    updated_at: datetime | None = _timestamp()
+
+
+class Stock(SQLModel, table=True):
+    """Stock of one variant: the supplier's last absolute report and what can be sold now.
+
+    ``available`` = ``reported`` minus our allocations the report does not reflect yet
+    (DESIGN.md, "Stock accounting"); the CHECK makes overselling impossible.
+    """
+
+    __tablename__ = "sf_stock"
+    __table_args__ = (
+        sa.CheckConstraint("reported >= 0", name="reported"),
+        sa.CheckConstraint("available >= 0", name="available"),
+    )
+
+    variant_id: int = Field(
+        sa_column=sa.Column(BigIntKey, sa.ForeignKey("sf_variant.id"), primary_key=True)
+    )
+    reported: int = 0
+    as_of: datetime | None = _timestamp()
+    available: int = 0

@@ -1,0 +1,102 @@
+"""Suppliers and their API keys.
+
+A key looks like ``sfk_<prefix>_<secret>``. Only the prefix (to find the row and to show in
+lists) and a SHA-256 digest of the whole key are stored: keys are 256-bit random values, so
+a fast digest is as safe as a slow KDF and keeps authentication off the request's hot path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, ValidationError
+from ..money import currency_exponent
+from .models import ApiKey, Supplier
+
+#: Every API key starts with this marker (helps secret scanners find leaked keys).
+KEY_MARKER = "sfk_"
+#: Length of the visible, stored part of a key: the marker and 12 hex digits.
+PREFIX_LENGTH = len(KEY_MARKER) + 12
+
+
+def create_supplier(
+    session: Session,
+    name: str,
+    currency: str,
+    *,
+    webhook_url: str | None = None,
+    allow_http: bool = False,
+) -> Supplier:
+    """A new supplier whose catalogue is priced in ``currency`` (ISO 4217)."""
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise ValidationError("name must be 1 to 200 characters")
+    if len(currency) != 3 or not currency.isupper():
+        raise ValidationError(f"currency must be an upper-case ISO 4217 code, got {currency!r}")
+    try:
+        currency_exponent(currency)
+    except ValueError as exc:
+        raise ValidationError(f"unknown currency {currency!r}") from exc
+    if webhook_url is not None:
+        check_webhook_url(webhook_url, allow_http=allow_http)
+    supplier = Supplier(name=name, currency=currency, webhook_url=webhook_url)
+    session.add(supplier)
+    session.flush()
+    return supplier
+
+
+def check_webhook_url(url: str, *, allow_http: bool) -> None:
+    """Refuse anything but an absolute ``https://`` URL (``http://`` when allowed)."""
+    parts = urlsplit(url)
+    schemes = {"https", "http"} if allow_http else {"https"}
+    if parts.scheme not in schemes or not parts.hostname or len(url) > 2048:
+        allowed = " or ".join(sorted(schemes))
+        raise ValidationError(f"webhook URL must be an absolute {allowed} URL, got {url!r}")
+
+
+def create_api_key(session: Session, supplier_id: int) -> tuple[ApiKey, str]:
+    """A new key for the supplier: the row and the full key, which is never stored."""
+    if session.get(Supplier, supplier_id) is None:
+        raise NotFound(f"no supplier with id {supplier_id}")
+    prefix = KEY_MARKER + secrets.token_hex(6)
+    raw = f"{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey(supplier_id=supplier_id, prefix=prefix, secret_hash=_digest(raw))
+    session.add(api_key)
+    session.flush()
+    return api_key, raw
+
+
+def revoke_api_key(session: Session, supplier_id: int, key_id: int, now: datetime) -> None:
+    """Revoke one of the supplier's keys; requests with it get ``401`` from now on."""
+    api_key = session.get(ApiKey, key_id)
+    if api_key is None or api_key.supplier_id != supplier_id:
+        raise NotFound(f"no API key with id {key_id}")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = now
+        session.flush()
+
+
+def authenticate(session: Session, raw: str) -> tuple[ApiKey, Supplier] | None:
+    """The live key and its supplier for a presented key, or ``None``."""
+    prefix = raw[:PREFIX_LENGTH]
+    if not prefix.startswith(KEY_MARKER) or raw[PREFIX_LENGTH : PREFIX_LENGTH + 1] != "_":
+        return None
+    row = session.execute(
+        sa.select(ApiKey, Supplier)
+        .join(Supplier, Supplier.id == ApiKey.supplier_id)  # type: ignore[arg-type]
+        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).one_or_none()
+    if row is None or not hmac.compare_digest(row[0].secret_hash, _digest(raw)):
+        return None
+    return row[0], row[1]
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()

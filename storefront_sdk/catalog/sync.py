@@ -1,0 +1,300 @@
+"""Bulk catalogue sync: validate and upsert up to 1,000 products per call, in bulk.
+
+One call costs a fixed number of statements whatever its size: two lookups (products by
+``external_id``, variants by ``sku``), then multi-row upserts of categories, products,
+variants and stock. Products whose content is unchanged are not written at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..sql import chunks, insert_for
+from ..validation import ErrorTree, add_error, validate_items
+from .categories import ensure_categories
+from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
+from .models import ACTIVE, ARCHIVED, Product, Stock, Supplier, Variant
+from .stock import StockReport, apply_stock_reports
+
+
+@dataclass
+class SyncResult:
+    """What a sync did, counted per product."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def check_products(
+    raw_items: Sequence[Any], supplier: Supplier
+) -> tuple[list[tuple[int, ProductIn]], dict[int, ErrorTree]]:
+    """Validate items one by one: shape, price bounds, currency and uniqueness in the batch.
+
+    Returns the valid ``(index, product)`` pairs and an error tree per failing index.
+    """
+    valid, failed = validate_items(ProductIn, raw_items)
+    seen_ids: dict[str, int] = {}
+    seen_skus: dict[str, int] = {}
+    total_variants = 0
+    kept: list[tuple[int, ProductIn]] = []
+    for index, product in valid:
+        errors = _product_errors(product, supplier.currency)
+        if product.external_id in seen_ids:
+            add_error(errors, ["external_id"], f"Duplicate of item {seen_ids[product.external_id]}.")
+        seen_ids.setdefault(product.external_id, index)
+        for position, variant in enumerate(product.variants):
+            owner = seen_skus.setdefault(variant.sku, index)
+            if owner != index:
+                add_error(errors, ["variants", position, "sku"], f"SKU also in item {owner}.")
+        total_variants += len(product.variants)
+        if total_variants > MAX_VARIANTS_PER_REQUEST:
+            add_error(errors, ["variants"], f"More than {MAX_VARIANTS_PER_REQUEST} variants in one request.")
+        if errors:
+            failed[index] = errors
+        else:
+            kept.append((index, product))
+    return kept, failed
+
+
+def _product_errors(product: ProductIn, currency: str) -> ErrorTree:
+    errors: ErrorTree = {}
+    if product.currency != currency:
+        add_error(errors, ["currency"], f"Must be the supplier's currency {currency}.")
+    skus: set[str] = set()
+    for position, variant in enumerate(product.variants):
+        where = ["variants", position]
+        if variant.sku in skus:
+            add_error(errors, [*where, "sku"], "Duplicate SKU in this product.")
+        skus.add(variant.sku)
+        if variant.retail_price < variant.supply_price:
+            add_error(errors, [*where, "retail_price"], "Must be at least supply_price.")
+        if variant.min_price is not None and not (
+            variant.supply_price <= variant.min_price <= variant.retail_price
+        ):
+            add_error(errors, [*where, "min_price"], "Must be between supply_price and retail_price.")
+    return errors
+
+
+def content_hash(product: ProductIn) -> str:
+    """Digest of everything in ``product`` except stock (stock is compared separately)."""
+    body = product.model_dump(mode="json")
+    for variant in body["variants"]:
+        del variant["stock"]
+    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def upsert_products(
+    session: Session,
+    supplier: Supplier,
+    items: Sequence[tuple[int, ProductIn]],
+    now: datetime,
+) -> tuple[SyncResult, dict[int, ErrorTree]]:
+    """Write ``items`` (validated by :func:`check_products`) for ``supplier``.
+
+    Returns the counts and the errors found against the stored catalogue (a SKU that belongs
+    to another of the supplier's products); items with such errors are not written. The
+    caller decides whether any error aborts the whole call.
+    """
+    result = SyncResult()
+    stored = _stored_products(session, supplier.id, [p.external_id for _, p in items])
+    owners = _sku_owners(session, supplier.id, [v.sku for _, p in items for v in p.variants])
+    errors: dict[int, ErrorTree] = {}
+    changed: list[tuple[ProductIn, str]] = []
+    for index, product in items:
+        conflicts = _sku_conflicts(product, owners)
+        if conflicts:
+            errors[index] = conflicts
+            continue
+        digest = content_hash(product)
+        previous = stored.get(product.external_id)
+        if previous is None:
+            result.created += 1
+        elif previous != digest or _stock_differs(product, owners):
+            result.updated += 1
+        else:
+            result.unchanged += 1
+            continue
+        changed.append((product, digest))
+    if changed:
+        _write(session, supplier, changed, now)
+    return result, errors
+
+
+def _stored_products(session: Session, supplier_id: int | None, external_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for part in chunks(external_ids, 5000):
+        rows = session.execute(
+            sa.select(Product.external_id, Product.content_hash).where(
+                Product.supplier_id == supplier_id,
+                Product.external_id.in_(part),  # type: ignore[attr-defined]
+            )
+        )
+        found.update(dict(rows.tuples().all()))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredVariant:
+    external_id: str
+    reported: int | None
+
+
+def _sku_owners(session: Session, supplier_id: int | None, skus: list[str]) -> dict[str, _StoredVariant]:
+    owners: dict[str, _StoredVariant] = {}
+    for part in chunks(skus, 5000):
+        rows = session.execute(
+            sa.select(Variant.sku, Product.external_id, Stock.reported)
+            .join(Product, Product.id == Variant.product_id)  # type: ignore[arg-type]
+            .outerjoin(Stock, Stock.variant_id == Variant.id)  # type: ignore[arg-type]
+            .where(Variant.supplier_id == supplier_id, Variant.sku.in_(part))  # type: ignore[attr-defined]
+        )
+        owners.update({sku: _StoredVariant(ext, reported) for sku, ext, reported in rows})
+    return owners
+
+
+def _sku_conflicts(product: ProductIn, owners: dict[str, _StoredVariant]) -> ErrorTree:
+    errors: ErrorTree = {}
+    for position, variant in enumerate(product.variants):
+        owner = owners.get(variant.sku)
+        if owner is not None and owner.external_id != product.external_id:
+            add_error(
+                errors,
+                ["variants", position, "sku"],
+                f"SKU already belongs to product {owner.external_id!r}.",
+            )
+    return errors
+
+
+def _stock_differs(product: ProductIn, owners: dict[str, _StoredVariant]) -> bool:
+    return any(
+        (stored := owners.get(v.sku)) is None or stored.reported != v.stock for v in product.variants
+    )
+
+
+def _write(
+    session: Session, supplier: Supplier, changed: list[tuple[ProductIn, str]], now: datetime
+) -> None:
+    category_ids = ensure_categories(session, {p.category for p, _ in changed if p.category})
+    product_ids = _upsert_product_rows(session, supplier, changed, category_ids, now)
+    variant_ids = _upsert_variant_rows(session, supplier, changed, product_ids, now)
+    _archive_left_out_variants(session, changed, product_ids, variant_ids, now)
+    apply_stock_reports(
+        session,
+        [StockReport(variant_ids[v.sku], v.stock, now) for p, _ in changed for v in p.variants],
+    )
+
+
+def _upsert_product_rows(
+    session: Session,
+    supplier: Supplier,
+    changed: list[tuple[ProductIn, str]],
+    category_ids: dict[str, int],
+    now: datetime,
+) -> dict[str, int]:
+    table = Product.__table__  # type: ignore[attr-defined]
+    insert = insert_for(session, table)
+    updatable = ["title", "title_i18n", "description", "description_i18n", "category_id",
+                 "images", "status", "content_hash", "updated_at"]
+    stmt = insert.on_conflict_do_update(
+        index_elements=[table.c.supplier_id, table.c.external_id],
+        set_={name: insert.excluded[name] for name in updatable},
+    ).returning(table.c.external_id, table.c.id)
+    rows = [
+        {
+            "supplier_id": supplier.id,
+            "external_id": p.external_id,
+            "title": p.title,
+            "title_i18n": p.title_i18n,
+            "description": p.description,
+            "description_i18n": p.description_i18n,
+            "category_id": category_ids[p.category] if p.category else None,
+            "images": p.images,
+            "status": p.status,
+            "currency": p.currency,
+            "content_hash": digest,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for p, digest in changed
+    ]
+    return dict(session.execute(stmt, rows).tuples().all())
+
+
+def _upsert_variant_rows(
+    session: Session,
+    supplier: Supplier,
+    changed: list[tuple[ProductIn, str]],
+    product_ids: dict[str, int],
+    now: datetime,
+) -> dict[str, int]:
+    table = Variant.__table__  # type: ignore[attr-defined]
+    insert = insert_for(session, table)
+    updatable = ["options", "supply_price_minor", "retail_price_minor", "min_price_minor",
+                 "weight_grams", "position", "status", "updated_at"]
+    stmt = insert.on_conflict_do_update(
+        index_elements=[table.c.supplier_id, table.c.sku],
+        set_={name: insert.excluded[name] for name in updatable},
+    ).returning(table.c.sku, table.c.id)
+    rows = [
+        {
+            "product_id": product_ids[p.external_id],
+            "supplier_id": supplier.id,
+            "sku": v.sku,
+            "options": v.options,
+            "currency": p.currency,
+            "supply_price_minor": v.supply_price,
+            "retail_price_minor": v.retail_price,
+            "min_price_minor": v.min_price,
+            "weight_grams": v.weight_grams,
+            "position": position,
+            "status": ACTIVE,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for p, _ in changed
+        for position, v in enumerate(p.variants)
+    ]
+    return dict(session.execute(stmt, rows).tuples().all())
+
+
+def _archive_left_out_variants(
+    session: Session,
+    changed: list[tuple[ProductIn, str]],
+    product_ids: dict[str, int],
+    variant_ids: dict[str, int],
+    now: datetime,
+) -> None:
+    # Only products that existed before can have left-out variants; batches stay small
+    # enough for any backend's parameter limit.
+    batch_products: list[int] = []
+    batch_variants: list[int] = []
+    for product, _ in changed:
+        batch_products.append(product_ids[product.external_id])
+        batch_variants.extend(variant_ids[v.sku] for v in product.variants)
+        if len(batch_variants) >= 5000:
+            _archive_batch(session, batch_products, batch_variants, now)
+            batch_products, batch_variants = [], []
+    if batch_products:
+        _archive_batch(session, batch_products, batch_variants, now)
+
+
+def _archive_batch(session: Session, product_ids: list[int], keep: list[int], now: datetime) -> None:
+    session.execute(
+        sa.update(Variant)
+        .where(
+            Variant.product_id.in_(product_ids),  # type: ignore[attr-defined]
+            Variant.id.not_in(keep),  # type: ignore[union-attr]
+            Variant.status == ACTIVE,
+        )
+        .values(status=ARCHIVED, updated_at=now)
+    )

@@ -1,0 +1,83 @@
+"""``flask storefront ...`` commands. Each prints JSON on stdout; bad arguments exit non-zero
+with a one-line message on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import migrate
+from .catalog.suppliers import create_api_key, create_supplier
+from .db import engine_for, session_scope
+from .errors import StorefrontError
+
+
+@click.group("storefront", help="storefront-sdk administration commands.")
+def storefront_cli() -> None:
+    """The command group registered on the app by ``Storefront.init_app``."""
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def json_command(func: Callable[..., Any]) -> Callable[..., None]:
+    """Run ``func`` in the app context, print its result as JSON, turn errors into one line."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            result = func(*args, **kwargs)
+        except StorefrontError as exc:
+            _fail(exc.message)
+        except SQLAlchemyError as exc:
+            _fail(f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
+        click.echo(json.dumps(result, ensure_ascii=False))
+
+    return with_appcontext(wrapper)
+
+
+@storefront_cli.command("init-db")
+@json_command
+def init_db() -> dict[str, Any]:
+    """Create or upgrade the storefront tables (safe to run again)."""
+    migrate.upgrade(engine_for())
+    return {"ok": True}
+
+
+@storefront_cli.command("create-supplier")
+@click.option("--name", required=True, help="Supplier's display name.")
+@click.option("--currency", required=True, help="ISO 4217 code of its prices, e.g. CNY.")
+@click.option("--webhook-url", default=None, help="Where order events are delivered.")
+@json_command
+def create_supplier_command(name: str, currency: str, webhook_url: str | None) -> dict[str, Any]:
+    """Create a supplier and its first API key (shown once)."""
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        supplier = create_supplier(
+            session,
+            name,
+            currency,
+            webhook_url=webhook_url,
+            allow_http=current_app.config["STOREFRONT_WEBHOOK_ALLOW_HTTP"],
+        )
+        _, raw = create_api_key(session, supplier.id or 0)
+        return {"id": supplier.id, "api_key": raw}
+
+
+@storefront_cli.command("create-api-key")
+@click.option("--supplier", "supplier_id", required=True, type=int, help="Supplier id.")
+@json_command
+def create_api_key_command(supplier_id: int) -> dict[str, Any]:
+    """Create another API key for a supplier (shown once)."""
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        _, raw = create_api_key(session, supplier_id)
+        return {"api_key": raw}

@@ -1,0 +1,229 @@
+"""Every ``STOREFRONT_*`` setting: its default, its meaning and its validation.
+
+:data:`SETTINGS` is the single source of truth; ``docs/configuration.md`` mirrors it and a
+test keeps the two in step. :func:`apply_defaults` fills the app's config (``setdefault``
+semantics: the host app's values win) and :func:`validate` refuses bad values at
+``init_app`` with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .errors import ConfigurationError
+
+Check = Callable[[str, Any], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configuration key: name, default (callable defaults get the app), meaning, check."""
+
+    name: str
+    default: Any
+    doc: str
+    check: Check | None = None
+
+
+def _int_range(low: int, high: int) -> Check:
+    def check(name: str, value: Any) -> None:
+        if type(value) is not int or not low <= value <= high:
+            raise ConfigurationError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+
+    return check
+
+
+def _bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be true or false, got {value!r}")
+
+
+def _str(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"{name} must be a non-empty string, got {value!r}")
+
+
+def _database_url(name: str, value: Any) -> None:
+    try:
+        url = make_url(value)
+    except (ArgumentError, TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{name} is not a database URL: {value!r}") from exc
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigurationError(
+            f"{name} must be a sqlite:// or postgresql+psycopg:// URL, got {url.drivername!r}"
+        )
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        raise ConfigurationError(f"{name}: use the psycopg 3 driver (postgresql+psycopg://...)")
+
+
+def _api_prefix(name: str, value: Any) -> None:
+    _str(name, value)
+    if not value.startswith("/") or value.endswith("/") or " " in value:
+        raise ConfigurationError(f"{name} must start with '/' and not end with '/', got {value!r}")
+
+
+def _rate_limit(name: str, value: Any) -> None:
+    from limits import parse_many
+
+    if value in (None, ""):
+        return
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must look like '600/minute', got {value!r}") from exc
+
+
+def _storage_uri(name: str, value: Any) -> None:
+    _str(name, value)
+    if "://" not in value:
+        raise ConfigurationError(f"{name} must be a limits storage URI such as memory://")
+
+
+def _payment_provider(name: str, value: Any) -> None:
+    if value not in (None, "stripe", "dev"):
+        raise ConfigurationError(f"{name} must be 'stripe' or 'dev', got {value!r}")
+
+
+def _default_database_url(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, "storefront.sqlite3")
+
+
+#: All settings, in documentation order.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "STOREFRONT_DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the database; `postgresql+psycopg://...` in production. "
+        "Default: a SQLite file `storefront.sqlite3` in the app's instance folder.",
+        _database_url,
+    ),
+    Setting(
+        "STOREFRONT_ENGINE_OPTIONS",
+        {},
+        "Extra keyword arguments for `sqlalchemy.create_engine` (pool size, echo...).",
+    ),
+    Setting(
+        "STOREFRONT_API_PREFIX",
+        "/api/v1",
+        "URL prefix of the JSON APIs; the supplier API lives under `<prefix>/supplier`.",
+        _api_prefix,
+    ),
+    Setting(
+        "STOREFRONT_MAX_REQUEST_BYTES",
+        16 * 1024 * 1024,
+        "Largest accepted API request body in bytes; larger bodies get `413`.",
+        _int_range(1024, 1024**3),
+    ),
+    Setting(
+        "STOREFRONT_SUPPLIER_RATE_LIMIT",
+        "1200/minute",
+        "Requests allowed per supplier API key (`limits` notation, several separated by `;`); "
+        "empty disables limiting. Past it: `429` with `Retry-After`.",
+        _rate_limit,
+    ),
+    Setting(
+        "STOREFRONT_RATE_LIMIT_STORAGE_URI",
+        "memory://",
+        "Where rate-limit counters live. `memory://` is per process (one-process deployments); "
+        "use `redis://host:6379` when several workers serve the API.",
+        _storage_uri,
+    ),
+    Setting(
+        "STOREFRONT_IDEMPOTENCY_TTL_HOURS",
+        24,
+        "How long `Idempotency-Key`s are remembered (at least 24 h per the API contract).",
+        _int_range(24, 24 * 365),
+    ),
+    Setting(
+        "STOREFRONT_REQUIRE_SECRET_KEY",
+        True,
+        "Refuse to start without a strong `SECRET_KEY` unless the app is in debug or "
+        "testing mode. Signed cookies (sessions, attribution) depend on it.",
+        _bool,
+    ),
+    Setting(
+        "STOREFRONT_PAYMENT_PROVIDER",
+        None,
+        "`stripe` or `dev`. The library never defaults to `dev`; the example shop picks "
+        "`stripe` when `STRIPE_SECRET_KEY` is set and `dev` otherwise.",
+        _payment_provider,
+    ),
+    Setting(
+        "STOREFRONT_WEBHOOK_ALLOW_HTTP",
+        False,
+        "Allow `http://` supplier webhook URLs (development and tests only).",
+        _bool,
+    ),
+    Setting(
+        "STOREFRONT_WEBHOOK_ALLOW_PRIVATE",
+        False,
+        "Allow webhook URLs resolving to loopback/private/link-local addresses (dev, tests).",
+        _bool,
+    ),
+    Setting(
+        "STOREFRONT_ATTRIBUTION_DAYS",
+        30,
+        "How long a referral link visit attributes sales to its distributor.",
+        _int_range(1, 365),
+    ),
+    Setting(
+        "STOREFRONT_RETURN_WINDOW_DAYS",
+        7,
+        "Commission hold after delivery before it becomes available.",
+        _int_range(0, 365),
+    ),
+    Setting(
+        "STOREFRONT_COMMISSION_LEVEL1_BP",
+        1000,
+        "Default level-1 commission in basis points of the retail price (1000 = 10 %).",
+        _int_range(0, 10000),
+    ),
+    Setting(
+        "STOREFRONT_COMMISSION_LEVEL2_BP",
+        200,
+        "Default level-2 (recruiter) override in basis points of the retail price.",
+        _int_range(0, 10000),
+    ),
+    Setting(
+        "STOREFRONT_ORDER_EXPIRY_MINUTES",
+        30,
+        "Minutes before an unpaid order expires and releases its stock.",
+        _int_range(1, 7 * 24 * 60),
+    ),
+)
+
+#: Settings by name.
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+_WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me"}
+
+
+def apply_defaults(config: dict[str, Any], instance_path: str) -> None:
+    """Fill every missing ``STOREFRONT_*`` key of ``config`` with its default."""
+    for setting in SETTINGS:
+        default = setting.default
+        if setting.name == "STOREFRONT_DATABASE_URL" and default is None:
+            default = _default_database_url(instance_path)
+        config.setdefault(setting.name, default)
+
+
+def validate(config: dict[str, Any], *, debug: bool, testing: bool) -> None:
+    """Raise :class:`ConfigurationError` naming the first invalid setting."""
+    for setting in SETTINGS:
+        if setting.check is not None:
+            setting.check(setting.name, config[setting.name])
+    if not isinstance(config["STOREFRONT_ENGINE_OPTIONS"], dict):
+        raise ConfigurationError("STOREFRONT_ENGINE_OPTIONS must be a dict")
+    secret = config.get("SECRET_KEY")
+    if config["STOREFRONT_REQUIRE_SECRET_KEY"] and not (debug or testing):
+        if not isinstance(secret, str | bytes) or secret in _WEAK_SECRETS or len(secret) < 16:
+            raise ConfigurationError(
+                "SECRET_KEY must be set to a random string of at least 16 characters in "
+                "production (or set STOREFRONT_REQUIRE_SECRET_KEY = False)"
+            )

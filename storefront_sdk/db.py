@@ -1,0 +1,141 @@
+"""Engine and sessions per app, the shared SQLModel metadata, column types.
+
+Every table of the library is named ``sf_*`` and lives on ``SQLModel.metadata``, which the
+host app shares; :data:`NAMING_CONVENTION` gives every constraint a deterministic name so
+Alembic migrations are identical on SQLite and PostgreSQL.
+
+Services receive a :class:`~sqlalchemy.orm.Session` and only ``flush``; whoever owns the
+unit of work (a request, a CLI command, a worker) commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import SQLModel
+
+#: Constraint names used by every ``sf_`` table (Alembic's recommended convention).
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# The convention must be in place before any model class is declared.
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+#: Metadata holding every storefront table (SQLModel's, shared with the host app).
+metadata = SQLModel.metadata
+
+#: Big integer primary keys on PostgreSQL, SQLite's rowid alias on SQLite.
+BigIntKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def create_engine(url: str, options: dict[str, Any] | None = None) -> Engine:
+    """An engine for ``url`` with the settings storefront relies on.
+
+    SQLite gets foreign keys, WAL and a busy timeout, and transactions that take the write
+    lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing.
+    """
+    options = dict(options or {})
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        options.setdefault("connect_args", {}).setdefault("check_same_thread", False)
+        engine = sa.create_engine(url, **options)
+        _configure_sqlite(engine)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **options)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def engine_for(app: Flask | None = None) -> Engine:
+    """The storefront engine of ``app`` (default: the current app)."""
+    app = app or current_app
+    return app.extensions["storefront"].engine  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The session of the current app context, opened on first use, closed at teardown."""
+    session: Session | None = g.get("_storefront_session")
+    if session is None:
+        session = current_app.extensions["storefront"].sessionmaker()
+        g._storefront_session = session
+    return session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Teardown hook: roll back whatever was not committed and release the connection."""
+    session: Session | None = g.pop("_storefront_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def session_scope(app: Flask) -> Iterator[Session]:
+    """A session for a CLI command or worker: commits on success, rolls back on error."""
+    session = app.extensions["storefront"].sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,37 @@
+"""Alembic environment of storefront_sdk (see ``storefront_sdk.migrate``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from storefront_sdk.migrate import VERSION_TABLE
+from storefront_sdk.models import metadata
+
+config = context.config
+
+
+def include_name(name: str | None, type_: str, _parent: Any) -> bool:
+    # The metadata is shared with the host app: only ever compare the sf_ tables.
+    return type_ != "table" or bool(name and name.startswith("sf_"))
+
+
+def run_migrations() -> None:
+    engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=VERSION_TABLE,
+            include_name=include_name,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations()

@@ -1,0 +1,24 @@
+"""Imports every table of the library so ``SQLModel.metadata`` knows them all."""
+
+from __future__ import annotations
+
+from .catalog.models import ApiKey, Category, Product, Stock, Supplier, Variant
+from .db import metadata
+from .idempotency import IdempotencyRecord
+
+__all__ = [
+    "ApiKey",
+    "Category",
+    "IdempotencyRecord",
+    "Product",
+    "Stock",
+    "Supplier",
+    "Variant",
+    "metadata",
+    "storefront_tables",
+]
+
+
+def storefront_tables() -> list[str]:
+    """Names of the library's own tables (the shared metadata may hold the host's too)."""
+    return sorted(name for name in metadata.tables if name.startswith("sf_"))

@@ -1,0 +1,95 @@
+"""Shared input validation pieces: safe text types and error-location trees.
+
+Errors are reported as nested objects keyed by field name and item index (as strings),
+ending in a list of messages: ``{"products": {"3": {"variants": {"0": {"sku": ["..."]}}}}}``
+— the shape marshmallow and the API contract use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import AfterValidator, Field
+
+#: The largest integer the API accepts in any integer field (fits a 32-bit column).
+MAX_INT = 2**31 - 1
+
+ErrorTree = dict[str, Any]
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and lone surrogates (legal in JSON escapes) cannot be
+    # encoded as UTF-8: both would otherwise fail deep in the database driver.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("must be valid Unicode (no lone surrogates)") from exc
+    return value
+
+
+def text(min_length: int = 0, max_length: int = 300, pattern: str | None = None) -> Any:
+    """An annotated ``str`` type of bounded length that the database can store."""
+    return Annotated[
+        str,
+        Field(min_length=min_length, max_length=max_length, pattern=pattern),
+        AfterValidator(_storable),
+    ]
+
+
+def count(maximum: int = MAX_INT) -> Any:
+    """An annotated non-negative ``int`` type (strict: no floats, strings or booleans)."""
+    return Annotated[int, Field(strict=True, ge=0, le=maximum)]
+
+
+def add_error(tree: ErrorTree, location: Sequence[str | int], message: str) -> None:
+    """Add ``message`` at ``location`` (field names and indexes) in ``tree``."""
+    node = tree
+    *parents, leaf = [str(part) for part in location] or ["_schema"]
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):  # a message list already sits here
+            child = node[part] = {"_schema": child}
+        node = child
+    existing = node.setdefault(leaf, [])
+    if isinstance(existing, dict):
+        existing.setdefault("_schema", []).append(message)
+    else:
+        existing.append(message)
+
+
+def tree_from_pydantic(errors: Iterable[Any]) -> ErrorTree:
+    """The error tree of a pydantic ``ValidationError.errors()`` list."""
+    tree: ErrorTree = {}
+    for error in errors:
+        add_error(tree, list(error["loc"]), _message(error))
+    return tree
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "Unknown field."
+    if error["type"] == "missing":
+        return "Missing data for required field."
+    message: str = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def validate_items(
+    model: type[pydantic.BaseModel], items: Sequence[Any]
+) -> tuple[list[tuple[int, Any]], dict[int, ErrorTree]]:
+    """Validate each item on its own: the valid ``(index, model)`` pairs and the errors by
+    index, so callers can reject the whole batch or keep the valid part."""
+    valid: list[tuple[int, Any]] = []
+    failed: dict[int, ErrorTree] = {}
+    validate = model.model_validate
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, validate(item)))
+        except pydantic.ValidationError as exc:
+            failed[index] = tree_from_pydantic(exc.errors(include_url=False))
+    return valid, failed

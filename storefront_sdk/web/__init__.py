@@ -1,0 +1,1 @@
+"""Web adapters: blueprints that validate input, call services and own transactions."""

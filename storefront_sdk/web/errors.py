@@ -1,0 +1,82 @@
+"""One JSON error shape for every API response that is not a success.
+
+``{"status": 422, "error": "Unprocessable Entity", "message": "...", "errors": {...}}`` —
+``status`` and ``message`` always, ``errors`` when the problem can be located.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ..errors import Conflict, NotFound, StorefrontError, ValidationError
+
+log = logging.getLogger(__name__)
+
+#: HTTP status of each domain error class (most specific first).
+STATUS_OF: tuple[tuple[type[StorefrontError], int], ...] = (
+    (ValidationError, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+)
+
+
+def json_error(
+    status: int,
+    message: str,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error response for ``status`` with a human ``message``."""
+    payload: dict[str, Any] = {
+        "status": status,
+        "error": HTTP_STATUS_CODES.get(status, "Error"),
+        "message": message,
+    }
+    if errors:
+        payload["errors"] = errors
+    response = jsonify(payload)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """``abort()``, flask-smorest validation errors and werkzeug errors as JSON."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    message = data.get("message") or _default_message(status, error, errors)
+    headers = dict(data.get("headers") or {})
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return json_error(status, message, errors, headers)
+
+
+def _default_message(status: int, error: HTTPException, errors: Any) -> str:
+    if status == 422 and errors:
+        return "The request is invalid; see errors."
+    if status == 413:
+        limit = current_app.config["STOREFRONT_MAX_REQUEST_BYTES"]
+        return f"Request body larger than {limit} bytes."
+    return error.description or HTTP_STATUS_CODES.get(status, "Error")
+
+
+def handle_storefront_error(error: StorefrontError) -> Response:
+    """Domain errors raised by services, mapped through :data:`STATUS_OF`."""
+    for cls, status in STATUS_OF:
+        if isinstance(error, cls):
+            return json_error(status, error.message, error.errors)
+    log.error("unmapped storefront error", exc_info=error)
+    return json_error(500, "Internal error.")
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Anything else: logged with its traceback, answered with a bare 500."""
+    log.exception("unhandled error in storefront API", exc_info=error)
+    return json_error(500, "Internal error.")

@@ -1,0 +1,200 @@
+"""Supplier API v1: catalogue sync (``/api/v1/supplier/...``), thin over ``catalog``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from ..catalog import queries, stock, sync
+from ..catalog.inputs import MAX_PRODUCTS_PER_REQUEST, StockItemIn
+from ..catalog.models import Supplier
+from ..catalog.suppliers import authenticate
+from ..db import get_session, utcnow
+from ..validation import validate_items
+from . import supplier_schemas as schemas
+from .api import attach_error_handlers
+from .transactions import unit_of_work
+
+blp = Blueprint(
+    "storefront_supplier_api",
+    __name__,
+    description="Catalogue sync and order handoff for suppliers (bearer API key).",
+)
+attach_error_handlers(blp)
+
+_AUTH_DOC = {"security": [{"supplierKey": []}]}
+_ERRORS = (400, 401, 404, 409, 413, 422, 429)
+
+
+def current_supplier() -> Supplier:
+    """The supplier whose key authenticated this request."""
+    supplier: Supplier = g.storefront_supplier
+    return supplier
+
+
+def _supplier_scope() -> str:
+    return f"supplier:{current_supplier().id}"
+
+
+@blp.before_request
+def guard_request() -> None:
+    """Size limit, bearer-key authentication and the per-key rate limit, in that order."""
+    limit = current_app.config["STOREFRONT_MAX_REQUEST_BYTES"]
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    scheme, _, raw_key = request.headers.get("Authorization", "").partition(" ")
+    found = authenticate(get_session(), raw_key.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        abort(
+            401,
+            message="Missing, invalid or revoked API key (Authorization: Bearer <key>).",
+            headers={"WWW-Authenticate": 'Bearer realm="storefront"'},
+        )
+    api_key, g.storefront_supplier = found
+    limiter = current_app.extensions["storefront"].rate_limiter
+    retry_after = limiter.hit("supplier-key", str(api_key.id))
+    if retry_after is not None:
+        abort(
+            429,
+            message=f"Rate limit exceeded; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def read_json_body() -> Any:
+    """The request body parsed as JSON; ``400`` when it is not JSON."""
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        abort(400, message="The request body is not valid JSON.")
+
+
+def _envelope(body: Any, name: str, maximum: int) -> list[Any]:
+    if not isinstance(body, dict):
+        abort(422, errors={"json": {"_schema": ["Expected a JSON object."]}})
+    unknown = sorted(k for k in body if k != name)
+    items = body.get(name)
+    errors: dict[str, Any] = {key: ["Unknown field."] for key in unknown}
+    if not isinstance(items, list):
+        errors[name] = ["Missing data for required field." if items is None else "Not a list."]
+    elif not 1 <= len(items) <= maximum:
+        errors[name] = [f"Must hold 1 to {maximum} items."]
+    if errors:
+        abort(422, errors={"json": errors})
+    assert isinstance(items, list)
+    return items
+
+
+class _SupplierResource(MethodView):
+    decorators = [unit_of_work(_supplier_scope)]
+
+
+@blp.route("/products")
+class Products(_SupplierResource):
+    @blp.doc(**_AUTH_DOC)
+    @blp.arguments(schemas.ListArgs, location="query")
+    @blp.response(200, schemas.ProductPageOut)
+    @blp.alt_response(401, schema=schemas.ErrorOut)
+    @blp.alt_response(422, schema=schemas.ErrorOut)
+    @blp.alt_response(429, schema=schemas.ErrorOut)
+    def get(self, args: dict[str, Any]) -> queries.ProductPage:
+        """List your products, oldest first, with cursor pagination."""
+        return queries.list_products(get_session(), current_supplier().id or 0, **args)
+
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ProductsBody"}}
+            },
+        },
+        **_AUTH_DOC,
+    )
+    @blp.arguments(schemas.UpsertArgs, location="query")
+    @blp.response(200, schemas.SyncResultOut)
+    @blp.alt_response(400, schema=schemas.ErrorOut)
+    @blp.alt_response(413, schema=schemas.ErrorOut)
+    @blp.alt_response(422, schema=schemas.ErrorOut)
+    def put(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Create or update 1 to 1000 products (atomic unless ``on_error=skip``)."""
+        items = _envelope(read_json_body(), "products", MAX_PRODUCTS_PER_REQUEST)
+        supplier = current_supplier()
+        valid, failed = sync.check_products(items, supplier)
+        skip = args["on_error"] == "skip"
+        if failed and not skip:
+            _reject_items(failed)
+        result, conflicts = sync.upsert_products(get_session(), supplier, valid, utcnow())
+        if conflicts and not skip:
+            get_session().rollback()
+            _reject_items(failed | conflicts)
+        counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+        if skip:
+            counts["failed"] = [
+                {"index": i, "external_id": _external_id(items[i]), "errors": errors}
+                for i, errors in sorted((failed | conflicts).items())
+            ]
+        return counts
+
+
+def _reject_items(failed: dict[int, Any]) -> None:
+    abort(
+        422,
+        message=f"{len(failed)} product(s) invalid; nothing was written.",
+        errors={"json": {"products": {str(i): e for i, e in sorted(failed.items())}}},
+    )
+
+
+def _external_id(item: Any) -> Any:
+    value = item.get("external_id") if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
+
+
+@blp.route("/products/<string:external_id>")
+class ProductItem(_SupplierResource):
+    @blp.doc(**_AUTH_DOC)
+    @blp.response(200, schemas.ProductOut)
+    @blp.alt_response(404, schema=schemas.ErrorOut)
+    def get(self, external_id: str) -> dict[str, Any]:
+        """Fetch one of your products by its ``external_id``."""
+        return queries.get_product(get_session(), current_supplier().id or 0, external_id)
+
+    @blp.doc(**_AUTH_DOC)
+    @blp.response(204)
+    @blp.alt_response(404, schema=schemas.ErrorOut)
+    def delete(self, external_id: str) -> None:
+        """Archive a product: it leaves every shop; past orders keep it."""
+        queries.archive_product(get_session(), current_supplier().id or 0, external_id, utcnow())
+
+
+@blp.route("/stock")
+class StockLevels(_SupplierResource):
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StockBody"}}},
+        },
+        **_AUTH_DOC,
+    )
+    @blp.response(200, schemas.StockResultOut)
+    @blp.alt_response(400, schema=schemas.ErrorOut)
+    @blp.alt_response(422, schema=schemas.ErrorOut)
+    def patch(self) -> dict[str, int]:
+        """Set absolute stock for 1 to 5000 SKUs; any unknown SKU rejects the batch."""
+        items = _envelope(read_json_body(), "items", 5000)
+        valid, failed = validate_items(StockItemIn, items)
+        if failed:
+            abort(
+                422,
+                message=f"{len(failed)} item(s) invalid; nothing was written.",
+                errors={"json": {"items": {str(i): e for i, e in sorted(failed.items())}}},
+            )
+        updated = stock.update_stock(
+            get_session(), current_supplier().id or 0, [v for _, v in valid], utcnow()
+        )
+        return {"updated": updated}
