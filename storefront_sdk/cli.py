@@ -40,7 +40,9 @@ def json_command(func: Callable[..., Any]) -> Callable[..., None]:
         except StorefrontError as exc:
             _fail(exc.message)
         except SQLAlchemyError as exc:
-            _fail(f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
+            _fail(
+                f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}"
+            )
         click.echo(json.dumps(result, ensure_ascii=False))
 
     return with_appcontext(wrapper)

@@ -34,7 +34,9 @@ class Setting:
 def _int_range(low: int, high: int) -> Check:
     def check(name: str, value: Any) -> None:
         if type(value) is not int or not low <= value <= high:
-            raise ConfigurationError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+            raise ConfigurationError(
+                f"{name} must be an integer from {low} to {high}, got {value!r}"
+            )
 
     return check
 
@@ -221,9 +223,9 @@ def validate(config: dict[str, Any], *, debug: bool, testing: bool) -> None:
     if not isinstance(config["STOREFRONT_ENGINE_OPTIONS"], dict):
         raise ConfigurationError("STOREFRONT_ENGINE_OPTIONS must be a dict")
     secret = config.get("SECRET_KEY")
-    if config["STOREFRONT_REQUIRE_SECRET_KEY"] and not (debug or testing):
-        if not isinstance(secret, str | bytes) or secret in _WEAK_SECRETS or len(secret) < 16:
-            raise ConfigurationError(
-                "SECRET_KEY must be set to a random string of at least 16 characters in "
-                "production (or set STOREFRONT_REQUIRE_SECRET_KEY = False)"
-            )
+    weak = not isinstance(secret, str | bytes) or secret in _WEAK_SECRETS or len(secret) < 16
+    if weak and config["STOREFRONT_REQUIRE_SECRET_KEY"] and not (debug or testing):
+        raise ConfigurationError(
+            "SECRET_KEY must be set to a random string of at least 16 characters in "
+            "production (or set STOREFRONT_REQUIRE_SECRET_KEY = False)"
+        )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 
 from .db import BigIntKey, UTCDateTime, utcnow
 
@@ -44,10 +44,10 @@ def find_record(
 ) -> IdempotencyRecord | None:
     """The live record for ``key`` in ``scope``, if any."""
     return session.scalars(
-        sa.select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at >= now - ttl,  # type: ignore[operator]
+        select(IdempotencyRecord).where(
+            col(IdempotencyRecord.scope) == scope,
+            col(IdempotencyRecord.key) == key,
+            col(IdempotencyRecord.created_at) >= now - ttl,
         )
     ).one_or_none()
 
@@ -59,8 +59,8 @@ def remember(session: Session, record: IdempotencyRecord, ttl: timedelta) -> Non
     """
     session.execute(
         sa.delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope == record.scope,
-            IdempotencyRecord.created_at < record.created_at - ttl,  # type: ignore[operator]
+            col(IdempotencyRecord.scope) == record.scope,
+            col(IdempotencyRecord.created_at) < record.created_at - ttl,
         )
     )
     session.add(record)

@@ -19,6 +19,12 @@ def insert_for(session: Session, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
+def table_of(model: type[Any]) -> sa.Table:
+    """The Core table of a SQLModel table class (typed for mypy)."""
+    table: sa.Table = model.__table__
+    return table
+
+
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of at most ``size`` items (bounds statement parameters)."""
     for start in range(0, len(items), size):

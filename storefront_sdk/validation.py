@@ -32,18 +32,11 @@ def _storable(value: str) -> str:
     return value
 
 
-def text(min_length: int = 0, max_length: int = 300, pattern: str | None = None) -> Any:
-    """An annotated ``str`` type of bounded length that the database can store."""
-    return Annotated[
-        str,
-        Field(min_length=min_length, max_length=max_length, pattern=pattern),
-        AfterValidator(_storable),
-    ]
+#: Validator for every text field: refuses what the database cannot store.
+Storable = AfterValidator(_storable)
 
-
-def count(maximum: int = MAX_INT) -> Any:
-    """An annotated non-negative ``int`` type (strict: no floats, strings or booleans)."""
-    return Annotated[int, Field(strict=True, ge=0, le=maximum)]
+#: A non-negative integer that fits the database (strict: no floats, strings or booleans).
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 
 
 def add_error(tree: ErrorTree, location: Sequence[str | int], message: str) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
-from ..sql import insert_for
+from ..sql import insert_for, table_of
 from .models import Category
 
 
@@ -29,7 +29,7 @@ def ensure_categories(session: Session, paths: Iterable[str]) -> dict[str, int]:
         wanted.update("/".join(parts[: depth + 1]) for depth in range(len(parts)))
     if not wanted:
         return {}
-    table = Category.__table__  # type: ignore[attr-defined]
+    table = table_of(Category)
     ids = _existing(session, wanted)
     missing = sorted(wanted - ids.keys(), key=lambda p: p.count("/"))
     for depth in sorted({p.count("/") for p in missing}):
@@ -44,12 +44,10 @@ def ensure_categories(session: Session, paths: Iterable[str]) -> dict[str, int]:
             if path.count("/") == depth
         ]
         session.execute(insert_for(session, table).on_conflict_do_nothing(), rows)
-        ids.update(_existing(session, {row["path"] for row in rows}))
+        ids.update(_existing(session, {str(row["path"]) for row in rows}))
     return {path: ids[normalize_path(path)] for path in paths}
 
 
 def _existing(session: Session, paths: set[str]) -> dict[str, int]:
-    rows = session.execute(
-        sa.select(Category.path, Category.id).where(Category.path.in_(paths))  # type: ignore[attr-defined]
-    )
+    rows = session.execute(select(Category.path, Category.id).where(col(Category.path).in_(paths)))
     return {path: id_ for path, id_ in rows}

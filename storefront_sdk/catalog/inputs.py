@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..validation import count, text
+from ..validation import Count, Storable
 
 #: Limits of one product upsert request (documented in docs/supplier-api.md).
 MAX_PRODUCTS_PER_REQUEST = 1000
@@ -19,15 +19,22 @@ MAX_VARIANTS_PER_PRODUCT = 100
 MAX_VARIANTS_PER_REQUEST = 10_000
 MAX_STOCK_ITEMS_PER_REQUEST = 5000
 
-LocaleTag = text(2, 35, r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
-Code = text(1, 64)
-ShortText = text(1, 300)
-LongText = text(0, 20_000)
-OptionName = text(1, 50)
-OptionValue = text(1, 100)
-CategoryPath = text(1, 500, r"^[^/]+(/[^/]+)*$")
-ImageUrl = text(9, 2048, r"^https://[^\s]+$")
-Currency = text(3, 3, r"^[A-Z]{3}$")
+LocaleTag = Annotated[
+    str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+]
+Code = Annotated[str, Field(min_length=1, max_length=64), Storable]
+ShortText = Annotated[str, Field(min_length=1, max_length=300), Storable]
+LongText = Annotated[str, Field(max_length=20_000), Storable]
+OptionName = Annotated[str, Field(min_length=1, max_length=50), Storable]
+OptionValue = Annotated[str, Field(min_length=1, max_length=100), Storable]
+CategoryPath = Annotated[
+    str,
+    Field(min_length=1, max_length=500, pattern=r"^[^/]*[^/\s][^/]*(/[^/]*[^/\s][^/]*)*$"),
+    Storable,
+]
+ImageUrl = Annotated[str, Field(min_length=9, max_length=2048, pattern=r"^https://\S+$"), Storable]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Weight = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 
 
 class _Strict(BaseModel):
@@ -41,11 +48,11 @@ class VariantIn(_Strict):
 
     sku: Code
     options: Annotated[dict[OptionName, OptionValue], Field(max_length=10)] = {}
-    supply_price: count()
-    retail_price: count()
-    min_price: count() | None = None
-    stock: count()
-    weight_grams: count(10_000_000) | None = None
+    supply_price: Count
+    retail_price: Count
+    min_price: Count | None = None
+    stock: Count
+    weight_grams: Weight | None = None
 
 
 class ProductIn(_Strict):
@@ -73,13 +80,11 @@ class StockItemIn(_Strict):
     """An absolute stock report for one SKU."""
 
     sku: Code
-    stock: count()
+    stock: Count
     as_of: AwareDatetime | None = None
 
 
 class StockBody(_Strict):
     """Body of ``PATCH /stock``."""
 
-    items: Annotated[
-        list[StockItemIn], Field(min_length=1, max_length=MAX_STOCK_ITEMS_PER_REQUEST)
-    ]
+    items: Annotated[list[StockItemIn], Field(min_length=1, max_length=MAX_STOCK_ITEMS_PER_REQUEST)]

@@ -23,9 +23,7 @@ def _pk() -> Any:
 
 def _fk(target: str, *, nullable: bool = False, index: bool = False) -> Any:
     return Field(
-        sa_column=sa.Column(
-            BigIntKey, sa.ForeignKey(target), nullable=nullable, index=index
-        ),
+        sa_column=sa.Column(BigIntKey, sa.ForeignKey(target), nullable=nullable, index=index),
         default=None,
     )
 
@@ -38,7 +36,9 @@ def _timestamp(*, nullable: bool = False) -> Any:
 
 
 def _json(default: Any) -> Any:
-    return Field(default_factory=lambda: type(default)(), sa_column=sa.Column(sa.JSON, nullable=False))
+    return Field(
+        default_factory=lambda: type(default)(), sa_column=sa.Column(sa.JSON, nullable=False)
+    )
 
 
 class Supplier(SQLModel, table=True):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from ..errors import NotFound, ValidationError
 from .models import ARCHIVED, Category, Product, Stock, Variant
@@ -55,14 +55,14 @@ def list_products(
     Id order keeps pages stable while products are added: every product that existed when
     the walk began is returned exactly once.
     """
-    query = sa.select(Product).where(Product.supplier_id == supplier_id)
+    query = select(Product).where(col(Product.supplier_id) == supplier_id)
     if cursor:
-        query = query.where(Product.id > decode_cursor(cursor))  # type: ignore[operator]
+        query = query.where(col(Product.id) > decode_cursor(cursor))
     if status:
-        query = query.where(Product.status == status)
+        query = query.where(col(Product.status) == status)
     if updated_since is not None:
-        query = query.where(Product.updated_at >= updated_since)  # type: ignore[operator]
-    rows = session.scalars(query.order_by(Product.id).limit(limit + 1)).all()  # type: ignore[arg-type]
+        query = query.where(col(Product.updated_at) >= updated_since)
+    rows = session.scalars(query.order_by(col(Product.id)).limit(limit + 1)).all()
     more = len(rows) > limit
     products = list(rows[:limit])
     items = _with_details(session, products)
@@ -91,8 +91,8 @@ def archive_product(session: Session, supplier_id: int, external_id: str, now: d
 
 def _find(session: Session, supplier_id: int, external_id: str) -> Product:
     product = session.scalars(
-        sa.select(Product).where(
-            Product.supplier_id == supplier_id, Product.external_id == external_id
+        select(Product).where(
+            col(Product.supplier_id) == supplier_id, col(Product.external_id) == external_id
         )
     ).one_or_none()
     if product is None:
@@ -103,56 +103,42 @@ def _find(session: Session, supplier_id: int, external_id: str) -> Product:
 def _with_details(session: Session, products: list[Product]) -> list[dict[str, Any]]:
     if not products:
         return []
-    ids = [p.id for p in products]
-    variants: dict[int, list[dict[str, Any]]] = {pid: [] for pid in ids if pid is not None}
+    variants: dict[int | None, list[dict[str, Any]]] = {p.id: [] for p in products}
     rows = session.execute(
-        sa.select(Variant, Stock.available)
-        .outerjoin(Stock, Stock.variant_id == Variant.id)  # type: ignore[arg-type]
-        .where(Variant.product_id.in_(ids), Variant.status != ARCHIVED)  # type: ignore[attr-defined]
-        .order_by(Variant.product_id, Variant.position)  # type: ignore[arg-type]
+        select(Variant, Stock.reported, Stock.available)
+        .outerjoin(Stock, col(Stock.variant_id) == Variant.id)
+        .where(col(Variant.product_id).in_(variants), col(Variant.status) != ARCHIVED)
+        .order_by(col(Variant.product_id), col(Variant.position))
     )
-    stock_on_file: dict[int, int] = {}
-    for variant, available in rows.tuples():
-        variants[variant.product_id].append(_variant_dict(variant, available or 0))
-        stock_on_file[variant.id] = available or 0  # type: ignore[index]
-    reported = _reported(session, list(stock_on_file))
-    for entries in variants.values():
-        for entry in entries:
-            entry["stock"] = reported.get(entry.pop("_id"), 0)
+    for variant, reported, available in rows:
+        variants[variant.product_id].append(_variant_dict(variant, reported or 0, available or 0))
     paths = _category_paths(session, {p.category_id for p in products if p.category_id})
-    return [_product_dict(p, variants[p.id], paths) for p in products]  # type: ignore[index]
-
-
-def _reported(session: Session, variant_ids: list[int]) -> dict[int, int]:
-    if not variant_ids:
-        return {}
-    rows = session.execute(
-        sa.select(Stock.variant_id, Stock.reported).where(Stock.variant_id.in_(variant_ids))  # type: ignore[attr-defined]
-    )
-    return dict(rows.tuples().all())
+    return [_product_dict(p, variants[p.id], paths) for p in products]
 
 
 def _category_paths(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = session.execute(sa.select(Category.id, Category.path).where(Category.id.in_(ids)))  # type: ignore[union-attr]
-    return dict(rows.tuples().all())  # type: ignore[arg-type]
+    rows = session.execute(select(Category.id, Category.path).where(col(Category.id).in_(ids)))
+    return dict(rows.all())
 
 
-def _variant_dict(variant: Variant, available: int) -> dict[str, Any]:
+def _variant_dict(variant: Variant, reported: int, available: int) -> dict[str, Any]:
     return {
-        "_id": variant.id,
         "sku": variant.sku,
         "options": variant.options,
         "supply_price": variant.supply_price_minor,
         "retail_price": variant.retail_price_minor,
         "min_price": variant.min_price_minor,
         "weight_grams": variant.weight_grams,
+        "stock": reported,
         "available": available,
     }
 
 
-def _product_dict(product: Product, variants: list[dict[str, Any]], paths: dict[int, str]) -> dict[str, Any]:
+def _product_dict(
+    product: Product, variants: list[dict[str, Any]], paths: dict[int, str]
+) -> dict[str, Any]:
     return {
         "id": product.id,
         "external_id": product.external_id,

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from ..errors import ValidationError
-from ..sql import insert_for
+from ..sql import insert_for, table_of
 from ..validation import ErrorTree, add_error
 from .inputs import StockItemIn
 from .models import Stock, Variant
@@ -29,7 +29,7 @@ def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> int
     delivery must not resurrect old stock). Returns how many were applied."""
     if not reports:
         return 0
-    table = Stock.__table__  # type: ignore[attr-defined]
+    table = table_of(Stock)
     insert = insert_for(session, table)
     stmt = insert.on_conflict_do_update(
         index_elements=[table.c.variant_id],
@@ -42,7 +42,12 @@ def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> int
         where=table.c.as_of <= insert.excluded.as_of,
     ).returning(table.c.variant_id)
     rows = [
-        {"variant_id": r.variant_id, "reported": r.reported, "as_of": r.as_of, "available": r.reported}
+        {
+            "variant_id": r.variant_id,
+            "reported": r.reported,
+            "as_of": r.as_of,
+            "available": r.reported,
+        }
         for r in reports
     ]
     return len(session.execute(stmt, rows).all())
@@ -56,12 +61,12 @@ def update_stock(
     skus = list({item.sku for item in items})
     for start in range(0, len(skus), 5000):
         rows = session.execute(
-            sa.select(Variant.sku, Variant.id).where(
-                Variant.supplier_id == supplier_id,
-                Variant.sku.in_(skus[start : start + 5000]),  # type: ignore[attr-defined]
+            select(Variant.sku, Variant.id).where(
+                col(Variant.supplier_id) == supplier_id,
+                col(Variant.sku).in_(skus[start : start + 5000]),
             )
         )
-        variant_ids.update(dict(rows.tuples().all()))
+        variant_ids.update(dict(rows.all()))
     errors: ErrorTree = {}
     for index, item in enumerate(items):
         if item.sku not in variant_ids:

@@ -13,8 +13,8 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from ..errors import NotFound, ValidationError
 from ..money import currency_exponent
@@ -89,9 +89,9 @@ def authenticate(session: Session, raw: str) -> tuple[ApiKey, Supplier] | None:
     if not prefix.startswith(KEY_MARKER) or raw[PREFIX_LENGTH : PREFIX_LENGTH + 1] != "_":
         return None
     row = session.execute(
-        sa.select(ApiKey, Supplier)
-        .join(Supplier, Supplier.id == ApiKey.supplier_id)  # type: ignore[arg-type]
-        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(ApiKey, Supplier)
+        .join(Supplier, col(Supplier.id) == ApiKey.supplier_id)
+        .where(col(ApiKey.prefix) == prefix, col(ApiKey.revoked_at).is_(None))
     ).one_or_none()
     if row is None or not hmac.compare_digest(row[0].secret_hash, _digest(raw)):
         return None

@@ -16,8 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
-from ..sql import chunks, insert_for
+from ..sql import chunks, insert_for, table_of
 from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
 from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
@@ -49,7 +50,9 @@ def check_products(
     for index, product in valid:
         errors = _product_errors(product, supplier.currency)
         if product.external_id in seen_ids:
-            add_error(errors, ["external_id"], f"Duplicate of item {seen_ids[product.external_id]}.")
+            add_error(
+                errors, ["external_id"], f"Duplicate of item {seen_ids[product.external_id]}."
+            )
         seen_ids.setdefault(product.external_id, index)
         for position, variant in enumerate(product.variants):
             owner = seen_skus.setdefault(variant.sku, index)
@@ -57,7 +60,11 @@ def check_products(
                 add_error(errors, ["variants", position, "sku"], f"SKU also in item {owner}.")
         total_variants += len(product.variants)
         if total_variants > MAX_VARIANTS_PER_REQUEST:
-            add_error(errors, ["variants"], f"More than {MAX_VARIANTS_PER_REQUEST} variants in one request.")
+            add_error(
+                errors,
+                ["variants"],
+                f"More than {MAX_VARIANTS_PER_REQUEST} variants in one request.",
+            )
         if errors:
             failed[index] = errors
         else:
@@ -71,7 +78,7 @@ def _product_errors(product: ProductIn, currency: str) -> ErrorTree:
         add_error(errors, ["currency"], f"Must be the supplier's currency {currency}.")
     skus: set[str] = set()
     for position, variant in enumerate(product.variants):
-        where = ["variants", position]
+        where: list[str | int] = ["variants", position]
         if variant.sku in skus:
             add_error(errors, [*where, "sku"], "Duplicate SKU in this product.")
         skus.add(variant.sku)
@@ -80,7 +87,9 @@ def _product_errors(product: ProductIn, currency: str) -> ErrorTree:
         if variant.min_price is not None and not (
             variant.supply_price <= variant.min_price <= variant.retail_price
         ):
-            add_error(errors, [*where, "min_price"], "Must be between supply_price and retail_price.")
+            add_error(
+                errors, [*where, "min_price"], "Must be between supply_price and retail_price."
+            )
     return errors
 
 
@@ -130,16 +139,18 @@ def upsert_products(
     return result, errors
 
 
-def _stored_products(session: Session, supplier_id: int | None, external_ids: list[str]) -> dict[str, str]:
+def _stored_products(
+    session: Session, supplier_id: int | None, external_ids: list[str]
+) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in chunks(external_ids, 5000):
         rows = session.execute(
-            sa.select(Product.external_id, Product.content_hash).where(
-                Product.supplier_id == supplier_id,
-                Product.external_id.in_(part),  # type: ignore[attr-defined]
+            select(Product.external_id, Product.content_hash).where(
+                col(Product.supplier_id) == supplier_id,
+                col(Product.external_id).in_(part),
             )
         )
-        found.update(dict(rows.tuples().all()))
+        found.update(dict(rows.all()))
     return found
 
 
@@ -149,14 +160,16 @@ class _StoredVariant:
     reported: int | None
 
 
-def _sku_owners(session: Session, supplier_id: int | None, skus: list[str]) -> dict[str, _StoredVariant]:
+def _sku_owners(
+    session: Session, supplier_id: int | None, skus: list[str]
+) -> dict[str, _StoredVariant]:
     owners: dict[str, _StoredVariant] = {}
     for part in chunks(skus, 5000):
         rows = session.execute(
-            sa.select(Variant.sku, Product.external_id, Stock.reported)
-            .join(Product, Product.id == Variant.product_id)  # type: ignore[arg-type]
-            .outerjoin(Stock, Stock.variant_id == Variant.id)  # type: ignore[arg-type]
-            .where(Variant.supplier_id == supplier_id, Variant.sku.in_(part))  # type: ignore[attr-defined]
+            select(Variant.sku, Product.external_id, Stock.reported)
+            .join(Product, col(Product.id) == Variant.product_id)
+            .outerjoin(Stock, col(Stock.variant_id) == Variant.id)
+            .where(col(Variant.supplier_id) == supplier_id, col(Variant.sku).in_(part))
         )
         owners.update({sku: _StoredVariant(ext, reported) for sku, ext, reported in rows})
     return owners
@@ -177,7 +190,8 @@ def _sku_conflicts(product: ProductIn, owners: dict[str, _StoredVariant]) -> Err
 
 def _stock_differs(product: ProductIn, owners: dict[str, _StoredVariant]) -> bool:
     return any(
-        (stored := owners.get(v.sku)) is None or stored.reported != v.stock for v in product.variants
+        (stored := owners.get(v.sku)) is None or stored.reported != v.stock
+        for v in product.variants
     )
 
 
@@ -201,10 +215,19 @@ def _upsert_product_rows(
     category_ids: dict[str, int],
     now: datetime,
 ) -> dict[str, int]:
-    table = Product.__table__  # type: ignore[attr-defined]
+    table = table_of(Product)
     insert = insert_for(session, table)
-    updatable = ["title", "title_i18n", "description", "description_i18n", "category_id",
-                 "images", "status", "content_hash", "updated_at"]
+    updatable = [
+        "title",
+        "title_i18n",
+        "description",
+        "description_i18n",
+        "category_id",
+        "images",
+        "status",
+        "content_hash",
+        "updated_at",
+    ]
     stmt = insert.on_conflict_do_update(
         index_elements=[table.c.supplier_id, table.c.external_id],
         set_={name: insert.excluded[name] for name in updatable},
@@ -227,7 +250,7 @@ def _upsert_product_rows(
         }
         for p, digest in changed
     ]
-    return dict(session.execute(stmt, rows).tuples().all())
+    return dict(session.execute(stmt, rows).all())
 
 
 def _upsert_variant_rows(
@@ -237,10 +260,18 @@ def _upsert_variant_rows(
     product_ids: dict[str, int],
     now: datetime,
 ) -> dict[str, int]:
-    table = Variant.__table__  # type: ignore[attr-defined]
+    table = table_of(Variant)
     insert = insert_for(session, table)
-    updatable = ["options", "supply_price_minor", "retail_price_minor", "min_price_minor",
-                 "weight_grams", "position", "status", "updated_at"]
+    updatable = [
+        "options",
+        "supply_price_minor",
+        "retail_price_minor",
+        "min_price_minor",
+        "weight_grams",
+        "position",
+        "status",
+        "updated_at",
+    ]
     stmt = insert.on_conflict_do_update(
         index_elements=[table.c.supplier_id, table.c.sku],
         set_={name: insert.excluded[name] for name in updatable},
@@ -264,7 +295,7 @@ def _upsert_variant_rows(
         for p, _ in changed
         for position, v in enumerate(p.variants)
     ]
-    return dict(session.execute(stmt, rows).tuples().all())
+    return dict(session.execute(stmt, rows).all())
 
 
 def _archive_left_out_variants(
@@ -288,13 +319,15 @@ def _archive_left_out_variants(
         _archive_batch(session, batch_products, batch_variants, now)
 
 
-def _archive_batch(session: Session, product_ids: list[int], keep: list[int], now: datetime) -> None:
+def _archive_batch(
+    session: Session, product_ids: list[int], keep: list[int], now: datetime
+) -> None:
     session.execute(
         sa.update(Variant)
         .where(
-            Variant.product_id.in_(product_ids),  # type: ignore[attr-defined]
-            Variant.id.not_in(keep),  # type: ignore[union-attr]
-            Variant.status == ACTIVE,
+            col(Variant.product_id).in_(product_ids),
+            col(Variant.id).not_in(keep),
+            col(Variant.status) == ACTIVE,
         )
         .values(status=ARCHIVED, updated_at=now)
     )

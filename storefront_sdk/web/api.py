@@ -59,7 +59,11 @@ def init_api(app: Flask) -> StorefrontApi:
         # Unknown paths and wrong methods under the API prefix fail during routing, before
         # any blueprint is known; answer them in the API's JSON shape here.
         error = request.routing_exception
-        if isinstance(error, HTTPException) and (error.code or 0) >= 400 and _under(request.path, prefix):
+        if (
+            isinstance(error, HTTPException)
+            and (error.code or 0) >= 400
+            and _under(request.path, prefix)
+        ):
             return handle_http_exception(error)
         return None
 

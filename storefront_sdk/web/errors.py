@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Response, current_app, jsonify
+from flask_smorest import abort as smorest_abort
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -44,6 +45,25 @@ def json_error(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def fail(
+    status: int,
+    message: str | None = None,
+    *,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> NoReturn:
+    """Abort the request with ``status``; the blueprint's handler renders the JSON error."""
+    data: dict[str, Any] = {}
+    if message:
+        data["message"] = message
+    if errors:
+        data["errors"] = errors
+    if headers:
+        data["headers"] = headers
+    smorest_abort(status, **data)
+    raise AssertionError("abort() returned")  # pragma: no cover
 
 
 def handle_http_exception(error: HTTPException) -> Response:

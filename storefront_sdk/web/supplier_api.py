@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..catalog import queries, stock, sync
 from ..catalog.inputs import MAX_PRODUCTS_PER_REQUEST, StockItemIn
@@ -17,6 +17,7 @@ from ..db import get_session, utcnow
 from ..validation import validate_items
 from . import supplier_schemas as schemas
 from .api import attach_error_handlers
+from .errors import fail
 from .transactions import unit_of_work
 
 blp = Blueprint(
@@ -26,7 +27,7 @@ blp = Blueprint(
 )
 attach_error_handlers(blp)
 
-_AUTH_DOC = {"security": [{"supplierKey": []}]}
+_AUTH_DOC: dict[str, Any] = {"security": [{"supplierKey": []}]}
 _ERRORS = (400, 401, 404, 409, 413, 422, 429)
 
 
@@ -46,11 +47,11 @@ def guard_request() -> None:
     limit = current_app.config["STOREFRONT_MAX_REQUEST_BYTES"]
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
-        abort(413)
+        fail(413)
     scheme, _, raw_key = request.headers.get("Authorization", "").partition(" ")
     found = authenticate(get_session(), raw_key.strip()) if scheme.lower() == "bearer" else None
     if found is None:
-        abort(
+        fail(
             401,
             message="Missing, invalid or revoked API key (Authorization: Bearer <key>).",
             headers={"WWW-Authenticate": 'Bearer realm="storefront"'},
@@ -59,7 +60,7 @@ def guard_request() -> None:
     limiter = current_app.extensions["storefront"].rate_limiter
     retry_after = limiter.hit("supplier-key", str(api_key.id))
     if retry_after is not None:
-        abort(
+        fail(
             429,
             message=f"Rate limit exceeded; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},
@@ -72,12 +73,12 @@ def read_json_body() -> Any:
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):
-        abort(400, message="The request body is not valid JSON.")
+        fail(400, message="The request body is not valid JSON.")
 
 
 def _envelope(body: Any, name: str, maximum: int) -> list[Any]:
     if not isinstance(body, dict):
-        abort(422, errors={"json": {"_schema": ["Expected a JSON object."]}})
+        fail(422, errors={"json": {"_schema": ["Expected a JSON object."]}})
     unknown = sorted(k for k in body if k != name)
     items = body.get(name)
     errors: dict[str, Any] = {key: ["Unknown field."] for key in unknown}
@@ -85,9 +86,8 @@ def _envelope(body: Any, name: str, maximum: int) -> list[Any]:
         errors[name] = ["Missing data for required field." if items is None else "Not a list."]
     elif not 1 <= len(items) <= maximum:
         errors[name] = [f"Must hold 1 to {maximum} items."]
-    if errors:
-        abort(422, errors={"json": errors})
-    assert isinstance(items, list)
+    if errors or not isinstance(items, list):
+        fail(422, errors={"json": errors})
     return items
 
 
@@ -133,7 +133,11 @@ class Products(_SupplierResource):
         if conflicts and not skip:
             get_session().rollback()
             _reject_items(failed | conflicts)
-        counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+        counts: dict[str, Any] = {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
         if skip:
             counts["failed"] = [
                 {"index": i, "external_id": _external_id(items[i]), "errors": errors}
@@ -143,7 +147,7 @@ class Products(_SupplierResource):
 
 
 def _reject_items(failed: dict[int, Any]) -> None:
-    abort(
+    fail(
         422,
         message=f"{len(failed)} product(s) invalid; nothing was written.",
         errors={"json": {"products": {str(i): e for i, e in sorted(failed.items())}}},
@@ -189,7 +193,7 @@ class StockLevels(_SupplierResource):
         items = _envelope(read_json_body(), "items", 5000)
         valid, failed = validate_items(StockItemIn, items)
         if failed:
-            abort(
+            fail(
                 422,
                 message=f"{len(failed)} item(s) invalid; nothing was written.",
                 errors={"json": {"items": {str(i): e for i, e in sorted(failed.items())}}},

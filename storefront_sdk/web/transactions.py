@@ -39,7 +39,9 @@ def unit_of_work(scope: Callable[[], str]) -> Callable[[Callable[..., Any]], Cal
             if key is None:
                 return _commit_if_ok(make_response(view(*args, **kwargs)))
             if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
-                return json_error(400, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
+                return json_error(
+                    400, "Idempotency-Key must be 1 to 255 printable ASCII characters."
+                )
             return _idempotent(scope(), key, lambda: make_response(view(*args, **kwargs)))
 
         return wrapper
