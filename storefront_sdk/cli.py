@@ -83,3 +83,19 @@ def create_api_key_command(supplier_id: int) -> dict[str, Any]:
     with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
         _, raw = create_api_key(session, supplier_id)
         return {"api_key": raw}
+
+
+@storefront_cli.command("seed-demo")
+@click.option(
+    "--image-base",
+    default="/demo-images",
+    show_default=True,
+    help="URL prefix of the generated product images.",
+)
+@json_command
+def seed_demo_command(image_base: str) -> dict[str, Any]:
+    """Create the demo supplier and a few dozen demo products (safe to run again)."""
+    from .testing.demo import seed_demo
+
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        return seed_demo(session, image_base)

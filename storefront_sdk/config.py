@@ -229,3 +229,41 @@ def validate(config: dict[str, Any], *, debug: bool, testing: bool) -> None:
             "SECRET_KEY must be set to a random string of at least 16 characters in "
             "production (or set STOREFRONT_REQUIRE_SECRET_KEY = False)"
         )
+
+
+def from_environ(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Config values from ``STOREFRONT_*`` and ``STRIPE_*`` environment variables.
+
+    Values are converted to the type of the setting's default (``true``/``false``,
+    integers); unknown ``STOREFRONT_*`` names are refused so typos do not pass silently.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if name.startswith("STRIPE_"):
+            values[name] = raw
+        elif name.startswith("STOREFRONT_"):
+            if name.startswith("STOREFRONT_TEST_"):
+                continue  # the test suite's own variables
+            setting = SETTINGS_BY_NAME.get(name)
+            if setting is None:
+                raise ConfigurationError(f"unknown setting {name} in the environment")
+            values[name] = _convert(name, raw, setting.default)
+    return values
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if isinstance(default, dict):
+        raise ConfigurationError(f"{name} cannot be set from the environment")
+    return raw

@@ -1,0 +1,59 @@
+# storefront-sdk — the two commands: `make demo` and `make test`.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 5000
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+FLASK   = $(BIN)/flask --app example_shop.wsgi:app
+SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint typecheck pytest system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## demo: create .venv, install, create and seed a SQLite database, serve the example shop
+demo: $(STAMP)
+	@mkdir -p instance
+	@if [ ! -f instance/demo.json ]; then \
+		$(FLASK) storefront init-db >/dev/null && \
+		$(FLASK) storefront seed-demo > instance/demo.json.tmp && \
+		mv instance/demo.json.tmp instance/demo.json; \
+	fi
+	@echo "example shop on http://127.0.0.1:$(PORT)/"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## system-deps: PostgreSQL server binaries for the test suite (apt-get when missing)
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+		echo "installing PostgreSQL (apt-get)"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy storefront_sdk
+
+pytest: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+## test: lint, types and the whole suite on SQLite and PostgreSQL
+test: lint typecheck pytest
+
+## bench: the catalogue sync benchmark (PostgreSQL + gunicorn); prints its figures
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/catalog_sync.py
+
+clean:
+	rm -rf instance build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

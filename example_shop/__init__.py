@@ -1,0 +1,111 @@
+"""The example shop: a complete app built only on the public API of ``storefront_sdk``.
+
+Configuration comes from the environment: every ``STOREFRONT_*`` and ``STRIPE_*`` variable
+overrides the config key of the same name, and ``SECRET_KEY`` the secret (generated and kept
+in the instance folder when absent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+
+from storefront_sdk import Storefront
+from storefront_sdk.config import from_environ
+from storefront_sdk.testing.demo import demo_image_svg
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the example shop; ``config`` overrides the environment (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
+    app.config.update(from_environ())
+    if "STOREFRONT_PAYMENT_PROVIDER" not in app.config:
+        app.config["STOREFRONT_PAYMENT_PROVIDER"] = (
+            "stripe" if app.config.get("STRIPE_SECRET_KEY") else "dev"
+        )
+    app.config.update(config or {})
+    Storefront(app)
+    _add_pages(app)
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _add_pages(app: Flask) -> None:
+    @app.get("/")
+    def front_page() -> str:
+        demo = _demo_summary(app)
+        base = request.host_url.rstrip("/")
+        return render_template(
+            "front.html",
+            demo=demo,
+            api_base=f"{base}{app.config['STOREFRONT_API_PREFIX']}",
+            curl=_curl_example(base, app.config["STOREFRONT_API_PREFIX"], demo),
+        )
+
+    @app.get("/demo-images/<name>.svg")
+    def demo_image(name: str) -> Response:
+        response = Response(demo_image_svg(name), mimetype="image/svg+xml")
+        response.cache_control.public = True
+        response.cache_control.max_age = 86400
+        return response
+
+
+def _demo_summary(app: Flask) -> dict[str, Any] | None:
+    path = Path(app.instance_path) / "demo.json"
+    if not path.exists():
+        return None
+    summary: dict[str, Any] = json.loads(path.read_text())
+    return summary
+
+
+#: The contract's example product, pushed by the front page's ``curl``.
+EXAMPLE_PRODUCT = {
+    "products": [
+        {
+            "external_id": "TEE-001",
+            "title": "Organic cotton tee",
+            "title_i18n": {"zh-Hans": "有机棉T恤"},
+            "description": "Plain text or limited Markdown",
+            "category": "Apparel/Tops",
+            "images": ["https://cdn.example.com/tee.jpg"],
+            "status": "active",
+            "currency": "CNY",
+            "variants": [
+                {
+                    "sku": "TEE-001-RED-M",
+                    "options": {"Color": "Red", "Size": "M"},
+                    "supply_price": 3500,
+                    "retail_price": 6900,
+                    "min_price": 5900,
+                    "stock": 120,
+                    "weight_grams": 180,
+                }
+            ],
+        }
+    ]
+}
+
+
+def _curl_example(base: str, prefix: str, demo: dict[str, Any] | None) -> str:
+    key = demo["supplier_api_key"] if demo else "<your API key>"
+    body = json.dumps(EXAMPLE_PRODUCT, ensure_ascii=False)
+    return (
+        f"curl -X PUT {base}{prefix}/supplier/products \\\n"
+        f'  -H "Authorization: Bearer {key}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        f"  -d '{body}'"
+    )
