@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 5000
+INSTANCE ?= instance
+export EXAMPLE_SHOP_INSTANCE_PATH := $(abspath $(INSTANCE))
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 FLASK   = $(BIN)/flask --app example_shop.wsgi:app
@@ -21,11 +23,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## demo: create .venv, install, create and seed a SQLite database, serve the example shop
 demo: $(STAMP)
-	@mkdir -p instance
-	@if [ ! -f instance/demo.json ]; then \
+	@mkdir -p $(INSTANCE)
+	@if [ ! -f $(INSTANCE)/demo.json ]; then \
 		$(FLASK) storefront init-db >/dev/null && \
-		$(FLASK) storefront seed-demo > instance/demo.json.tmp && \
-		mv instance/demo.json.tmp instance/demo.json; \
+		$(FLASK) storefront seed-demo > $(INSTANCE)/demo.json.tmp && \
+		mv $(INSTANCE)/demo.json.tmp $(INSTANCE)/demo.json; \
 	fi
 	@echo "example shop on http://127.0.0.1:$(PORT)/"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)

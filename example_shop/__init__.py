@@ -2,7 +2,9 @@
 
 Configuration comes from the environment: every ``STOREFRONT_*`` and ``STRIPE_*`` variable
 overrides the config key of the same name, and ``SECRET_KEY`` the secret (generated and kept
-in the instance folder when absent).
+in the instance folder when absent). ``EXAMPLE_SHOP_INSTANCE_PATH`` moves the instance folder
+(default: ``instance/`` beside the package), where the SQLite database and the demo summary
+live.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from storefront_sdk.testing.demo import demo_image_svg
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the example shop; ``config`` overrides the environment (tests use it)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=os.environ.get("EXAMPLE_SHOP_INSTANCE_PATH"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
     app.config.update(from_environ())

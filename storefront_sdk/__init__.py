@@ -78,8 +78,9 @@ class Storefront:
 
     def __init__(self, app: Flask | None = None, **options: Any) -> None:
         #: ``STOREFRONT_*`` values applied to every app this extension initialises (the
-        #: app's own config wins).
-        self.options = {k.upper(): v for k, v in options.items()}
+        #: app's own config wins); ``Storefront(api_prefix="/api/v2")`` sets
+        #: ``STOREFRONT_API_PREFIX``.
+        self.options = {_setting_name(k): v for k, v in options.items()}
         if app is not None:
             self.init_app(app)
 
@@ -110,6 +111,14 @@ class Storefront:
         from .cli import storefront_cli
 
         app.cli.add_command(storefront_cli)
+
+
+def _setting_name(option: str) -> str:
+    name = option.upper()
+    name = name if name.startswith("STOREFRONT_") else f"STOREFRONT_{name}"
+    if name not in _config.SETTINGS_BY_NAME:
+        raise ConfigurationError(f"unknown storefront option {option!r}")
+    return name
 
 
 def _register_api(app: Flask) -> Any:

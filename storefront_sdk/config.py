@@ -60,7 +60,10 @@ def _database_url(name: str, value: Any) -> None:
         raise ConfigurationError(
             f"{name} must be a sqlite:// or postgresql+psycopg:// URL, got {url.drivername!r}"
         )
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+    if url.get_backend_name() == "postgresql" and url.drivername not in {
+        "postgresql",
+        "postgresql+psycopg",
+    }:
         raise ConfigurationError(f"{name}: use the psycopg 3 driver (postgresql+psycopg://...)")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .catalog.models import ApiKey, Category, Product, Stock, Supplier, Variant
+from .catalog.models import ApiKey, Category, Product, Supplier, Variant
 from .db import metadata
 from .idempotency import IdempotencyRecord
 
@@ -11,7 +11,6 @@ __all__ = [
     "Category",
     "IdempotencyRecord",
     "Product",
-    "Stock",
     "Supplier",
     "Variant",
     "metadata",

@@ -1,7 +1,14 @@
-"""Small SQL helpers that differ between PostgreSQL and SQLite."""
+"""SQL helpers that differ between PostgreSQL and SQLite.
+
+Bulk writes are where they differ most: on PostgreSQL a multi-row upsert is one statement
+whose columns travel as arrays (``INSERT ... SELECT FROM unnest(...)``) — a dozen
+parameters whatever the row count, so neither the driver nor the server parses thousands of
+placeholders. SQLite gets SQLAlchemy's batched ``executemany``.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -11,18 +18,140 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
-
-def insert_for(session: Session, table: sa.Table) -> Any:
-    """An ``INSERT`` construct with ``on_conflict_*`` for the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+_PG: sa.Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def table_of(model: type[Any]) -> sa.Table:
     """The Core table of a SQLModel table class (typed for mypy)."""
     table: sa.Table = model.__table__
     return table
+
+
+def is_postgresql(session: Session) -> bool:
+    """Whether ``session`` talks to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_for(session: Session, table: sa.Table) -> Any:
+    """An ``INSERT`` construct with ``on_conflict_*`` for the session's dialect."""
+    return postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)
+
+
+def in_values(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values`` — as ``= ANY(:array)`` on PostgreSQL (one parameter)."""
+    if is_postgresql(session):
+        param = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return column == sa.any_(param)
+    return column.in_(values)
+
+
+def bulk_upsert(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    returning: Sequence[str],
+    only_if: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` or update ``update`` columns where ``conflict`` columns match.
+
+    ``only_if`` is an SQL condition on ``<table>`` and ``excluded`` restricting the update.
+    Returns the ``returning`` columns of every row written.
+    """
+    if not rows:
+        return []
+    if is_postgresql(session):
+        return _pg_upsert(session, table, rows, conflict, update, returning, only_if)
+    insert = sqlite.insert(table)
+    stmt = insert.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={name: insert.excluded[name] for name in update},
+        where=sa.text(only_if) if only_if else None,
+    ).returning(*(table.c[name] for name in returning))
+    return [tuple(row) for row in session.execute(stmt, list(rows))]
+
+
+def _pg_upsert(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+    update: Sequence[str],
+    returning: Sequence[str],
+    only_if: str | None,
+) -> list[tuple[Any, ...]]:
+    names = list(rows[0])
+    arrays: list[list[Any]] = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if isinstance(table.c[name].type, sa.JSON):
+            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        arrays.append(values)
+    casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
+    # Identifiers come from our own table metadata, never from input.
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in update)
+        + (f" WHERE {only_if}" if only_if else "")
+        + f" RETURNING {', '.join(returning)}"
+    )
+    return _driver_execute(session, sql, arrays)
+
+
+def bulk_update(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: str,
+    assign: dict[str, str],
+    only_if: str | None = None,
+) -> list[Any]:
+    """Update rows matched on ``key``; ``assign`` maps a column to an SQL expression over
+    ``new.<field>`` (the row's values) and ``<table>`` (the current ones). Returns the keys
+    of the rows changed."""
+    if not rows:
+        return []
+    sets = ", ".join(f"{column} = {expression}" for column, expression in assign.items())
+    condition = f"{table.name}.{key} = new.{key}" + (f" AND {only_if}" if only_if else "")
+    names = list(rows[0])
+    if is_postgresql(session):
+        casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
+        sql = (
+            f"UPDATE {table.name} SET {sets} FROM unnest({casts}) AS new({', '.join(names)}) "  # noqa: S608
+            f"WHERE {condition} RETURNING {table.name}.{key}"
+        )
+        arrays = [[row[name] for row in rows] for name in names]
+        return [row[0] for row in _driver_execute(session, sql, arrays)]
+    # SQLite: one small statement per row inside the same transaction.
+    values = ", ".join(f":{name} AS {name}" for name in names)
+    statement = sa.text(
+        f"UPDATE {table.name} SET {sets} FROM (SELECT {values}) AS new "  # noqa: S608
+        f"WHERE {condition} RETURNING {table.name}.{key}"
+    )
+    changed: list[Any] = []
+    for row in rows:
+        changed.extend(session.execute(statement, row).scalars().all())
+    return changed
+
+
+def _driver_execute(session: Session, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    # Binary parameters: psycopg's text format escapes every array element with a regex,
+    # which costs more than the statement itself at a thousand rows.
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _array_type(column: sa.Column[Any]) -> str:
+    if isinstance(column.type, sa.JSON):
+        return "JSON[]"
+    return f"{column.type.compile(dialect=_PG)}[]"
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -1,5 +1,5 @@
-"""Tables of the shared supply catalogue: suppliers, API keys, categories, products,
-variants (SKUs) and stock."""
+"""Tables of the shared supply catalogue: suppliers, API keys, categories, products and
+variants (SKUs, with their stock)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,10 @@ class Product(SQLModel, table=True):
 
 
 class Variant(SQLModel, table=True):
-    """A sellable SKU of a product, with the supplier's price bounds."""
+    """A sellable SKU of a product: the supplier's price bounds and its stock.
+
+    Stock lives on the variant row so a catalogue sync writes two tables, not three.
+    """
 
     __tablename__ = "sf_variant"
     __table_args__ = (
@@ -121,6 +124,8 @@ class Variant(SQLModel, table=True):
             name="min_price",
         ),
         sa.CheckConstraint("status IN ('active', 'archived')", name="status"),
+        sa.CheckConstraint("stock >= 0", name="stock"),
+        sa.CheckConstraint("available >= 0", name="available"),
     )
 
     id: int | None = _pk()
@@ -135,26 +140,11 @@ class Variant(SQLModel, table=True):
     weight_grams: int | None = None
     position: int = 0
     status: str = Field(default=ACTIVE, max_length=16)
+    #: The supplier's last absolute stock report and when it was true (``as_of``).
+    stock: int = 0
+    stock_as_of: datetime | None = _timestamp()
+    #: Units sellable now: ``stock`` minus our allocations that report does not reflect
+    #: (DESIGN.md, "Stock accounting"); the CHECK makes overselling impossible.
+    available: int = 0
     created_at: datetime | None = _timestamp()
     updated_at: datetime | None = _timestamp()
-
-
-class Stock(SQLModel, table=True):
-    """Stock of one variant: the supplier's last absolute report and what can be sold now.
-
-    ``available`` = ``reported`` minus our allocations the report does not reflect yet
-    (DESIGN.md, "Stock accounting"); the CHECK makes overselling impossible.
-    """
-
-    __tablename__ = "sf_stock"
-    __table_args__ = (
-        sa.CheckConstraint("reported >= 0", name="reported"),
-        sa.CheckConstraint("available >= 0", name="available"),
-    )
-
-    variant_id: int = Field(
-        sa_column=sa.Column(BigIntKey, sa.ForeignKey("sf_variant.id"), primary_key=True)
-    )
-    reported: int = 0
-    as_of: datetime | None = _timestamp()
-    available: int = 0

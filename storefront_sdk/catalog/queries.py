@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ..errors import NotFound, ValidationError
-from .models import ARCHIVED, Category, Product, Stock, Variant
+from .models import ARCHIVED, Category, Product, Variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +105,12 @@ def _with_details(session: Session, products: list[Product]) -> list[dict[str, A
         return []
     variants: dict[int | None, list[dict[str, Any]]] = {p.id: [] for p in products}
     rows = session.execute(
-        select(Variant, Stock.reported, Stock.available)
-        .outerjoin(Stock, col(Stock.variant_id) == Variant.id)
+        select(Variant)
         .where(col(Variant.product_id).in_(variants), col(Variant.status) != ARCHIVED)
         .order_by(col(Variant.product_id), col(Variant.position))
     )
-    for variant, reported, available in rows:
-        variants[variant.product_id].append(_variant_dict(variant, reported or 0, available or 0))
+    for variant in rows.scalars():
+        variants[variant.product_id].append(_variant_dict(variant))
     paths = _category_paths(session, {p.category_id for p in products if p.category_id})
     return [_product_dict(p, variants[p.id], paths) for p in products]
 
@@ -123,7 +122,7 @@ def _category_paths(session: Session, ids: set[int]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _variant_dict(variant: Variant, reported: int, available: int) -> dict[str, Any]:
+def _variant_dict(variant: Variant) -> dict[str, Any]:
     return {
         "sku": variant.sku,
         "options": variant.options,
@@ -131,8 +130,8 @@ def _variant_dict(variant: Variant, reported: int, available: int) -> dict[str, 
         "retail_price": variant.retail_price_minor,
         "min_price": variant.min_price_minor,
         "weight_grams": variant.weight_grams,
-        "stock": reported,
-        "available": available,
+        "stock": variant.stock,
+        "available": variant.available,
     }
 
 

@@ -3,80 +3,71 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ..errors import ValidationError
-from ..sql import insert_for, table_of
+from ..sql import bulk_update, chunks, in_values, table_of
 from ..validation import ErrorTree, add_error
 from .inputs import StockItemIn
-from .models import Stock, Variant
+from .models import Variant
+
+#: How far in the future an ``as_of`` may lie (clock skew); later ones are refused, since
+#: they would make every genuine report look stale.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class StockReport(NamedTuple):
-    """The supplier says ``variant_id`` had ``reported`` units at ``as_of``."""
+    """The supplier says variant ``id`` had ``stock`` units at ``as_of``."""
 
-    variant_id: int
-    reported: int
+    id: int
+    stock: int
     as_of: datetime
 
 
 def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> int:
     """Record ``reports``; a report older than the one on file is ignored (out-of-order
     delivery must not resurrect old stock). Returns how many were applied."""
-    if not reports:
-        return 0
-    table = table_of(Stock)
-    insert = insert_for(session, table)
-    stmt = insert.on_conflict_do_update(
-        index_elements=[table.c.variant_id],
-        set_={
-            "reported": insert.excluded.reported,
-            "as_of": insert.excluded.as_of,
-            # Nothing is allocated before orders exist, so available = reported.
-            "available": insert.excluded.available,
-        },
-        where=table.c.as_of <= insert.excluded.as_of,
-    ).returning(table.c.variant_id)
-    rows = [
-        {
-            "variant_id": r.variant_id,
-            "reported": r.reported,
-            "as_of": r.as_of,
-            "available": r.reported,
-        }
-        for r in reports
-    ]
-    return len(session.execute(stmt, rows).all())
+    changed = bulk_update(
+        session,
+        table_of(Variant),
+        [report._asdict() for report in reports],
+        key="id",
+        # Nothing is allocated before orders exist, so available = stock.
+        assign={"stock": "new.stock", "stock_as_of": "new.as_of", "available": "new.stock"},
+        only_if="sf_variant.stock_as_of <= new.as_of",
+    )
+    return len(changed)
 
 
 def update_stock(
     session: Session, supplier_id: int, items: Sequence[StockItemIn], now: datetime
 ) -> int:
-    """Apply a supplier's ``PATCH /stock`` items; unknown SKUs reject the whole batch."""
+    """Apply a supplier's ``PATCH /stock`` items; any unknown SKU or future ``as_of``
+    rejects the whole batch. Several items for one SKU: the latest ``as_of`` wins."""
     variant_ids: dict[str, int] = {}
-    skus = list({item.sku for item in items})
-    for start in range(0, len(skus), 5000):
+    for part in chunks(list({item.sku for item in items}), 5000):
         rows = session.execute(
             select(Variant.sku, Variant.id).where(
-                col(Variant.supplier_id) == supplier_id,
-                col(Variant.sku).in_(skus[start : start + 5000]),
+                col(Variant.supplier_id) == supplier_id, in_values(session, col(Variant.sku), part)
             )
         )
-        variant_ids.update(dict(rows.all()))
+        variant_ids.update({sku: id_ for sku, id_ in rows if id_ is not None})
     errors: ErrorTree = {}
     for index, item in enumerate(items):
         if item.sku not in variant_ids:
             add_error(errors, ["items", index, "sku"], f"Unknown SKU {item.sku!r}.")
+        if item.as_of is not None and item.as_of > now + MAX_CLOCK_SKEW:
+            add_error(errors, ["items", index, "as_of"], "Must not be in the future.")
     if errors:
-        raise ValidationError("unknown SKUs; nothing was written", errors={"json": errors})
+        raise ValidationError("stock update refused; nothing was written", errors={"json": errors})
     latest: dict[int, StockReport] = {}
-    for item in items:  # several reports for one SKU in a batch: the latest wins
+    for item in items:
         report = StockReport(variant_ids[item.sku], item.stock, item.as_of or now)
-        kept = latest.get(report.variant_id)
+        kept = latest.get(report.id)
         if kept is None or kept.as_of <= report.as_of:
-            latest[report.variant_id] = report
+            latest[report.id] = report
     return apply_stock_reports(session, list(latest.values()))

@@ -8,22 +8,20 @@ variants and stock. Products whose content is unchanged are not written at all.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from ..sql import chunks, insert_for, table_of
+from ..sql import bulk_upsert, chunks, in_values, table_of
 from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
 from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
-from .models import ACTIVE, ARCHIVED, Product, Stock, Supplier, Variant
-from .stock import StockReport, apply_stock_reports
+from .models import ACTIVE, ARCHIVED, Product, Supplier, Variant
 
 
 @dataclass
@@ -95,11 +93,10 @@ def _product_errors(product: ProductIn, currency: str) -> ErrorTree:
 
 def content_hash(product: ProductIn) -> str:
     """Digest of everything in ``product`` except stock (stock is compared separately)."""
-    body = product.model_dump(mode="json")
-    for variant in body["variants"]:
-        del variant["stock"]
-    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    digest = hashlib.sha256(product.model_dump_json(exclude={"variants"}).encode())
+    for variant in product.variants:
+        digest.update(variant.model_dump_json(exclude={"stock"}).encode())
+    return digest.hexdigest()
 
 
 def upsert_products(
@@ -118,7 +115,7 @@ def upsert_products(
     stored = _stored_products(session, supplier.id, [p.external_id for _, p in items])
     owners = _sku_owners(session, supplier.id, [v.sku for _, p in items for v in p.variants])
     errors: dict[int, ErrorTree] = {}
-    changed: list[tuple[ProductIn, str]] = []
+    changed: list[_Change] = []
     for index, product in items:
         conflicts = _sku_conflicts(product, owners)
         if conflicts:
@@ -133,7 +130,7 @@ def upsert_products(
         else:
             result.unchanged += 1
             continue
-        changed.append((product, digest))
+        changed.append(_Change(product, digest, existed=previous is not None))
     if changed:
         _write(session, supplier, changed, now)
     return result, errors
@@ -147,17 +144,23 @@ def _stored_products(
         rows = session.execute(
             select(Product.external_id, Product.content_hash).where(
                 col(Product.supplier_id) == supplier_id,
-                col(Product.external_id).in_(part),
+                in_values(session, col(Product.external_id), part),
             )
         )
         found.update(dict(rows.all()))
     return found
 
 
+class _Change(NamedTuple):
+    product: ProductIn
+    digest: str
+    existed: bool
+
+
 @dataclass(frozen=True, slots=True)
 class _StoredVariant:
     external_id: str
-    reported: int | None
+    stock: int
 
 
 def _sku_owners(
@@ -166,12 +169,13 @@ def _sku_owners(
     owners: dict[str, _StoredVariant] = {}
     for part in chunks(skus, 5000):
         rows = session.execute(
-            select(Variant.sku, Product.external_id, Stock.reported)
+            select(Variant.sku, Product.external_id, Variant.stock)
             .join(Product, col(Product.id) == Variant.product_id)
-            .outerjoin(Stock, col(Stock.variant_id) == Variant.id)
-            .where(col(Variant.supplier_id) == supplier_id, col(Variant.sku).in_(part))
+            .where(
+                col(Variant.supplier_id) == supplier_id, in_values(session, col(Variant.sku), part)
+            )
         )
-        owners.update({sku: _StoredVariant(ext, reported) for sku, ext, reported in rows})
+        owners.update({sku: _StoredVariant(ext, stock) for sku, ext, stock in rows})
     return owners
 
 
@@ -190,48 +194,28 @@ def _sku_conflicts(product: ProductIn, owners: dict[str, _StoredVariant]) -> Err
 
 def _stock_differs(product: ProductIn, owners: dict[str, _StoredVariant]) -> bool:
     return any(
-        (stored := owners.get(v.sku)) is None or stored.reported != v.stock
-        for v in product.variants
+        (stored := owners.get(v.sku)) is None or stored.stock != v.stock for v in product.variants
     )
 
 
-def _write(
-    session: Session, supplier: Supplier, changed: list[tuple[ProductIn, str]], now: datetime
-) -> None:
-    category_ids = ensure_categories(session, {p.category for p, _ in changed if p.category})
+def _write(session: Session, supplier: Supplier, changed: list[_Change], now: datetime) -> None:
+    category_ids = ensure_categories(
+        session, {c.product.category for c in changed if c.product.category}
+    )
     product_ids = _upsert_product_rows(session, supplier, changed, category_ids, now)
     variant_ids = _upsert_variant_rows(session, supplier, changed, product_ids, now)
-    _archive_left_out_variants(session, changed, product_ids, variant_ids, now)
-    apply_stock_reports(
-        session,
-        [StockReport(variant_ids[v.sku], v.stock, now) for p, _ in changed for v in p.variants],
-    )
+    # New products cannot have left-out variants: only existing ones are checked.
+    existing = [c for c in changed if c.existed]
+    _archive_left_out_variants(session, existing, product_ids, variant_ids, now)
 
 
 def _upsert_product_rows(
     session: Session,
     supplier: Supplier,
-    changed: list[tuple[ProductIn, str]],
+    changed: list[_Change],
     category_ids: dict[str, int],
     now: datetime,
 ) -> dict[str, int]:
-    table = table_of(Product)
-    insert = insert_for(session, table)
-    updatable = [
-        "title",
-        "title_i18n",
-        "description",
-        "description_i18n",
-        "category_id",
-        "images",
-        "status",
-        "content_hash",
-        "updated_at",
-    ]
-    stmt = insert.on_conflict_do_update(
-        index_elements=[table.c.supplier_id, table.c.external_id],
-        set_={name: insert.excluded[name] for name in updatable},
-    ).returning(table.c.external_id, table.c.id)
     rows = [
         {
             "supplier_id": supplier.id,
@@ -248,34 +232,36 @@ def _upsert_product_rows(
             "created_at": now,
             "updated_at": now,
         }
-        for p, digest in changed
+        for p, digest, _ in changed
     ]
-    return dict(session.execute(stmt, rows).all())
+    written = bulk_upsert(
+        session,
+        table_of(Product),
+        rows,
+        conflict=["supplier_id", "external_id"],
+        update=[
+            "title",
+            "title_i18n",
+            "description",
+            "description_i18n",
+            "category_id",
+            "images",
+            "status",
+            "content_hash",
+            "updated_at",
+        ],
+        returning=["external_id", "id"],
+    )
+    return dict(written)
 
 
 def _upsert_variant_rows(
     session: Session,
     supplier: Supplier,
-    changed: list[tuple[ProductIn, str]],
+    changed: list[_Change],
     product_ids: dict[str, int],
     now: datetime,
 ) -> dict[str, int]:
-    table = table_of(Variant)
-    insert = insert_for(session, table)
-    updatable = [
-        "options",
-        "supply_price_minor",
-        "retail_price_minor",
-        "min_price_minor",
-        "weight_grams",
-        "position",
-        "status",
-        "updated_at",
-    ]
-    stmt = insert.on_conflict_do_update(
-        index_elements=[table.c.supplier_id, table.c.sku],
-        set_={name: insert.excluded[name] for name in updatable},
-    ).returning(table.c.sku, table.c.id)
     rows = [
         {
             "product_id": product_ids[p.external_id],
@@ -289,18 +275,41 @@ def _upsert_variant_rows(
             "weight_grams": v.weight_grams,
             "position": position,
             "status": ACTIVE,
+            "stock": v.stock,
+            "stock_as_of": now,
+            "available": v.stock,  # nothing is allocated before orders exist
             "created_at": now,
             "updated_at": now,
         }
-        for p, _ in changed
+        for p, _, _ in changed
         for position, v in enumerate(p.variants)
     ]
-    return dict(session.execute(stmt, rows).all())
+    written = bulk_upsert(
+        session,
+        table_of(Variant),
+        rows,
+        conflict=["supplier_id", "sku"],
+        update=[
+            "options",
+            "supply_price_minor",
+            "retail_price_minor",
+            "min_price_minor",
+            "weight_grams",
+            "position",
+            "status",
+            "stock",
+            "stock_as_of",
+            "available",
+            "updated_at",
+        ],
+        returning=["sku", "id"],
+    )
+    return dict(written)
 
 
 def _archive_left_out_variants(
     session: Session,
-    changed: list[tuple[ProductIn, str]],
+    changed: list[_Change],
     product_ids: dict[str, int],
     variant_ids: dict[str, int],
     now: datetime,
@@ -309,7 +318,7 @@ def _archive_left_out_variants(
     # enough for any backend's parameter limit.
     batch_products: list[int] = []
     batch_variants: list[int] = []
-    for product, _ in changed:
+    for product, _, _ in changed:
         batch_products.append(product_ids[product.external_id])
         batch_variants.extend(variant_ids[v.sku] for v in product.variants)
         if len(batch_variants) >= 5000:

@@ -1,0 +1,99 @@
+"""``flask storefront ...``: JSON on stdout, one-line errors and non-zero exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(db_url: str, *args: str, tmp_path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.update(
+        STOREFRONT_DATABASE_URL=db_url,
+        EXAMPLE_SHOP_INSTANCE_PATH=str(tmp_path / "instance"),
+        SECRET_KEY="cli-test-secret-key-0123456789",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "example_shop.wsgi:app", "storefront", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def cli(db_url, tmp_path):
+    return lambda *args: run_cli(db_url, *args, tmp_path=tmp_path)
+
+
+def test_init_db_prints_ok_and_is_idempotent(cli):
+    first, second = cli("init-db"), cli("init-db")
+    assert (first.returncode, json.loads(first.stdout)) == (0, {"ok": True})
+    assert (second.returncode, json.loads(second.stdout)) == (0, {"ok": True})
+
+
+def test_create_supplier_prints_id_and_a_working_key(cli, app):
+    result = cli("create-supplier", "--name", "Acme", "--currency", "CNY")
+    assert result.returncode == 0
+    created = json.loads(result.stdout)
+    assert set(created) == {"id", "api_key"}
+    assert created["api_key"].startswith("sfk_")
+    # The key authenticates against the API
+    response = app.test_client().get(
+        "/api/v1/supplier/products", headers={"Authorization": f"Bearer {created['api_key']}"}
+    )
+    assert response.status_code == 200
+
+
+def test_create_api_key_adds_a_second_key(cli):
+    supplier = json.loads(cli("create-supplier", "--name", "Acme", "--currency", "JPY").stdout)
+    result = cli("create-api-key", "--supplier", str(supplier["id"]))
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["api_key"] != supplier["api_key"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("create-supplier", "--name", "Acme", "--currency", "XYZ"), "unknown currency 'XYZ'"),
+        (("create-supplier", "--name", "Acme", "--currency", "cny"), "upper-case ISO 4217"),
+        (("create-supplier", "--name", " ", "--currency", "CNY"), "name must be 1 to 200"),
+        (
+            ("create-supplier", "--name", "A", "--currency", "CNY", "--webhook-url", "ftp://x"),
+            "webhook URL must be an absolute https URL",
+        ),
+        (("create-api-key", "--supplier", "999"), "no supplier with id 999"),
+        (("create-api-key", "--supplier", "abc"), "'abc' is not a valid integer"),
+        (("create-supplier", "--currency", "CNY"), "Missing option '--name'"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_one_line(cli, args, message):
+    result = cli(*args)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("Error")]) == 1
+
+
+def test_a_bad_database_url_is_one_line(tmp_path):
+    result = run_cli("mysql://nowhere/db", "init-db", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert (
+        "STOREFRONT_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL" in result.stderr
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_seed_demo_summarises_and_can_run_twice(cli):
+    first = json.loads(cli("seed-demo").stdout)
+    second = json.loads(cli("seed-demo").stdout)
+    assert first["products"] == {"created": 36, "updated": 0, "unchanged": 0}
+    assert second["products"] == {"created": 0, "updated": 0, "unchanged": 36}
+    assert first["supplier_id"] == second["supplier_id"]

@@ -1,0 +1,87 @@
+"""The README's first command: ``make demo`` serves the example shop, and the key and
+``curl`` on its front page push the contract's example product."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOREFRONT_")}
+    process = subprocess.Popen(
+        ["make", "demo", f"PORT={port}", f"INSTANCE={tmp_path / 'instance'}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                _get(base + "/")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None:
+                    pytest.fail(f"make demo exited: {process.stderr.read().decode()}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+
+
+def test_front_page_key_and_curl_push_the_example_product(demo_server):
+    # Given the front page of the demo
+    page = _get(demo_server + "/")
+    key = re.search(r'<code id="api-key">([^<]+)</code>', page).group(1)
+    curl = html.unescape(re.search(r'<pre id="curl">(.*?)</pre>', page, re.S).group(1))
+    body = curl.split("-d '", 1)[1].rsplit("'", 1)[0]
+    assert key in curl
+    # When the curl's body is PUT with the key shown
+    request = urllib.request.Request(
+        demo_server + "/api/v1/supplier/products",
+        data=body.encode(),
+        method="PUT",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read())
+    # Then one product is created, next to the seeded demo catalogue
+    assert answer == {"created": 1, "updated": 0, "unchanged": 0}
+    listing = urllib.request.Request(
+        demo_server + "/api/v1/supplier/products?limit=200",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    with urllib.request.urlopen(listing, timeout=10) as response:
+        items = json.loads(response.read())["items"]
+    assert len(items) == 37
+    assert _get(demo_server + items[0]["images"][0]).startswith("<svg")
