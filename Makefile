@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 5000
-INSTANCE ?= instance
+INSTANCE ?= $(or $(EXAMPLE_SHOP_INSTANCE_PATH),instance)
 export EXAMPLE_SHOP_INSTANCE_PATH := $(abspath $(INSTANCE))
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
@@ -13,6 +13,11 @@ SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: demo test lint typecheck pytest system-deps bench clean
 
 $(BIN)/python:
+	@# Debian's python3 needs python3-venv for `-m venv` (ensurepip).
+	@if ! $(PYTHON) -c "import ensurepip" 2>/dev/null; then \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q python3-venv; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
@@ -24,8 +29,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## demo: create .venv, install, create and seed a SQLite database, serve the example shop
 demo: $(STAMP)
 	@mkdir -p $(INSTANCE)
+	@$(FLASK) storefront init-db >/dev/null
 	@if [ ! -f $(INSTANCE)/demo.json ]; then \
-		$(FLASK) storefront init-db >/dev/null && \
 		$(FLASK) storefront seed-demo > $(INSTANCE)/demo.json.tmp && \
 		mv $(INSTANCE)/demo.json.tmp $(INSTANCE)/demo.json; \
 	fi

@@ -15,8 +15,13 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import migrate
-from .catalog.suppliers import create_api_key, create_supplier
-from .db import engine_for, session_scope
+from .catalog.suppliers import (
+    PREFIX_LENGTH,
+    create_api_key,
+    create_supplier,
+    revoke_api_key_by_prefix,
+)
+from .db import engine_for, session_scope, utcnow
 from .errors import StorefrontError
 
 
@@ -83,6 +88,17 @@ def create_api_key_command(supplier_id: int) -> dict[str, Any]:
     with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
         _, raw = create_api_key(session, supplier_id)
         return {"api_key": raw}
+
+
+@storefront_cli.command("revoke-api-key")
+@click.option("--supplier", "supplier_id", required=True, type=int, help="Supplier id.")
+@click.option("--prefix", required=True, help="The key's visible prefix (sfk_...) or the key.")
+@json_command
+def revoke_api_key_command(supplier_id: int, prefix: str) -> dict[str, Any]:
+    """Revoke a supplier's API key: requests with it are refused (401) at once."""
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        revoke_api_key_by_prefix(session, supplier_id, prefix, utcnow())
+        return {"revoked": prefix[:PREFIX_LENGTH]}
 
 
 @storefront_cli.command("seed-demo")

@@ -10,8 +10,11 @@ import math
 import time
 
 from limits import RateLimitItem, parse_many
+from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
+
+from .errors import ConfigurationError
 
 
 class RateLimiter:
@@ -19,7 +22,14 @@ class RateLimiter:
 
     def __init__(self, limits: str | None, storage_uri: str) -> None:
         self.items: list[RateLimitItem] = parse_many(limits) if limits else []
-        self.strategy = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+        try:
+            storage = storage_from_string(storage_uri)
+        except (LimitsConfigurationError, ValueError) as exc:
+            # e.g. redis:// without the redis client installed (pip install "limits[redis]")
+            raise ConfigurationError(
+                f"STOREFRONT_RATE_LIMIT_STORAGE_URI {storage_uri!r} cannot be used: {exc}"
+            ) from exc
+        self.strategy = SlidingWindowCounterRateLimiter(storage)
 
     def hit(self, namespace: str, key: str) -> int | None:
         """Count one request; ``None`` if allowed, else the seconds to wait (``Retry-After``)."""

@@ -91,6 +91,20 @@ def test_a_bad_database_url_is_one_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_revoke_api_key_locks_the_key_out(cli, app):
+    supplier = json.loads(cli("create-supplier", "--name", "Acme", "--currency", "CNY").stdout)
+    prefix = supplier["api_key"][:16]
+    result = cli("revoke-api-key", "--supplier", str(supplier["id"]), "--prefix", prefix)
+    assert (result.returncode, json.loads(result.stdout)) == (0, {"revoked": prefix})
+    response = app.test_client().get(
+        "/api/v1/supplier/products", headers={"Authorization": f"Bearer {supplier['api_key']}"}
+    )
+    assert response.status_code == 401
+    again = cli("revoke-api-key", "--supplier", "999", "--prefix", prefix)
+    assert again.returncode != 0
+    assert "supplier 999 has no API key" in again.stderr
+
+
 def test_seed_demo_summarises_and_can_run_twice(cli):
     first = json.loads(cli("seed-demo").stdout)
     second = json.loads(cli("seed-demo").stdout)

@@ -21,11 +21,11 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class StockReport(NamedTuple):
-    """The supplier says variant ``id`` had ``stock`` units at ``as_of``."""
+    """The supplier says variant ``id`` had ``stock`` units at ``stock_as_of``."""
 
     id: int
     stock: int
-    as_of: datetime
+    stock_as_of: datetime
 
 
 def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> int:
@@ -37,8 +37,8 @@ def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> int
         [report._asdict() for report in reports],
         key="id",
         # Nothing is allocated before orders exist, so available = stock.
-        assign={"stock": "new.stock", "stock_as_of": "new.as_of", "available": "new.stock"},
-        only_if="sf_variant.stock_as_of <= new.as_of",
+        assign={"stock": "new.stock", "stock_as_of": "new.stock_as_of", "available": "new.stock"},
+        only_if="sf_variant.stock_as_of <= new.stock_as_of",
     )
     return len(changed)
 
@@ -68,6 +68,6 @@ def update_stock(
     for item in items:
         report = StockReport(variant_ids[item.sku], item.stock, item.as_of or now)
         kept = latest.get(report.id)
-        if kept is None or kept.as_of <= report.as_of:
+        if kept is None or kept.stock_as_of <= report.stock_as_of:
             latest[report.id] = report
     return apply_stock_reports(session, list(latest.values()))

@@ -78,6 +78,25 @@ def revoke_api_key(session: Session, supplier_id: int, key_id: int, now: datetim
     api_key = session.get(ApiKey, key_id)
     if api_key is None or api_key.supplier_id != supplier_id:
         raise NotFound(f"no API key with id {key_id}")
+    _revoke(session, api_key, now)
+
+
+def revoke_api_key_by_prefix(
+    session: Session, supplier_id: int, prefix: str, now: datetime
+) -> None:
+    """Revoke the supplier's key whose visible prefix (``sfk_`` + 12 hex) is ``prefix``;
+    the full key works too."""
+    api_key = session.scalars(
+        select(ApiKey).where(
+            col(ApiKey.supplier_id) == supplier_id, col(ApiKey.prefix) == prefix[:PREFIX_LENGTH]
+        )
+    ).one_or_none()
+    if api_key is None:
+        raise NotFound(f"supplier {supplier_id} has no API key {prefix[:PREFIX_LENGTH]!r}")
+    _revoke(session, api_key, now)
+
+
+def _revoke(session: Session, api_key: ApiKey, now: datetime) -> None:
     if api_key.revoked_at is None:
         api_key.revoked_at = now
         session.flush()

@@ -99,41 +99,58 @@ def content_hash(product: ProductIn) -> str:
     return digest.hexdigest()
 
 
-def upsert_products(
-    session: Session,
-    supplier: Supplier,
-    items: Sequence[tuple[int, ProductIn]],
-    now: datetime,
-) -> tuple[SyncResult, dict[int, ErrorTree]]:
-    """Write ``items`` (validated by :func:`check_products`) for ``supplier``.
+@dataclass
+class SyncPlan:
+    """What a sync would do, found without writing: counts, the products to write, and
+    errors against the stored catalogue by item index."""
 
-    Returns the counts and the errors found against the stored catalogue (a SKU that belongs
-    to another of the supplier's products); items with such errors are not written. The
-    caller decides whether any error aborts the whole call.
+    result: SyncResult
+    changes: list[_Change]
+    conflicts: dict[int, ErrorTree]
+
+
+def plan_sync(
+    session: Session, supplier: Supplier, items: Sequence[tuple[int, ProductIn]]
+) -> SyncPlan:
+    """Compare ``items`` (validated by :func:`check_products`) with the stored catalogue.
+
+    Reads only. A SKU that belongs to another of the supplier's products is a conflict;
+    the caller decides whether any conflict aborts the whole call.
     """
-    result = SyncResult()
+    plan = SyncPlan(SyncResult(), [], {})
     stored = _stored_products(session, supplier.id, [p.external_id for _, p in items])
     owners = _sku_owners(session, supplier.id, [v.sku for _, p in items for v in p.variants])
-    errors: dict[int, ErrorTree] = {}
-    changed: list[_Change] = []
     for index, product in items:
         conflicts = _sku_conflicts(product, owners)
         if conflicts:
-            errors[index] = conflicts
+            plan.conflicts[index] = conflicts
             continue
         digest = content_hash(product)
         previous = stored.get(product.external_id)
         if previous is None:
-            result.created += 1
+            plan.result.created += 1
         elif previous != digest or _stock_differs(product, owners):
-            result.updated += 1
+            plan.result.updated += 1
         else:
-            result.unchanged += 1
+            plan.result.unchanged += 1
             continue
-        changed.append(_Change(product, digest, existed=previous is not None))
-    if changed:
-        _write(session, supplier, changed, now)
-    return result, errors
+        plan.changes.append(_Change(product, digest, existed=previous is not None))
+    return plan
+
+
+def apply_sync(session: Session, supplier: Supplier, plan: SyncPlan, now: datetime) -> SyncResult:
+    """Write the products of ``plan`` (conflicting items were left out of it)."""
+    if plan.changes:
+        _write(session, supplier, plan.changes, now)
+    return plan.result
+
+
+def upsert_products(
+    session: Session, supplier: Supplier, items: Sequence[tuple[int, ProductIn]], now: datetime
+) -> tuple[SyncResult, dict[int, ErrorTree]]:
+    """Plan and apply in one go, keeping the valid items (for seeding and scripts)."""
+    plan = plan_sync(session, supplier, items)
+    return apply_sync(session, supplier, plan, now), plan.conflicts
 
 
 def _stored_products(

@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from apispec import BasePlugin
 from flask import Flask, request
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ..errors import StorefrontError
-from .errors import handle_http_exception, handle_storefront_error, handle_unexpected
+from .errors import (
+    ErrorSchema,
+    handle_http_exception,
+    handle_storefront_error,
+    handle_unexpected,
+)
+from .transactions import SAFE_METHODS
+
+#: The ``Idempotency-Key`` request header, documented on every write operation.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Repeat-safe retries: a repeat with the same key and request returns the "
+    "first response (header `Idempotent-Replayed: true`) without repeating the effect; the "
+    "same key with another request is a 409. Keys are kept at least 24 h.",
+}
+
+
+class IdempotencyKeyPlugin(BasePlugin):  # type: ignore[misc]
+    """Adds the ``Idempotency-Key`` header to every write operation of the document."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        for method, operation in (operations or {}).items():
+            if method.upper() not in SAFE_METHODS:
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+
 
 #: The name flask-smorest's settings are prefixed with (``STOREFRONT_API_TITLE``...).
 CONFIG_PREFIX = "STOREFRONT_"
@@ -20,6 +52,9 @@ class StorefrontApi(Api):  # type: ignore[misc]
     flask-smorest registers its JSON error handler on the whole app; a host app's HTML pages
     must keep their own error pages, so ours are attached per blueprint instead.
     """
+
+    #: Documents every error response with the body the handlers really send.
+    ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self) -> None:
         pass  # see attach_error_handlers
@@ -44,10 +79,11 @@ def init_api(app: Flask) -> StorefrontApi:
         app,
         config_prefix=CONFIG_PREFIX,
         spec_kwargs={
+            "extra_plugins": [IdempotencyKeyPlugin()],
             "info": {
                 "description": "Catalogue sync and order handoff for suppliers. "
                 "Authenticate with `Authorization: Bearer <api key>`."
-            }
+            },
         },
     )
     api.spec.components.security_scheme(

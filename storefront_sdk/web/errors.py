@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, NoReturn
 
+import marshmallow as ma
 from flask import Response, current_app, jsonify
 from flask_smorest import abort as smorest_abort
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -17,6 +18,18 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ..errors import Conflict, NotFound, StorefrontError, ValidationError
 
 log = logging.getLogger(__name__)
+
+
+class ErrorSchema(ma.Schema):
+    """The error body, as documented in the OpenAPI document."""
+
+    status = ma.fields.Int(required=True, metadata={"description": "HTTP status code"})
+    error = ma.fields.Str(metadata={"description": "HTTP reason phrase"})
+    message = ma.fields.Str(required=True, metadata={"description": "What went wrong"})
+    errors = ma.fields.Dict(
+        metadata={"description": "Where: location, field and item index to messages"}
+    )
+
 
 #: HTTP status of each domain error class (most specific first).
 STATUS_OF: tuple[tuple[type[StorefrontError], int], ...] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
@@ -17,7 +18,7 @@ from ..db import get_session, utcnow
 from ..validation import validate_items
 from . import supplier_schemas as schemas
 from .api import attach_error_handlers
-from .errors import fail
+from .errors import ErrorSchema, fail
 from .transactions import unit_of_work
 
 blp = Blueprint(
@@ -27,8 +28,28 @@ blp = Blueprint(
 )
 attach_error_handlers(blp)
 
-_AUTH_DOC: dict[str, Any] = {"security": [{"supplierKey": []}]}
-_ERRORS = (400, 401, 404, 409, 413, 422, 429)
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+
+
+def _body(component: str) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{component}"}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def documented(*errors: int, writes: bool = False) -> Callable[[Any], Any]:
+    """OpenAPI documentation shared by the supplier operations: bearer auth, 401 and 429 on
+    all, 400/409/413 on writes, plus the given error statuses. (The ``Idempotency-Key``
+    header of writes is added by :class:`~.api.IdempotencyKeyPlugin`.)"""
+    statuses = {401, 429, *errors} | ({400, 409, 413} if writes else set())
+    doc: dict[str, Any] = {"security": [{"supplierKey": []}]}
+
+    def decorate(view: Any) -> Any:
+        for status in sorted(statuses, reverse=True):
+            headers = _RETRY_AFTER if status == 429 else None
+            view = blp.alt_response(status, schema=ErrorSchema, headers=headers)(view)
+        return blp.doc(**doc)(view)
+
+    return decorate
 
 
 def current_supplier() -> Supplier:
@@ -97,42 +118,28 @@ class _SupplierResource(MethodView):
 
 @blp.route("/products")
 class Products(_SupplierResource):
-    @blp.doc(**_AUTH_DOC)
+    @documented(422)
     @blp.arguments(schemas.ListArgs, location="query")
     @blp.response(200, schemas.ProductPageOut)
-    @blp.alt_response(401, schema=schemas.ErrorOut)
-    @blp.alt_response(422, schema=schemas.ErrorOut)
-    @blp.alt_response(429, schema=schemas.ErrorOut)
     def get(self, args: dict[str, Any]) -> queries.ProductPage:
         """List your products, oldest first, with cursor pagination."""
         return queries.list_products(get_session(), current_supplier().id or 0, **args)
 
-    @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ProductsBody"}}
-            },
-        },
-        **_AUTH_DOC,
-    )
+    @documented(422, writes=True)
+    @blp.doc(requestBody=_body("ProductsBody"))
     @blp.arguments(schemas.UpsertArgs, location="query")
     @blp.response(200, schemas.SyncResultOut)
-    @blp.alt_response(400, schema=schemas.ErrorOut)
-    @blp.alt_response(413, schema=schemas.ErrorOut)
-    @blp.alt_response(422, schema=schemas.ErrorOut)
     def put(self, args: dict[str, Any]) -> dict[str, Any]:
         """Create or update 1 to 1000 products (atomic unless ``on_error=skip``)."""
         items = _envelope(read_json_body(), "products", MAX_PRODUCTS_PER_REQUEST)
         supplier = current_supplier()
         valid, failed = sync.check_products(items, supplier)
+        plan = sync.plan_sync(get_session(), supplier, valid)
+        problems = failed | plan.conflicts
         skip = args["on_error"] == "skip"
-        if failed and not skip:
-            _reject_items(failed)
-        result, conflicts = sync.upsert_products(get_session(), supplier, valid, utcnow())
-        if conflicts and not skip:
-            get_session().rollback()
-            _reject_items(failed | conflicts)
+        if problems and not skip:
+            _reject_items(problems)
+        result = sync.apply_sync(get_session(), supplier, plan, utcnow())
         counts: dict[str, Any] = {
             "created": result.created,
             "updated": result.updated,
@@ -141,7 +148,7 @@ class Products(_SupplierResource):
         if skip:
             counts["failed"] = [
                 {"index": i, "external_id": _external_id(items[i]), "errors": errors}
-                for i, errors in sorted((failed | conflicts).items())
+                for i, errors in sorted(problems.items())
             ]
         return counts
 
@@ -161,16 +168,14 @@ def _external_id(item: Any) -> Any:
 
 @blp.route("/products/<string:external_id>")
 class ProductItem(_SupplierResource):
-    @blp.doc(**_AUTH_DOC)
+    @documented(404)
     @blp.response(200, schemas.ProductOut)
-    @blp.alt_response(404, schema=schemas.ErrorOut)
     def get(self, external_id: str) -> dict[str, Any]:
         """Fetch one of your products by its ``external_id``."""
         return queries.get_product(get_session(), current_supplier().id or 0, external_id)
 
-    @blp.doc(**_AUTH_DOC)
+    @documented(404, writes=True)
     @blp.response(204)
-    @blp.alt_response(404, schema=schemas.ErrorOut)
     def delete(self, external_id: str) -> None:
         """Archive a product: it leaves every shop; past orders keep it."""
         queries.archive_product(get_session(), current_supplier().id or 0, external_id, utcnow())
@@ -178,16 +183,9 @@ class ProductItem(_SupplierResource):
 
 @blp.route("/stock")
 class StockLevels(_SupplierResource):
-    @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StockBody"}}},
-        },
-        **_AUTH_DOC,
-    )
+    @documented(422, writes=True)
+    @blp.doc(requestBody=_body("StockBody"))
     @blp.response(200, schemas.StockResultOut)
-    @blp.alt_response(400, schema=schemas.ErrorOut)
-    @blp.alt_response(422, schema=schemas.ErrorOut)
     def patch(self) -> dict[str, int]:
         """Set absolute stock for 1 to 5000 SKUs; any unknown SKU rejects the batch."""
         items = _envelope(read_json_body(), "items", 5000)

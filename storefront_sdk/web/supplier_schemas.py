@@ -86,13 +86,6 @@ class StockResultOut(ma.Schema):
     updated = fields.Int(required=True)
 
 
-class ErrorOut(ma.Schema):
-    status = fields.Int(required=True)
-    error = fields.Str()
-    message = fields.Str(required=True)
-    errors = fields.Dict()
-
-
 def register_pydantic(spec: Any, model: type[BaseModel]) -> dict[str, Any]:
     """Add ``model``'s JSON Schema (and its nested models) to the OpenAPI components and
     return a request body object referring to it."""
