@@ -90,6 +90,8 @@ def archive_product(session: Session, supplier_id: int, external_id: str, now: d
 
 
 def _find(session: Session, supplier_id: int, external_id: str) -> Product:
+    if not _storable_id(external_id):
+        raise NotFound(f"no product with external_id {external_id!r}")
     product = session.scalars(
         select(Product).where(
             col(Product.supplier_id) == supplier_id, col(Product.external_id) == external_id
@@ -98,6 +100,12 @@ def _find(session: Session, supplier_id: int, external_id: str) -> Product:
     if product is None:
         raise NotFound(f"no product with external_id {external_id!r}")
     return product
+
+
+def _storable_id(value: str) -> bool:
+    # No stored external_id is longer than 64 characters or holds NUL (which PostgreSQL
+    # would refuse to even compare).
+    return len(value) <= 64 and "\x00" not in value
 
 
 def _with_details(session: Session, products: list[Product]) -> list[dict[str, Any]]:

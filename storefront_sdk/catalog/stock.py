@@ -21,53 +21,69 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class StockReport(NamedTuple):
-    """The supplier says variant ``id`` had ``stock`` units at ``stock_as_of``."""
+    """The supplier says its SKU ``sku`` had ``stock`` units at ``stock_as_of``."""
 
-    id: int
+    supplier_id: int
+    sku: str
     stock: int
     stock_as_of: datetime
 
 
-def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> int:
-    """Record ``reports``; a report older than the one on file is ignored (out-of-order
-    delivery must not resurrect old stock). Returns how many were applied."""
-    changed = bulk_update(
+def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> list[str]:
+    """Record ``reports`` (one per SKU); a report older than the one on file is ignored, so
+    out-of-order delivery cannot resurrect old stock. Returns the SKUs updated."""
+    changed: list[str] = bulk_update(
         session,
         table_of(Variant),
         [report._asdict() for report in reports],
-        key="id",
+        keys=("supplier_id", "sku"),
         # Nothing is allocated before orders exist, so available = stock.
         assign={"stock": "new.stock", "stock_as_of": "new.stock_as_of", "available": "new.stock"},
         only_if="sf_variant.stock_as_of <= new.stock_as_of",
+        returning="sku",
     )
-    return len(changed)
+    return changed
 
 
 def update_stock(
     session: Session, supplier_id: int, items: Sequence[StockItemIn], now: datetime
 ) -> int:
-    """Apply a supplier's ``PATCH /stock`` items; any unknown SKU or future ``as_of``
-    rejects the whole batch. Several items for one SKU: the latest ``as_of`` wins."""
-    variant_ids: dict[str, int] = {}
-    for part in chunks(list({item.sku for item in items}), 5000):
-        rows = session.execute(
-            select(Variant.sku, Variant.id).where(
-                col(Variant.supplier_id) == supplier_id, in_values(session, col(Variant.sku), part)
+    """Apply a supplier's ``PATCH /stock`` items and return how many were applied.
+
+    Any unknown SKU or future ``as_of`` raises :class:`ValidationError`; the caller must then
+    roll back (the known SKUs may already be updated in the transaction). Several items for
+    one SKU: the latest ``as_of`` wins.
+    """
+    errors: ErrorTree = {}
+    latest: dict[str, StockReport] = {}
+    for index, item in enumerate(items):
+        as_of = item.as_of or now
+        if as_of > now + MAX_CLOCK_SKEW:
+            add_error(errors, ["items", index, "as_of"], "Must not be in the future.")
+        kept = latest.get(item.sku)
+        if kept is None or kept.stock_as_of <= as_of:
+            latest[item.sku] = StockReport(supplier_id, item.sku, item.stock, as_of)
+    if not errors:
+        updated = apply_stock_reports(session, list(latest.values()))
+        missing = latest.keys() - set(updated)
+        unknown = missing - _known_skus(session, supplier_id, list(missing))
+        if not unknown:
+            return len(updated)
+        for index, item in enumerate(items):
+            if item.sku in unknown:
+                add_error(errors, ["items", index, "sku"], f"Unknown SKU {item.sku!r}.")
+    raise ValidationError("stock update refused; nothing was written", errors={"json": errors})
+
+
+def _known_skus(session: Session, supplier_id: int, skus: list[str]) -> set[str]:
+    known: set[str] = set()
+    for part in chunks(skus, 5000):
+        known.update(
+            session.scalars(
+                select(Variant.sku).where(
+                    col(Variant.supplier_id) == supplier_id,
+                    in_values(session, col(Variant.sku), part),
+                )
             )
         )
-        variant_ids.update({sku: id_ for sku, id_ in rows if id_ is not None})
-    errors: ErrorTree = {}
-    for index, item in enumerate(items):
-        if item.sku not in variant_ids:
-            add_error(errors, ["items", index, "sku"], f"Unknown SKU {item.sku!r}.")
-        if item.as_of is not None and item.as_of > now + MAX_CLOCK_SKEW:
-            add_error(errors, ["items", index, "as_of"], "Must not be in the future.")
-    if errors:
-        raise ValidationError("stock update refused; nothing was written", errors={"json": errors})
-    latest: dict[int, StockReport] = {}
-    for item in items:
-        report = StockReport(variant_ids[item.sku], item.stock, item.as_of or now)
-        kept = latest.get(report.id)
-        if kept is None or kept.stock_as_of <= report.stock_as_of:
-            latest[report.id] = report
-    return apply_stock_reports(session, list(latest.values()))
+    return known

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ from .models import ApiKey, Supplier
 KEY_MARKER = "sfk_"
 #: Length of the visible, stored part of a key: the marker and 12 hex digits.
 PREFIX_LENGTH = len(KEY_MARKER) + 12
+_PREFIX_SHAPE = re.compile(r"sfk_[0-9a-f]{12}")
+_KEY_SHAPE = re.compile(r"sfk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}\Z")
 
 
 def create_supplier(
@@ -86,6 +89,8 @@ def revoke_api_key_by_prefix(
 ) -> None:
     """Revoke the supplier's key whose visible prefix (``sfk_`` + 12 hex) is ``prefix``;
     the full key works too."""
+    if not _PREFIX_SHAPE.match(prefix):
+        raise NotFound(f"{prefix[:PREFIX_LENGTH]!r} is not an API key prefix (sfk_ + 12 hex)")
     api_key = session.scalars(
         select(ApiKey).where(
             col(ApiKey.supplier_id) == supplier_id, col(ApiKey.prefix) == prefix[:PREFIX_LENGTH]
@@ -104,9 +109,9 @@ def _revoke(session: Session, api_key: ApiKey, now: datetime) -> None:
 
 def authenticate(session: Session, raw: str) -> tuple[ApiKey, Supplier] | None:
     """The live key and its supplier for a presented key, or ``None``."""
-    prefix = raw[:PREFIX_LENGTH]
-    if not prefix.startswith(KEY_MARKER) or raw[PREFIX_LENGTH : PREFIX_LENGTH + 1] != "_":
+    if not _KEY_SHAPE.match(raw):
         return None
+    prefix = raw[:PREFIX_LENGTH]
     row = session.execute(
         select(ApiKey, Supplier)
         .join(Supplier, col(Supplier.id) == ApiKey.supplier_id)

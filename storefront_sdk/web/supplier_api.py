@@ -66,7 +66,9 @@ def _supplier_scope() -> str:
 def guard_request() -> None:
     """Size limit, bearer-key authentication and the per-key rate limit, in that order."""
     limit = current_app.config["STOREFRONT_MAX_REQUEST_BYTES"]
-    request.max_content_length = limit
+    # One byte over the limit is read so that a chunked body (no Content-Length), which
+    # werkzeug cuts off silently at the limit, is still recognised as too large.
+    request.max_content_length = limit + 1
     if request.content_length is not None and request.content_length > limit:
         fail(413)
     scheme, _, raw_key = request.headers.get("Authorization", "").partition(" ")
@@ -91,6 +93,8 @@ def guard_request() -> None:
 def read_json_body() -> Any:
     """The request body parsed as JSON; ``400`` when it is not JSON."""
     raw = request.get_data(cache=True)
+    if len(raw) > current_app.config["STOREFRONT_MAX_REQUEST_BYTES"]:
+        fail(413)
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):

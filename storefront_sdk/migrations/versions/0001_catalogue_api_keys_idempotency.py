@@ -126,7 +126,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['product_id'], ['sf_product.id'], name=op.f('fk_sf_variant_product_id_sf_product')),
     sa.ForeignKeyConstraint(['supplier_id'], ['sf_supplier.id'], name=op.f('fk_sf_variant_supplier_id_sf_supplier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sf_variant')),
-    sa.UniqueConstraint('supplier_id', 'sku', name=op.f('uq_sf_variant_supplier_id_sku'))
+    sa.UniqueConstraint('supplier_id', 'sku', name=op.f('uq_sf_variant_supplier_id_sku')),
+    postgresql_with={'fillfactor': 80}
     )
     with op.batch_alter_table('sf_variant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sf_variant_product_id'), ['product_id'], unique=False)
