@@ -8,11 +8,11 @@ placeholders. SQLite gets SQLAlchemy's batched ``executemany``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic_core import to_json
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,57 +48,45 @@ def in_values(session: Session, column: Any, values: Sequence[Any]) -> Any:
 def bulk_upsert(
     session: Session,
     table: sa.Table,
-    rows: Sequence[dict[str, Any]],
+    columns: dict[str, list[Any]],
     *,
     conflict: Sequence[str],
     update: Sequence[str],
     returning: Sequence[str],
-    only_if: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Insert ``rows`` or update ``update`` columns where ``conflict`` columns match.
-
-    ``only_if`` is an SQL condition on ``<table>`` and ``excluded`` restricting the update.
-    Returns the ``returning`` columns of every row written.
-    """
-    if not rows:
+    """Insert rows given column by column (equal-length lists), or update the ``update``
+    columns where the ``conflict`` columns match. Returns the ``returning`` columns of
+    every row written."""
+    count = len(next(iter(columns.values()), []))
+    if not count:
         return []
     if is_postgresql(session):
-        return _pg_upsert(session, table, rows, conflict, update, returning, only_if)
+        names = list(columns)
+        casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
+        # Identifiers come from our own table metadata, never from input.
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts}) "  # noqa: S608
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in update)
+            + f" RETURNING {', '.join(returning)}"
+        )
+        arrays = [_pg_values(table.c[name], values) for name, values in columns.items()]
+        return _driver_execute(session, sql, arrays)
     insert = sqlite.insert(table)
     stmt = insert.on_conflict_do_update(
-        index_elements=list(conflict),
-        set_={name: insert.excluded[name] for name in update},
-        where=sa.text(only_if) if only_if else None,
+        index_elements=list(conflict), set_={name: insert.excluded[name] for name in update}
     ).returning(*(table.c[name] for name in returning))
-    return [tuple(row) for row in session.execute(stmt, list(rows))]
+    rows = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
+    return [tuple(row) for row in session.execute(stmt, rows)]
 
 
-def _pg_upsert(
-    session: Session,
-    table: sa.Table,
-    rows: Sequence[dict[str, Any]],
-    conflict: Sequence[str],
-    update: Sequence[str],
-    returning: Sequence[str],
-    only_if: str | None,
-) -> list[tuple[Any, ...]]:
-    names = list(rows[0])
-    arrays: list[list[Any]] = []
-    for name in names:
-        values = [row[name] for row in rows]
-        if isinstance(table.c[name].type, sa.JSON):
-            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-        arrays.append(values)
-    casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
-    # Identifiers come from our own table metadata, never from input.
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET "
-        + ", ".join(f"{name} = excluded.{name}" for name in update)
-        + (f" WHERE {only_if}" if only_if else "")
-        + f" RETURNING {', '.join(returning)}"
-    )
-    return _driver_execute(session, sql, arrays)
+def _pg_values(column: sa.Column[Any], values: list[Any]) -> list[Any]:
+    if isinstance(column.type, sa.JSON):
+        # pydantic-core's serializer: a tenth of json.dumps' time on small objects.
+        return [None if v is None else to_json(v).decode() for v in values]
+    return values
 
 
 def bulk_update(

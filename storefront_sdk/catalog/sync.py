@@ -233,40 +233,30 @@ def _upsert_product_rows(
     category_ids: dict[str, int],
     now: datetime,
 ) -> dict[str, int]:
-    rows = [
-        {
-            "supplier_id": supplier.id,
-            "external_id": p.external_id,
-            "title": p.title,
-            "title_i18n": p.title_i18n,
-            "description": p.description,
-            "description_i18n": p.description_i18n,
-            "category_id": category_ids[p.category] if p.category else None,
-            "images": p.images,
-            "status": p.status,
-            "currency": p.currency,
-            "content_hash": digest,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for p, digest, _ in changed
-    ]
+    products = [c.product for c in changed]
+    count = len(products)
+    columns: dict[str, list[Any]] = {
+        "supplier_id": [supplier.id] * count,
+        "external_id": [p.external_id for p in products],
+        "title": [p.title for p in products],
+        "title_i18n": [p.title_i18n for p in products],
+        "description": [p.description for p in products],
+        "description_i18n": [p.description_i18n for p in products],
+        "category_id": [category_ids[p.category] if p.category else None for p in products],
+        "images": [p.images for p in products],
+        "status": [p.status for p in products],
+        "currency": [p.currency for p in products],
+        "content_hash": [c.digest for c in changed],
+        "created_at": [now] * count,
+        "updated_at": [now] * count,
+    }
+    fixed = {"supplier_id", "external_id", "currency", "created_at"}
     written = bulk_upsert(
         session,
         table_of(Product),
-        rows,
+        columns,
         conflict=["supplier_id", "external_id"],
-        update=[
-            "title",
-            "title_i18n",
-            "description",
-            "description_i18n",
-            "category_id",
-            "images",
-            "status",
-            "content_hash",
-            "updated_at",
-        ],
+        update=[name for name in columns if name not in fixed],
         returning=["external_id", "id"],
     )
     return dict(written)
@@ -279,46 +269,33 @@ def _upsert_variant_rows(
     product_ids: dict[str, int],
     now: datetime,
 ) -> dict[str, int]:
-    rows = [
-        {
-            "product_id": product_ids[p.external_id],
-            "supplier_id": supplier.id,
-            "sku": v.sku,
-            "options": v.options,
-            "currency": p.currency,
-            "supply_price_minor": v.supply_price,
-            "retail_price_minor": v.retail_price,
-            "min_price_minor": v.min_price,
-            "weight_grams": v.weight_grams,
-            "position": position,
-            "status": ACTIVE,
-            "stock": v.stock,
-            "stock_as_of": now,
-            "available": v.stock,  # nothing is allocated before orders exist
-            "created_at": now,
-            "updated_at": now,
-        }
-        for p, _, _ in changed
-        for position, v in enumerate(p.variants)
-    ]
+    rows = [(c.product, n, v) for c in changed for n, v in enumerate(c.product.variants)]
+    count = len(rows)
+    columns: dict[str, list[Any]] = {
+        "product_id": [product_ids[p.external_id] for p, _, _ in rows],
+        "supplier_id": [supplier.id] * count,
+        "sku": [v.sku for _, _, v in rows],
+        "options": [v.options for _, _, v in rows],
+        "currency": [p.currency for p, _, _ in rows],
+        "supply_price_minor": [v.supply_price for _, _, v in rows],
+        "retail_price_minor": [v.retail_price for _, _, v in rows],
+        "min_price_minor": [v.min_price for _, _, v in rows],
+        "weight_grams": [v.weight_grams for _, _, v in rows],
+        "position": [n for _, n, _ in rows],
+        "status": [ACTIVE] * count,
+        "stock": [v.stock for _, _, v in rows],
+        "stock_as_of": [now] * count,
+        "available": [v.stock for _, _, v in rows],  # nothing is allocated before orders exist
+        "created_at": [now] * count,
+        "updated_at": [now] * count,
+    }
+    fixed = {"product_id", "supplier_id", "sku", "currency", "created_at"}
     written = bulk_upsert(
         session,
         table_of(Variant),
-        rows,
+        columns,
         conflict=["supplier_id", "sku"],
-        update=[
-            "options",
-            "supply_price_minor",
-            "retail_price_minor",
-            "min_price_minor",
-            "weight_grams",
-            "position",
-            "status",
-            "stock",
-            "stock_as_of",
-            "available",
-            "updated_at",
-        ],
+        update=[name for name in columns if name not in fixed],
         returning=["sku", "id"],
     )
     return dict(written)
