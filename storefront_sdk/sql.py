@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
 from pydantic_core import to_json
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,13 +51,17 @@ def bulk_upsert(
     table: sa.Table,
     columns: dict[str, list[Any]],
     *,
-    conflict: Sequence[str],
-    update: Sequence[str],
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
     returning: Sequence[str],
 ) -> list[tuple[Any, ...]]:
     """Insert rows given column by column (equal-length lists), or update the ``update``
     columns where the ``conflict`` columns match. Returns the ``returning`` columns of
-    every row written."""
+    every row written.
+
+    Without ``conflict`` this is a plain insert (cheaper than an upsert on PostgreSQL);
+    a duplicate then raises :class:`sqlalchemy.exc.IntegrityError`.
+    """
     count = len(next(iter(columns.values()), []))
     if not count:
         return []
@@ -64,18 +69,20 @@ def bulk_upsert(
         names = list(columns)
         casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
         # Identifiers come from our own table metadata, never from input.
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts}) "  # noqa: S608
-            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET "
-            + ", ".join(f"{name} = excluded.{name}" for name in update)
-            + f" RETURNING {', '.join(returning)}"
-        )
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts})"  # noqa: S608
+        if conflict:
+            sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET " + ", ".join(
+                f"{name} = excluded.{name}" for name in update
+            )
+        sql += f" RETURNING {', '.join(returning)}"
         arrays = [_pg_values(table.c[name], values) for name, values in columns.items()]
         return _driver_execute(session, sql, arrays)
     insert = sqlite.insert(table)
-    stmt = insert.on_conflict_do_update(
-        index_elements=list(conflict), set_={name: insert.excluded[name] for name in update}
-    ).returning(*(table.c[name] for name in returning))
+    if conflict:
+        insert = insert.on_conflict_do_update(
+            index_elements=list(conflict), set_={name: insert.excluded[name] for name in update}
+        )
+    stmt = insert.returning(*(table.c[name] for name in returning))
     rows = [
         dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
     ]
@@ -138,7 +145,11 @@ def _driver_execute(session: Session, sql: str, params: list[Any]) -> list[tuple
     driver = session.connection().connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except psycopg.errors.IntegrityError as exc:
+            # Callers handle the same exception whichever path ran the statement.
+            raise sa.exc.IntegrityError(sql, None, exc) from exc
         return [tuple(row) for row in cursor.fetchall()]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 #: The largest integer the API accepts in any integer field (fits a 32-bit column).
 MAX_INT = 2**31 - 1
@@ -19,21 +19,13 @@ MAX_INT = 2**31 - 1
 ErrorTree = dict[str, Any]
 
 
-def _storable(value: str) -> str:
-    # PostgreSQL refuses NUL in text, and lone surrogates (legal in JSON escapes) cannot be
-    # encoded as UTF-8: both would otherwise fail deep in the database driver.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError("must be valid Unicode (no lone surrogates)") from exc
-    return value
+#: Text the database can store: PostgreSQL refuses NUL. (Lone surrogates, legal in JSON
+#: escapes, are already refused by pydantic as invalid Unicode.)
+NUL_FREE = r"^[^\x00]*$"
 
+#: Friendly messages for the regular expressions fields are checked against.
+PATTERN_MESSAGES: dict[str, str] = {NUL_FREE: "Must not contain NUL characters."}
 
-#: Validator for every text field: refuses what the database cannot store.
-Storable = AfterValidator(_storable)
 
 #: A non-negative integer that fits the database (strict: no floats, strings or booleans).
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
@@ -68,6 +60,9 @@ def _message(error: Any) -> str:
         return "Unknown field."
     if error["type"] == "missing":
         return "Missing data for required field."
+    if error["type"] == "string_pattern_mismatch":
+        pattern: str = error["ctx"]["pattern"]
+        return PATTERN_MESSAGES.get(pattern, str(error["msg"]))
     message: str = error["msg"]
     return message.removeprefix("Value error, ")
 

@@ -89,6 +89,19 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture
+def pg_app(postgres_url: str) -> Iterator[Flask]:
+    """An app on an empty PostgreSQL database, for concurrency tests that need real
+    row locking (SQLite serialises every writer)."""
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(storefront_tables())} RESTART IDENTITY CASCADE")
+    engine.dispose()
+    app = build_app(postgres_url)
+    yield app
+    app.extensions["storefront"].engine.dispose()
+
+
 def build_app(db_url: str, **config: Any) -> Flask:
     """A Flask app with a storefront on ``db_url`` in testing mode."""
     app = Flask("storefront_test_app")

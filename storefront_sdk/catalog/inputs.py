@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..validation import Count, Storable
+from ..validation import NUL_FREE, PATTERN_MESSAGES, Count
 
 #: Limits of one product upsert request (documented in docs/supplier-api.md).
 MAX_PRODUCTS_PER_REQUEST = 1000
@@ -19,21 +19,29 @@ MAX_VARIANTS_PER_PRODUCT = 100
 MAX_VARIANTS_PER_REQUEST = 10_000
 MAX_STOCK_ITEMS_PER_REQUEST = 5000
 
-LocaleTag = Annotated[
-    str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
-]
-Code = Annotated[str, Field(min_length=1, max_length=64), Storable]
-ShortText = Annotated[str, Field(min_length=1, max_length=300), Storable]
-LongText = Annotated[str, Field(max_length=20_000), Storable]
-OptionName = Annotated[str, Field(min_length=1, max_length=50), Storable]
-OptionValue = Annotated[str, Field(min_length=1, max_length=100), Storable]
-CategoryPath = Annotated[
-    str,
-    Field(min_length=1, max_length=500, pattern=r"^[^/]*[^/\s][^/]*(/[^/]*[^/\s][^/]*)*$"),
-    Storable,
-]
-ImageUrl = Annotated[str, Field(min_length=9, max_length=2048, pattern=r"^https://\S+$"), Storable]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+# Patterns run in pydantic-core (Rust); each also keeps NUL out of the database.
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"
+CATEGORY_PATTERN = r"^[^/\x00]*[^/\s\x00][^/\x00]*(/[^/\x00]*[^/\s\x00][^/\x00]*)*$"
+IMAGE_URL_PATTERN = r"^https://[^\s\x00]+$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+PATTERN_MESSAGES.update(
+    {
+        LOCALE_PATTERN: "Must be a locale tag such as 'zh-Hans'.",
+        CATEGORY_PATTERN: "Must be a path such as 'Apparel/Tops', without empty segments.",
+        IMAGE_URL_PATTERN: "Must be an https:// URL without spaces.",
+        CURRENCY_PATTERN: "Must be an upper-case ISO 4217 code such as 'CNY'.",
+    }
+)
+
+LocaleTag = Annotated[str, Field(min_length=2, max_length=35, pattern=LOCALE_PATTERN)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=NUL_FREE)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300, pattern=NUL_FREE)]
+LongText = Annotated[str, Field(max_length=20_000, pattern=NUL_FREE)]
+OptionName = Annotated[str, Field(min_length=1, max_length=50, pattern=NUL_FREE)]
+OptionValue = Annotated[str, Field(min_length=1, max_length=100, pattern=NUL_FREE)]
+CategoryPath = Annotated[str, Field(min_length=1, max_length=500, pattern=CATEGORY_PATTERN)]
+ImageUrl = Annotated[str, Field(min_length=9, max_length=2048, pattern=IMAGE_URL_PATTERN)]
+Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 
 
@@ -51,7 +59,9 @@ class VariantIn(_Strict):
     supply_price: Count
     retail_price: Count
     min_price: Count | None = None
-    stock: Count
+    #: Excluded from serialisation: the content hash of a product leaves stock out, since
+    #: stock is compared with the current level separately.
+    stock: Count = Field(exclude=True)
     weight_grams: Weight | None = None
 
 

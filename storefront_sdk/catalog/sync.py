@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -93,10 +94,7 @@ def _product_errors(product: ProductIn, currency: str) -> ErrorTree:
 
 def content_hash(product: ProductIn) -> str:
     """Digest of everything in ``product`` except stock (stock is compared separately)."""
-    digest = hashlib.sha256(product.model_dump_json(exclude={"variants"}).encode())
-    for variant in product.variants:
-        digest.update(variant.model_dump_json(exclude={"stock"}).encode())
-    return digest.hexdigest()
+    return hashlib.sha256(product.model_dump_json().encode()).hexdigest()
 
 
 @dataclass
@@ -219,11 +217,35 @@ def _write(session: Session, supplier: Supplier, changed: list[_Change], now: da
     category_ids = ensure_categories(
         session, {c.product.category for c in changed if c.product.category}
     )
-    product_ids = _upsert_product_rows(session, supplier, changed, category_ids, now)
-    variant_ids = _upsert_variant_rows(session, supplier, changed, product_ids, now)
-    # New products cannot have left-out variants: only existing ones are checked.
-    existing = [c for c in changed if c.existed]
+    new = [c for c in changed if not c.existed]
+    merge = [c for c in changed if c.existed]
+    try:
+        # New products (and so their variants) are plain inserts, cheaper than upserts;
+        # a concurrent sync that created some of them first sends them to the merge.
+        with session.begin_nested():
+            _write_rows(session, supplier, new, category_ids, now, insert_only=True)
+    except IntegrityError:
+        merge = changed
+    product_ids, variant_ids = _write_rows(session, supplier, merge, category_ids, now)
+    # Only products that existed can have left-out variants.
+    existing = [c for c in merge if c.existed]
     _archive_left_out_variants(session, existing, product_ids, variant_ids, now)
+
+
+def _write_rows(
+    session: Session,
+    supplier: Supplier,
+    changes: list[_Change],
+    category_ids: dict[str, int],
+    now: datetime,
+    *,
+    insert_only: bool = False,
+) -> tuple[dict[str, int], dict[str, int]]:
+    if not changes:
+        return {}, {}
+    product_ids = _upsert_product_rows(session, supplier, changes, category_ids, now, insert_only)
+    variant_ids = _upsert_variant_rows(session, supplier, changes, product_ids, now, insert_only)
+    return product_ids, variant_ids
 
 
 def _upsert_product_rows(
@@ -232,6 +254,7 @@ def _upsert_product_rows(
     changed: list[_Change],
     category_ids: dict[str, int],
     now: datetime,
+    insert_only: bool,
 ) -> dict[str, int]:
     products = [c.product for c in changed]
     count = len(products)
@@ -255,7 +278,7 @@ def _upsert_product_rows(
         session,
         table_of(Product),
         columns,
-        conflict=["supplier_id", "external_id"],
+        conflict=() if insert_only else ["supplier_id", "external_id"],
         update=[name for name in columns if name not in fixed],
         returning=["external_id", "id"],
     )
@@ -268,6 +291,7 @@ def _upsert_variant_rows(
     changed: list[_Change],
     product_ids: dict[str, int],
     now: datetime,
+    insert_only: bool,
 ) -> dict[str, int]:
     rows = [(c.product, n, v) for c in changed for n, v in enumerate(c.product.variants)]
     count = len(rows)
@@ -294,7 +318,7 @@ def _upsert_variant_rows(
         session,
         table_of(Variant),
         columns,
-        conflict=["supplier_id", "sku"],
+        conflict=() if insert_only else ["supplier_id", "sku"],
         update=[name for name in columns if name not in fixed],
         returning=["sku", "id"],
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +14,11 @@ from api_support import (
     products_body,
     variant_of,
 )
-from conftest import SupplierClient, build_app, new_supplier_client
-from flask import Flask
+from conftest import SupplierClient, new_supplier_client
 from sqlmodel import func, select
 
-from storefront_sdk.db import create_engine, session_scope
+from storefront_sdk.db import session_scope
 from storefront_sdk.idempotency import IdempotencyRecord
-from storefront_sdk.models import storefront_tables
 from storefront_sdk.testing.factories import product_payload, variant_payload
 
 REPLAYED = "Idempotent-Replayed"
@@ -225,18 +222,6 @@ def test_key_is_ignored_on_get(supplier):
     # Then it is a fresh answer, not a replay
     assert [p["external_id"] for p in response.json["items"]] == ["P0"]
     assert REPLAYED not in response.headers
-
-
-@pytest.fixture
-def pg_app(postgres_url: str) -> Iterator[Flask]:
-    """An app on an empty PostgreSQL database (PostgreSQL-only tests)."""
-    engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {', '.join(storefront_tables())} RESTART IDENTITY CASCADE")
-    engine.dispose()
-    app = build_app(postgres_url)
-    yield app
-    app.extensions["storefront"].engine.dispose()
 
 
 def test_concurrent_repeats_run_once_on_postgresql(pg_app):

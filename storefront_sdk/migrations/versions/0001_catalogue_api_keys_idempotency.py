@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 04:52:50.074859
+Create Date: 2026-11-23 05:13:00.875690
 """
 
 from __future__ import annotations
