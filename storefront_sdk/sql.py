@@ -99,42 +99,43 @@ def _pg_values(column: sa.Column[Any], values: list[Any]) -> list[Any]:
 def bulk_update(
     session: Session,
     table: sa.Table,
-    rows: Sequence[dict[str, Any]],
+    columns: dict[str, list[Any]],
     *,
     keys: Sequence[str],
     assign: dict[str, str],
     only_if: str | None = None,
     returning: str,
 ) -> list[Any]:
-    """Update the rows matching each row's ``keys`` columns.
+    """Update the rows matching each row's ``keys`` columns (rows given column by column).
 
     ``assign`` maps a column to an SQL expression over ``new.<field>`` (the row's values)
     and ``<table>.<column>`` (the current ones); ``only_if`` further restricts the update.
     Returns the ``returning`` column of every row changed.
     """
-    if not rows:
+    if not next(iter(columns.values()), []):
         return []
     sets = ", ".join(f"{column} = {expression}" for column, expression in assign.items())
     condition = " AND ".join(f"{table.name}.{key} = new.{key}" for key in keys)
     condition += f" AND {only_if}" if only_if else ""
-    names = list(rows[0])
+    names = list(columns)
     if is_postgresql(session):
         casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
         sql = (
             f"UPDATE {table.name} SET {sets} FROM unnest({casts}) AS new({', '.join(names)}) "  # noqa: S608
             f"WHERE {condition} RETURNING {table.name}.{returning}"
         )
-        arrays = [[row[name] for row in rows] for name in names]
+        arrays = [_pg_values(table.c[name], values) for name, values in columns.items()]
         return [row[0] for row in _driver_execute(session, sql, arrays)]
     # SQLite: one small statement per row inside the same transaction; typed binds so
     # timestamps are stored (and compared) in the column's UTC form.
-    values = ", ".join(f":{name} AS {name}" for name in names)
+    selected = ", ".join(f":{name} AS {name}" for name in names)
     statement = sa.text(
-        f"UPDATE {table.name} SET {sets} FROM (SELECT {values}) AS new "  # noqa: S608
+        f"UPDATE {table.name} SET {sets} FROM (SELECT {selected}) AS new "  # noqa: S608
         f"WHERE {condition} RETURNING {table.name}.{returning}"
     ).bindparams(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
     changed: list[Any] = []
-    for row in rows:
+    for values in zip(*columns.values(), strict=True):
+        row = dict(zip(names, values, strict=True))
         changed.extend(session.execute(statement, row).scalars().all())
     return changed
 

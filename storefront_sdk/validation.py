@@ -7,6 +7,7 @@ ending in a list of messages: ``{"products": {"3": {"variants": {"0": {"sku": ["
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
@@ -67,11 +68,20 @@ def _message(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
+@functools.cache
+def _list_adapter(model: type[pydantic.BaseModel]) -> pydantic.TypeAdapter[list[Any]]:
+    return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 def validate_items(
     model: type[pydantic.BaseModel], items: Sequence[Any]
 ) -> tuple[list[tuple[int, Any]], dict[int, ErrorTree]]:
     """Validate each item on its own: the valid ``(index, model)`` pairs and the errors by
     index, so callers can reject the whole batch or keep the valid part."""
+    try:  # the common case, all valid, in one call to pydantic-core
+        return list(enumerate(_list_adapter(model).validate_python(items))), {}
+    except pydantic.ValidationError:
+        pass
     valid: list[tuple[int, Any]] = []
     failed: dict[int, ErrorTree] = {}
     validate = model.model_validate

@@ -35,7 +35,7 @@ def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> lis
     changed: list[str] = bulk_update(
         session,
         table_of(Variant),
-        [report._asdict() for report in reports],
+        {name: [getattr(r, name) for r in reports] for name in StockReport._fields},
         keys=("supplier_id", "sku"),
         # Nothing is allocated before orders exist, so available = stock.
         assign={"stock": "new.stock", "stock_as_of": "new.stock_as_of", "available": "new.stock"},
