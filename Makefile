@@ -29,6 +29,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## demo: create .venv, install, create and seed a SQLite database, serve the example shop
 demo: $(STAMP)
 	@mkdir -p $(INSTANCE)
+	@# Seed when there is no demo summary, or when the default SQLite database is gone.
+	@if [ -z "$$STOREFRONT_DATABASE_URL" ] && [ ! -f $(INSTANCE)/storefront.sqlite3 ]; then \
+		rm -f $(INSTANCE)/demo.json; \
+	fi
 	@$(FLASK) storefront init-db >/dev/null
 	@if [ ! -f $(INSTANCE)/demo.json ]; then \
 		$(FLASK) storefront seed-demo > $(INSTANCE)/demo.json.tmp && \

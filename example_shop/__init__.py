@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _instance_secret(app: Flask) -> str:
     path = Path(app.instance_path) / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        # Created exclusively and private from the start: workers starting together all
+        # end up reading the one secret the first of them wrote.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another worker may be between creating and writing the file
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty; delete it to generate a new secret")
 
 
 def _add_pages(app: Flask) -> None:

@@ -25,7 +25,19 @@ from .db import engine_for, session_scope, utcnow
 from .errors import StorefrontError
 
 
-@click.group("storefront", help="storefront-sdk administration commands.")
+class _OneLineErrors(click.Group):
+    """Usage errors (missing or malformed options) as one ``Error: ...`` line, exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            command = f"{ctx.info_name} {exc.ctx.info_name}" if exc.ctx else ctx.info_name
+            click.echo(f"Error: {command}: {exc.format_message()}", err=True)
+            ctx.exit(2)
+
+
+@click.group("storefront", cls=_OneLineErrors, help="storefront-sdk administration commands.")
 def storefront_cli() -> None:
     """The command group registered on the app by ``Storefront.init_app``."""
 

@@ -8,6 +8,7 @@ semantics: the host app's values win) and :func:`validate` refuses bad values at
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -212,7 +213,7 @@ _WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me"}
 def apply_defaults(config: dict[str, Any], instance_path: str) -> None:
     """Fill every missing ``STOREFRONT_*`` key of ``config`` with its default."""
     for setting in SETTINGS:
-        default = setting.default
+        default = copy.deepcopy(setting.default)  # no app shares a mutable default
         if setting.name == "STOREFRONT_DATABASE_URL" and default is None:
             default = _default_database_url(instance_path)
         config.setdefault(setting.name, default)

@@ -70,7 +70,8 @@ def create_engine(url: str, options: dict[str, Any] | None = None) -> Engine:
     """An engine for ``url`` with the settings storefront relies on.
 
     SQLite gets foreign keys, WAL and a busy timeout, and transactions that take the write
-    lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing.
+    lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing;
+    :func:`begin_read` opts a read-only transaction out of that lock.
     """
     options = dict(options or {})
     parsed = make_url(url)
@@ -97,7 +98,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+
+
+_READ_ONLY = "storefront_read_only"
+
+
+def begin_read(session: Session) -> None:
+    """Start ``session``'s transaction as a read: on SQLite it does not take the write lock,
+    so reads run alongside a writer. (Writes in it would fail to upgrade under contention.)
+    """
+    session.connection(execution_options={_READ_ONLY: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -148,15 +148,18 @@ def _driver_execute(session: Session, sql: str, params: list[Any]) -> list[tuple
     with driver.cursor() as cursor:
         try:
             cursor.execute(sql, params)
-        except psycopg.errors.IntegrityError as exc:
-            # Callers handle the same exception whichever path ran the statement.
-            raise sa.exc.IntegrityError(sql, None, exc) from exc
-        return [tuple(row) for row in cursor.fetchall()]
+            return [tuple(row) for row in cursor.fetchall()]
+        except psycopg.Error as exc:
+            # Callers handle SQLAlchemy's exceptions whichever path ran the statement.
+            raise sa.exc.DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
 
 
 def _array_type(column: sa.Column[Any]) -> str:
     if isinstance(column.type, sa.JSON):
         return "JSON[]"
+    if isinstance(column.type, sa.String):
+        # Not VARCHAR(n)[]: an explicit cast truncates silently, an insert refuses.
+        return "TEXT[]"
     return f"{column.type.compile(dialect=_PG)}[]"
 
 

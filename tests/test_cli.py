@@ -78,7 +78,7 @@ def test_bad_arguments_exit_non_zero_with_one_line(cli, args, message):
     assert result.stdout == ""
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    assert len([line for line in result.stderr.splitlines() if line.startswith("Error")]) == 1
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_bad_database_url_is_one_line(tmp_path):

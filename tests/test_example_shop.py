@@ -45,7 +45,7 @@ def demo_server(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 _get(base + "/")
                 break
@@ -53,6 +53,8 @@ def demo_server(tmp_path):
                 if process.poll() is not None:
                     pytest.fail(f"make demo exited: {process.stderr.read().decode()}")
                 time.sleep(0.1)
+        else:
+            pytest.fail("make demo did not serve the front page within 60 s")
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -7,9 +7,10 @@ throughput target needs. The same models produce the OpenAPI schema of those bod
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..validation import NUL_FREE, PATTERN_MESSAGES, Count
 
@@ -21,13 +22,11 @@ MAX_STOCK_ITEMS_PER_REQUEST = 5000
 
 # Patterns run in pydantic-core (Rust); each also keeps NUL out of the database.
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"
-CATEGORY_PATTERN = r"^[^/\x00]*[^/\s\x00][^/\x00]*(/[^/\x00]*[^/\s\x00][^/\x00]*)*$"
 IMAGE_URL_PATTERN = r"^https://[^\s\x00]+$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 PATTERN_MESSAGES.update(
     {
         LOCALE_PATTERN: "Must be a locale tag such as 'zh-Hans'.",
-        CATEGORY_PATTERN: "Must be a path such as 'Apparel/Tops', without empty segments.",
         IMAGE_URL_PATTERN: "Must be an https:// URL without spaces.",
         CURRENCY_PATTERN: "Must be an upper-case ISO 4217 code such as 'CNY'.",
     }
@@ -39,7 +38,51 @@ ShortText = Annotated[str, Field(min_length=1, max_length=300, pattern=NUL_FREE)
 LongText = Annotated[str, Field(max_length=20_000, pattern=NUL_FREE)]
 OptionName = Annotated[str, Field(min_length=1, max_length=50, pattern=NUL_FREE)]
 OptionValue = Annotated[str, Field(min_length=1, max_length=100, pattern=NUL_FREE)]
-CategoryPath = Annotated[str, Field(min_length=1, max_length=500, pattern=CATEGORY_PATTERN)]
+#: Category paths: at most this many levels, each segment 1 to 100 characters.
+MAX_CATEGORY_DEPTH = 8
+MAX_CATEGORY_SEGMENT = 100
+
+
+def _category_path(value: str) -> str:
+    segments = [segment.strip() for segment in value.split("/")]
+    if any(not segment for segment in segments):
+        raise ValueError("Must be a path such as 'Apparel/Tops', without empty segments.")
+    if len(segments) > MAX_CATEGORY_DEPTH:
+        raise ValueError(f"Must have at most {MAX_CATEGORY_DEPTH} levels.")
+    if any(len(segment) > MAX_CATEGORY_SEGMENT for segment in segments):
+        raise ValueError(f"Each level must be at most {MAX_CATEGORY_SEGMENT} characters.")
+    return "/".join(segments)
+
+
+#: Normalised on the way in: ``" Apparel / Tops "`` is stored as ``"Apparel/Tops"``.
+CategoryPath = Annotated[
+    str, Field(min_length=1, max_length=900, pattern=NUL_FREE), AfterValidator(_category_path)
+]
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic would also take Unix timestamps; the contract says RFC 3339 strings.
+    if not isinstance(value, str):
+        raise ValueError("Must be an RFC 3339 timestamp string, e.g. 2026-11-23T10:00:00Z.")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Must be between 1970 and 9999.") from None
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("Must be between 1970 and 9999.")
+    return value
+
+
+#: Earliest and latest timestamps accepted anywhere (keeps UTC conversions in range).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+#: An RFC 3339 timestamp with a time zone, converted to UTC.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 ImageUrl = Annotated[str, Field(min_length=9, max_length=2048, pattern=IMAGE_URL_PATTERN)]
 Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
@@ -91,7 +134,7 @@ class StockItemIn(_Strict):
 
     sku: Code
     stock: Count
-    as_of: AwareDatetime | None = None
+    as_of: Timestamp | None = None
 
 
 class StockBody(_Strict):

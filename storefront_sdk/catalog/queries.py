@@ -14,6 +14,9 @@ from sqlmodel import col, select
 from ..errors import NotFound, ValidationError
 from .models import ARCHIVED, Category, Product, Variant
 
+#: Largest id a cursor may name (the primary keys are 64-bit).
+MAX_ID = 2**63 - 1
+
 
 @dataclass(frozen=True, slots=True)
 class ProductPage:
@@ -34,7 +37,10 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         if not raw.startswith("p") or not raw[1:].isdigit() or len(raw) > 20:
             raise ValueError(raw)
-        return int(raw[1:])
+        last_id = int(raw[1:])
+        if last_id > MAX_ID:
+            raise ValueError(raw)
+        return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationError(
             "invalid cursor", errors={"query": {"cursor": ["Invalid cursor."]}}

@@ -63,16 +63,15 @@ def update_stock(
         kept = latest.get(item.sku)
         if kept is None or kept.stock_as_of <= as_of:
             latest[item.sku] = StockReport(supplier_id, item.sku, item.stock, as_of)
-    if not errors:
-        updated = apply_stock_reports(session, list(latest.values()))
-        missing = latest.keys() - set(updated)
-        unknown = missing - _known_skus(session, supplier_id, list(missing))
-        if not unknown:
-            return len(updated)
-        for index, item in enumerate(items):
-            if item.sku in unknown:
-                add_error(errors, ["items", index, "sku"], f"Unknown SKU {item.sku!r}.")
-    raise ValidationError("stock update refused; nothing was written", errors={"json": errors})
+    updated: list[str] = [] if errors else apply_stock_reports(session, list(latest.values()))
+    missing = latest.keys() - set(updated)
+    unknown = missing - _known_skus(session, supplier_id, sorted(missing))
+    for index, item in enumerate(items):
+        if item.sku in unknown:
+            add_error(errors, ["items", index, "sku"], f"Unknown SKU {item.sku!r}.")
+    if errors:
+        raise ValidationError("stock update refused; nothing was written", errors={"json": errors})
+    return len(updated)
 
 
 def _known_skus(session: Session, supplier_id: int, skus: list[str]) -> set[str]:

@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from ..sql import bulk_upsert, chunks, in_values, table_of
+from ..sql import bulk_upsert, chunks, in_values, is_postgresql, table_of
 from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
 from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
@@ -112,10 +111,13 @@ def plan_sync(
 ) -> SyncPlan:
     """Compare ``items`` (validated by :func:`check_products`) with the stored catalogue.
 
-    Reads only. A SKU that belongs to another of the supplier's products is a conflict;
-    the caller decides whether any conflict aborts the whole call.
+    Writes nothing, but locks the supplier's catalogue until the transaction ends, so the
+    plan stays true until :func:`apply_sync`. A SKU that belongs to another of the
+    supplier's products is a conflict; the caller decides whether any conflict aborts the
+    whole call.
     """
     plan = SyncPlan(SyncResult(), [], {})
+    lock_catalogue(session, supplier.id)
     stored = _stored_products(session, supplier.id, [p.external_id for _, p in items])
     owners = _sku_owners(session, supplier.id, [v.sku for _, p in items for v in p.variants])
     for index, product in items:
@@ -149,6 +151,20 @@ def upsert_products(
     """Plan and apply in one go, keeping the valid items (for seeding and scripts)."""
     plan = plan_sync(session, supplier, items)
     return apply_sync(session, supplier, plan, now), plan.conflicts
+
+
+def lock_catalogue(session: Session, supplier_id: int | None) -> None:
+    """Serialise catalogue writes of one supplier (other suppliers are not affected).
+
+    On PostgreSQL this locks the supplier's row (``FOR NO KEY UPDATE``, which leaves the
+    foreign-key checks of other writers alone); SQLite write transactions are serial anyway.
+    """
+    if is_postgresql(session):
+        session.execute(
+            select(Supplier.id)
+            .where(col(Supplier.id) == supplier_id)
+            .with_for_update(key_share=True)
+        )
 
 
 def _stored_products(
@@ -217,18 +233,9 @@ def _write(session: Session, supplier: Supplier, changed: list[_Change], now: da
     category_ids = ensure_categories(
         session, {c.product.category for c in changed if c.product.category}
     )
-    new = [c for c in changed if not c.existed]
-    merge = [c for c in changed if c.existed]
-    try:
-        # New products (and so their variants) are plain inserts, cheaper than upserts;
-        # a concurrent sync that created some of them first sends them to the merge.
-        with session.begin_nested():
-            _write_rows(session, supplier, new, category_ids, now, insert_only=True)
-    except IntegrityError:
-        merge = changed
-    product_ids, variant_ids = _write_rows(session, supplier, merge, category_ids, now)
+    product_ids, variant_ids = _write_rows(session, supplier, changed, category_ids, now)
     # Only products that existed can have left-out variants.
-    existing = [c for c in merge if c.existed]
+    existing = [c for c in changed if c.existed]
     _archive_left_out_variants(session, existing, product_ids, variant_ids, now)
 
 
@@ -238,11 +245,10 @@ def _write_rows(
     changes: list[_Change],
     category_ids: dict[str, int],
     now: datetime,
-    *,
-    insert_only: bool = False,
 ) -> tuple[dict[str, int], dict[str, int]]:
-    if not changes:
-        return {}, {}
+    # New products (and so their variants) are plain inserts, cheaper than upserts: the
+    # supplier lock taken by plan_sync means nobody else can have created them meanwhile.
+    insert_only = not any(c.existed for c in changes)
     product_ids = _upsert_product_rows(session, supplier, changes, category_ids, now, insert_only)
     variant_ids = _upsert_variant_rows(session, supplier, changes, product_ids, now, insert_only)
     return product_ids, variant_ids

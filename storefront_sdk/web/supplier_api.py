@@ -11,15 +11,19 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..catalog import queries, stock, sync
-from ..catalog.inputs import MAX_PRODUCTS_PER_REQUEST, StockItemIn
+from ..catalog.inputs import (
+    MAX_PRODUCTS_PER_REQUEST,
+    MAX_STOCK_ITEMS_PER_REQUEST,
+    StockItemIn,
+)
 from ..catalog.models import Supplier
 from ..catalog.suppliers import authenticate
-from ..db import get_session, utcnow
+from ..db import begin_read, get_session, utcnow
 from ..validation import validate_items
 from . import supplier_schemas as schemas
 from .api import attach_error_handlers
 from .errors import ErrorSchema, fail
-from .transactions import unit_of_work
+from .transactions import SAFE_METHODS, unit_of_work
 
 blp = Blueprint(
     "storefront_supplier_api",
@@ -58,21 +62,37 @@ def current_supplier() -> Supplier:
     return supplier
 
 
+def current_supplier_id() -> int:
+    """The id of :func:`current_supplier` (always set: it was loaded from the database)."""
+    supplier_id = current_supplier().id
+    assert supplier_id is not None
+    return supplier_id
+
+
 def _supplier_scope() -> str:
-    return f"supplier:{current_supplier().id}"
+    return f"supplier:{current_supplier_id()}"
 
 
 @blp.before_request
 def guard_request() -> None:
-    """Size limit, bearer-key authentication and the per-key rate limit, in that order."""
+    """Size limit, bearer-key authentication and the per-key rate limit, in that order.
+
+    The whole body is received before the database is touched, so a slow upload holds no
+    connection, transaction or SQLite lock.
+    """
     limit = current_app.config["STOREFRONT_MAX_REQUEST_BYTES"]
     # One byte over the limit is read so that a chunked body (no Content-Length), which
     # werkzeug cuts off silently at the limit, is still recognised as too large.
     request.max_content_length = limit + 1
     if request.content_length is not None and request.content_length > limit:
         fail(413)
+    if len(request.get_data(cache=True)) > limit:
+        fail(413)
+    session = get_session()
+    if request.method in SAFE_METHODS:
+        begin_read(session)
     scheme, _, raw_key = request.headers.get("Authorization", "").partition(" ")
-    found = authenticate(get_session(), raw_key.strip()) if scheme.lower() == "bearer" else None
+    found = authenticate(session, raw_key.strip()) if scheme.lower() == "bearer" else None
     if found is None:
         fail(
             401,
@@ -90,13 +110,15 @@ def guard_request() -> None:
         )
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def read_json_body() -> Any:
     """The request body parsed as JSON; ``400`` when it is not JSON."""
-    raw = request.get_data(cache=True)
-    if len(raw) > current_app.config["STOREFRONT_MAX_REQUEST_BYTES"]:
-        fail(413)
+    raw = request.get_data(cache=True)  # already received and size-checked by guard_request
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_reject_constant)  # NaN, Infinity: not JSON
     except (ValueError, RecursionError):
         fail(400, message="The request body is not valid JSON.")
 
@@ -127,7 +149,7 @@ class Products(_SupplierResource):
     @blp.response(200, schemas.ProductPageOut)
     def get(self, args: dict[str, Any]) -> queries.ProductPage:
         """List your products, oldest first, with cursor pagination."""
-        return queries.list_products(get_session(), current_supplier().id or 0, **args)
+        return queries.list_products(get_session(), current_supplier_id(), **args)
 
     @documented(422, writes=True)
     @blp.doc(requestBody=_body("ProductsBody"))
@@ -170,19 +192,19 @@ def _external_id(item: Any) -> Any:
     return value if isinstance(value, str) else None
 
 
-@blp.route("/products/<string:external_id>")
+@blp.route("/products/<path:external_id>")
 class ProductItem(_SupplierResource):
     @documented(404)
     @blp.response(200, schemas.ProductOut)
     def get(self, external_id: str) -> dict[str, Any]:
         """Fetch one of your products by its ``external_id``."""
-        return queries.get_product(get_session(), current_supplier().id or 0, external_id)
+        return queries.get_product(get_session(), current_supplier_id(), external_id)
 
     @documented(404, writes=True)
     @blp.response(204)
     def delete(self, external_id: str) -> None:
         """Archive a product: it leaves every shop; past orders keep it."""
-        queries.archive_product(get_session(), current_supplier().id or 0, external_id, utcnow())
+        queries.archive_product(get_session(), current_supplier_id(), external_id, utcnow())
 
 
 @blp.route("/stock")
@@ -192,7 +214,7 @@ class StockLevels(_SupplierResource):
     @blp.response(200, schemas.StockResultOut)
     def patch(self) -> dict[str, int]:
         """Set absolute stock for 1 to 5000 SKUs; any unknown SKU rejects the batch."""
-        items = _envelope(read_json_body(), "items", 5000)
+        items = _envelope(read_json_body(), "items", MAX_STOCK_ITEMS_PER_REQUEST)
         valid, failed = validate_items(StockItemIn, items)
         if failed:
             fail(
@@ -201,6 +223,6 @@ class StockLevels(_SupplierResource):
                 errors={"json": {"items": {str(i): e for i, e in sorted(failed.items())}}},
             )
         updated = stock.update_stock(
-            get_session(), current_supplier().id or 0, [v for _, v in valid], utcnow()
+            get_session(), current_supplier_id(), [v for _, v in valid], utcnow()
         )
         return {"updated": updated}

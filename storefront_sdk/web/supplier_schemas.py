@@ -6,18 +6,14 @@ publishes their JSON Schema in the same OpenAPI document.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 from pydantic import BaseModel
 
+from ..catalog.inputs import EARLIEST, LATEST
 from ..catalog.models import STATUSES
-
-#: Earliest and latest timestamps accepted in queries (keeps conversions in range).
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class ListArgs(ma.Schema):

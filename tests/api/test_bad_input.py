@@ -196,9 +196,8 @@ def _raw_upsert(external_id_json: str, title_json: str = '"T"') -> bytes:
         (_raw_upsert('"ok"', '"\\udfff tail"'), "title"),
         (_raw_upsert('"\\u0000"'), "external_id"),
         (_raw_upsert("1e400"), "external_id"),
-        (_raw_upsert("NaN"), "external_id"),
     ],
-    ids=["lone_high_surrogate", "lone_low_surrogate", "nul_escape", "huge_float", "nan"],
+    ids=["lone_high_surrogate", "lone_low_surrogate", "nul_escape", "huge_float"],
 )
 def test_hostile_raw_json_is_a_located_422(supplier, raw, field):
     # Given a raw body with escapes or numbers Python's JSON parser accepts
