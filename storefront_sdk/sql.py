@@ -53,14 +53,17 @@ def bulk_upsert(
     *,
     conflict: Sequence[str] = (),
     update: Sequence[str] = (),
+    only_if: str | None = None,
     returning: Sequence[str],
 ) -> list[tuple[Any, ...]]:
     """Insert rows given column by column (equal-length lists), or update the ``update``
     columns where the ``conflict`` columns match. Returns the ``returning`` columns of
     every row written.
 
-    Without ``conflict`` this is a plain insert (cheaper than an upsert on PostgreSQL);
-    a duplicate then raises :class:`sqlalchemy.exc.IntegrityError`.
+    ``only_if`` (SQL over ``<table>`` and ``excluded``, written by the caller) restricts
+    which conflicting rows are updated; rows it excludes are not returned. Without
+    ``conflict`` this is a plain insert (cheaper than an upsert on PostgreSQL); a duplicate
+    then raises :class:`sqlalchemy.exc.IntegrityError`.
     """
     count = len(next(iter(columns.values()), []))
     if not count:
@@ -74,13 +77,16 @@ def bulk_upsert(
             sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET " + ", ".join(
                 f"{name} = excluded.{name}" for name in update
             )
+            sql += f" WHERE {only_if}" if only_if else ""
         sql += f" RETURNING {', '.join(returning)}"
         arrays = [_pg_values(table.c[name], values) for name, values in columns.items()]
         return _driver_execute(session, sql, arrays)
     insert = sqlite.insert(table)
     if conflict:
         insert = insert.on_conflict_do_update(
-            index_elements=list(conflict), set_={name: insert.excluded[name] for name in update}
+            index_elements=list(conflict),
+            set_={name: insert.excluded[name] for name in update},
+            where=sa.text(only_if) if only_if else None,
         )
     stmt = insert.returning(*(table.c[name] for name in returning))
     rows = [

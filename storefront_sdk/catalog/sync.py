@@ -14,10 +14,12 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from ..sql import bulk_upsert, chunks, in_values, is_postgresql, table_of
+from ..errors import Conflict
+from ..sql import bulk_upsert, chunks, in_values, table_of
 from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
 from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
@@ -111,13 +113,10 @@ def plan_sync(
 ) -> SyncPlan:
     """Compare ``items`` (validated by :func:`check_products`) with the stored catalogue.
 
-    Writes nothing, but locks the supplier's catalogue until the transaction ends, so the
-    plan stays true until :func:`apply_sync`. A SKU that belongs to another of the
-    supplier's products is a conflict; the caller decides whether any conflict aborts the
-    whole call.
+    Reads only. A SKU that belongs to another of the supplier's products is a conflict;
+    the caller decides whether any conflict aborts the whole call.
     """
     plan = SyncPlan(SyncResult(), [], {})
-    lock_catalogue(session, supplier.id)
     stored = _stored_products(session, supplier.id, [p.external_id for _, p in items])
     owners = _sku_owners(session, supplier.id, [v.sku for _, p in items for v in p.variants])
     for index, product in items:
@@ -139,10 +138,21 @@ def plan_sync(
 
 
 def apply_sync(session: Session, supplier: Supplier, plan: SyncPlan, now: datetime) -> SyncResult:
-    """Write the products of ``plan`` (conflicting items were left out of it)."""
+    """Write the products of ``plan`` (conflicting items were left out of it).
+
+    Raises :class:`Conflict` when a concurrent sync of the same supplier changed the same
+    products or SKUs after the plan was made: the caller rolls back and the client retries
+    (the retry is planned against the new state). Syncs that do not overlap run in parallel.
+    """
     if plan.changes:
-        _write(session, supplier, plan.changes, now)
+        try:
+            _write(session, supplier, plan.changes, now)
+        except IntegrityError as exc:  # a product or SKU created since the plan was made
+            raise Conflict(_RACE_MESSAGE) from exc
     return plan.result
+
+
+_RACE_MESSAGE = "Some of these products or SKUs were changed by a concurrent request; retry."
 
 
 def upsert_products(
@@ -151,20 +161,6 @@ def upsert_products(
     """Plan and apply in one go, keeping the valid items (for seeding and scripts)."""
     plan = plan_sync(session, supplier, items)
     return apply_sync(session, supplier, plan, now), plan.conflicts
-
-
-def lock_catalogue(session: Session, supplier_id: int | None) -> None:
-    """Serialise catalogue writes of one supplier (other suppliers are not affected).
-
-    On PostgreSQL this locks the supplier's row (``FOR NO KEY UPDATE``, which leaves the
-    foreign-key checks of other writers alone); SQLite write transactions are serial anyway.
-    """
-    if is_postgresql(session):
-        session.execute(
-            select(Supplier.id)
-            .where(col(Supplier.id) == supplier_id)
-            .with_for_update(key_share=True)
-        )
 
 
 def _stored_products(
@@ -246,8 +242,8 @@ def _write_rows(
     category_ids: dict[str, int],
     now: datetime,
 ) -> tuple[dict[str, int], dict[str, int]]:
-    # New products (and so their variants) are plain inserts, cheaper than upserts: the
-    # supplier lock taken by plan_sync means nobody else can have created them meanwhile.
+    # New products (and so their variants) are plain inserts, cheaper than upserts; one
+    # created meanwhile by a concurrent sync makes them fail (IntegrityError).
     insert_only = not any(c.existed for c in changes)
     product_ids = _upsert_product_rows(session, supplier, changes, category_ids, now, insert_only)
     variant_ids = _upsert_variant_rows(session, supplier, changes, product_ids, now, insert_only)
@@ -320,15 +316,22 @@ def _upsert_variant_rows(
         "updated_at": [now] * count,
     }
     fixed = {"product_id", "supplier_id", "sku", "currency", "created_at"}
-    written = bulk_upsert(
-        session,
-        table_of(Variant),
-        columns,
-        conflict=() if insert_only else ["supplier_id", "sku"],
-        update=[name for name in columns if name not in fixed],
-        returning=["sku", "id"],
+    written = dict(
+        bulk_upsert(
+            session,
+            table_of(Variant),
+            columns,
+            conflict=() if insert_only else ["supplier_id", "sku"],
+            update=[name for name in columns if name not in fixed],
+            # A SKU never moves to another product (the plan refused that); if one is found
+            # under another product now, a concurrent sync put it there.
+            only_if="sf_variant.product_id = excluded.product_id",
+            returning=["sku", "id"],
+        )
     )
-    return dict(written)
+    if len(written) != count:
+        raise Conflict(_RACE_MESSAGE)
+    return written
 
 
 def _archive_left_out_variants(

@@ -1,7 +1,8 @@
 """Concurrent syncs of the same new products on PostgreSQL: each product is created once.
 
-Syncs of one supplier are serialised by a lock on its row, so the first request creates the
-products (with plain INSERTs) and the others find them unchanged.
+Syncs of one supplier run in parallel. A request whose plan was overtaken by another
+request writing the same products answers a retryable 409 and writes nothing; its retry
+finds the products unchanged.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from api_support import list_all, products_body
 from conftest import SupplierClient, new_supplier_client
 
-from storefront_sdk.testing.factories import product_payload
+from storefront_sdk import Conflict
+from storefront_sdk.catalog.models import Supplier
+from storefront_sdk.catalog.sync import apply_sync, check_products, plan_sync
+from storefront_sdk.db import utcnow
+from storefront_sdk.testing.factories import product_payload, variant_payload
 
 
 def test_concurrent_creates_of_the_same_products_all_succeed(pg_app):
@@ -38,13 +44,51 @@ def test_concurrent_creates_of_the_same_products_all_succeed(pg_app):
     for thread in threads:
         thread.join(60)
 
-    # Then every request succeeds: exactly one created the products, the rest saw them
-    assert all(isinstance(r, tuple) and r[0] == 200 for r in results), results
-    counts = sorted((c["created"], c["updated"], c["unchanged"]) for _, c in results)
-    assert counts == [(0, 0, 40)] * 5 + [(40, 0, 0)]
+    # Then each request either succeeded or was told to retry, and one of them created all
+    assert all(isinstance(r, tuple) and r[0] in (200, 409) for r in results), results
+    succeeded = [answer for status, answer in results if status == 200]
+    assert sum(answer["created"] for answer in succeeded) == 40
+    for status, answer in results:
+        if status == 409:
+            assert answer["message"].endswith("changed by a concurrent request; retry.")
+    # And a retry of the same body finds nothing left to do
+    assert supplier.put("/products", json=body).json == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 40,
+    }
     # And each product and variant exists exactly once
     products = list_all(supplier)
     assert sorted(p["external_id"] for p in products) == [f"P{n:02d}" for n in range(40)]
     assert sorted(v["sku"] for p in products for v in p["variants"]) == [
         f"P{n:02d}-M" for n in range(40)
     ]
+
+
+def test_a_sku_taken_by_another_product_after_planning_is_a_conflict(pg_app):
+    # Given product A, and a sync of A adding SKU NEW-1 planned while NEW-1 was free
+    supplier = new_supplier_client(pg_app)
+    supplier.put("/products", json=products_body(product_payload("A")))
+    state = pg_app.extensions["storefront"]
+    with pg_app.app_context(), state.sessionmaker() as session:
+        stored = session.get(Supplier, supplier.supplier_id)
+        variants = [variant_payload("A-M"), variant_payload("NEW-1")]
+        valid, failed = check_products([product_payload("A", variants=variants)], stored)
+        plan = plan_sync(session, stored, valid)
+        assert (failed, plan.conflicts, plan.result.updated) == ({}, {}, 1)
+
+        # When another request gives NEW-1 to product B before the sync writes
+        other = supplier.put(
+            "/products",
+            json=products_body(product_payload("B", variants=[variant_payload("NEW-1")])),
+        )
+        assert other.status_code == 200
+
+        # Then applying the stale plan is refused as a conflict
+        with pytest.raises(Conflict, match="concurrent request; retry"):
+            apply_sync(session, stored, plan, utcnow())
+        session.rollback()
+
+    # And NEW-1 still belongs to B
+    assert [v["sku"] for v in supplier.get("/products/B").json["variants"]] == ["NEW-1"]
+    assert [v["sku"] for v in supplier.get("/products/A").json["variants"]] == ["A-M"]
