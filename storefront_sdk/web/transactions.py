@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
 from ..db import get_session, utcnow
+from ..errors import StorefrontError
 from ..idempotency import IdempotencyRecord, find_record, remember
 from .errors import json_error
 
@@ -66,7 +67,16 @@ def _idempotent(scope: str, key: str, run: Callable[[], Response]) -> Response:
     found = find_record(session, scope, key, now, ttl)
     if found is not None:
         return _replay(found, fingerprint)
-    response = run()
+    try:
+        response = run()
+    except StorefrontError:
+        # e.g. a 409 because a concurrent twin of this request wrote the same rows first:
+        # if that twin carried this key, its response is the answer.
+        session.rollback()
+        found = find_record(session, scope, key, utcnow(), ttl)
+        if found is not None:
+            return _replay(found, fingerprint)
+        raise
     if response.status_code >= 400:
         session.rollback()  # failures are not remembered: the client may fix and retry
         return response
