@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,3 +97,28 @@ def variant_of(product: dict[str, Any], sku: str) -> dict[str, Any]:
 def rfc3339(moment: datetime) -> str:
     """``moment`` in UTC as an RFC 3339 string ending in ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def send_together(
+    supplier: SupplierClient, count: int, request: Callable[[SupplierClient], Any]
+) -> list[Any]:
+    """Run ``request`` from ``count`` threads at once, each with its own client of
+    ``supplier``; returns each thread's result, or the exception it raised."""
+    app = supplier.client.application
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(slot: int) -> None:
+        client = SupplierClient(app.test_client(), supplier.supplier_id, supplier.api_key)
+        barrier.wait()
+        try:
+            results[slot] = request(client)
+        except Exception as exc:  # reported by the caller's assertions
+            results[slot] = exc
+
+    threads = [threading.Thread(target=run, args=(slot,)) for slot in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results

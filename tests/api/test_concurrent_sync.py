@@ -7,11 +7,10 @@ finds the products unchanged.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from api_support import list_all, products_body
+from api_support import list_all, products_body, send_together
 from conftest import SupplierClient, new_supplier_client
 
 from storefront_sdk import Conflict
@@ -25,24 +24,13 @@ def test_concurrent_creates_of_the_same_products_all_succeed(pg_app):
     # Given 6 clients of one supplier about to send the same 40 new products
     supplier = new_supplier_client(pg_app)
     body = products_body(*(product_payload(f"P{n:02d}") for n in range(40)))
-    barrier = threading.Barrier(6)
-    results: list[Any] = [None] * 6
 
-    def send(slot: int) -> None:
-        client = SupplierClient(pg_app.test_client(), supplier.supplier_id, supplier.api_key)
-        barrier.wait()
-        try:
-            response = client.put("/products", json=body)
-            results[slot] = (response.status_code, response.json)
-        except Exception as exc:  # reported by the assertions below
-            results[slot] = exc
+    def send(client: SupplierClient) -> Any:
+        response = client.put("/products", json=body)
+        return (response.status_code, response.json)
 
-    threads = [threading.Thread(target=send, args=(slot,)) for slot in range(6)]
     # When they all send at once
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = send_together(supplier, 6, send)
 
     # Then each request either succeeded or was told to retry, and one of them created all
     assert all(isinstance(r, tuple) and r[0] in (200, 409) for r in results), results

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from api_support import (
     external_ids,
     fetch,
     products_body,
+    send_together,
     variant_of,
 )
 from conftest import SupplierClient, new_supplier_client
@@ -228,24 +228,13 @@ def test_concurrent_repeats_run_once_on_postgresql(pg_app):
     # Given 8 clients of one supplier ready to send the same upsert with the same key
     supplier = new_supplier_client(pg_app)
     body = products_body(product_payload("P0"))
-    barrier = threading.Barrier(8)
-    results: list[Any] = [None] * 8
 
-    def send(slot: int) -> None:
-        client = SupplierClient(pg_app.test_client(), supplier.supplier_id, supplier.api_key)
-        barrier.wait()
-        try:
-            response = client.put("/products", json=body, headers=_key("race-1"))
-            results[slot] = (response.status_code, response.json, response.headers.get(REPLAYED))
-        except Exception as exc:  # reported by the assertions below
-            results[slot] = exc
+    def send(client: SupplierClient) -> Any:
+        response = client.put("/products", json=body, headers=_key("race-1"))
+        return (response.status_code, response.json, response.headers.get(REPLAYED))
 
     # When they all send at once
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = send_together(supplier, 8, send)
 
     # Then all get the one stored response: created once, seven replays
     assert all(isinstance(r, tuple) for r in results), results
