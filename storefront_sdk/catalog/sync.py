@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from ..errors import Conflict
+from ..errors import Conflict, ValidationError
 from ..sql import bulk_upsert, chunks, in_values, table_of
 from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
@@ -28,11 +28,42 @@ from .models import ACTIVE, ARCHIVED, Product, Supplier, Variant
 
 @dataclass
 class SyncResult:
-    """What a sync did, counted per product."""
+    """What a sync did, counted per product, and the items it left out (``keep_valid``)."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sync_products(
+    session: Session, supplier: Supplier, items: Sequence[Any], *, keep_valid: bool, now: datetime
+) -> SyncResult:
+    """The whole ``PUT /products``: validate ``items`` (raw JSON values), plan, write.
+
+    Any invalid item raises :class:`ValidationError` locating every problem, and nothing is
+    written, unless ``keep_valid``: then the valid items are written and the others are
+    listed in ``failed`` (``index``, ``external_id``, ``errors``).
+    """
+    valid, failed = check_products(items, supplier)
+    plan = plan_sync(session, supplier, valid)
+    problems = failed | plan.conflicts
+    if problems and not keep_valid:
+        raise ValidationError(
+            f"{len(problems)} product(s) invalid; nothing was written.",
+            errors={"json": {"products": {str(i): e for i, e in sorted(problems.items())}}},
+        )
+    result = apply_sync(session, supplier, plan, now)
+    result.failed = [
+        {"index": i, "external_id": _external_id(items[i]), "errors": errors}
+        for i, errors in sorted(problems.items())
+    ]
+    return result
+
+
+def _external_id(item: Any) -> str | None:
+    value = item.get("external_id") if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def check_products(

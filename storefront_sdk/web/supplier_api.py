@@ -158,38 +158,18 @@ class Products(_SupplierResource):
     def put(self, args: dict[str, Any]) -> dict[str, Any]:
         """Create or update 1 to 1000 products (atomic unless ``on_error=skip``)."""
         items = _envelope(read_json_body(), "products", MAX_PRODUCTS_PER_REQUEST)
-        supplier = current_supplier()
-        valid, failed = sync.check_products(items, supplier)
-        plan = sync.plan_sync(get_session(), supplier, valid)
-        problems = failed | plan.conflicts
         skip = args["on_error"] == "skip"
-        if problems and not skip:
-            _reject_items(problems)
-        result = sync.apply_sync(get_session(), supplier, plan, utcnow())
+        result = sync.sync_products(
+            get_session(), current_supplier(), items, keep_valid=skip, now=utcnow()
+        )
         counts: dict[str, Any] = {
             "created": result.created,
             "updated": result.updated,
             "unchanged": result.unchanged,
         }
         if skip:
-            counts["failed"] = [
-                {"index": i, "external_id": _external_id(items[i]), "errors": errors}
-                for i, errors in sorted(problems.items())
-            ]
+            counts["failed"] = result.failed
         return counts
-
-
-def _reject_items(failed: dict[int, Any]) -> None:
-    fail(
-        422,
-        message=f"{len(failed)} product(s) invalid; nothing was written.",
-        errors={"json": {"products": {str(i): e for i, e in sorted(failed.items())}}},
-    )
-
-
-def _external_id(item: Any) -> Any:
-    value = item.get("external_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) else None
 
 
 @blp.route("/products/<path:external_id>")
