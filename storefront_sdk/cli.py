@@ -23,6 +23,7 @@ from .catalog.suppliers import (
 )
 from .db import engine_for, session_scope, utcnow
 from .errors import StorefrontError
+from .shops.accounts import create_distributor
 
 
 class _OneLineErrors(click.Group):
@@ -111,6 +112,28 @@ def revoke_api_key_command(supplier_id: int, prefix: str) -> dict[str, Any]:
     with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
         revoke_api_key_by_prefix(session, supplier_id, prefix, utcnow())
         return {"revoked": prefix[:PREFIX_LENGTH]}
+
+
+@storefront_cli.command("create-distributor")
+@click.option("--email", required=True, help="Sign-in email (case-insensitive).")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--name", default="", help="The distributor's name.")
+@click.option("--shop-name", default=None, help="Shop name (default: the name or email).")
+@click.option("--parent-code", default=None, help="Referral code of the recruiting distributor.")
+@json_command
+def create_distributor_command(
+    email: str, password: str, name: str, shop_name: str | None, parent_code: str | None
+) -> dict[str, Any]:
+    """Create a distributor and their shop, optionally under a recruiter."""
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        signup = create_distributor(
+            session, email, password, name=name, shop_name=shop_name, parent_code=parent_code
+        )
+        return {
+            "id": signup.distributor.id,
+            "shop_slug": signup.shop.slug,
+            "referral_code": signup.distributor.referral_code,
+        }
 
 
 @storefront_cli.command("seed-demo")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
 from .db import metadata
 from .idempotency import IdempotencyRecord
+from .shops.models import Distributor, Shop
 
 __all__ = [
     "ApiKey",
     "Category",
+    "Distributor",
     "IdempotencyRecord",
     "Product",
+    "Shop",
     "Supplier",
     "Variant",
     "metadata",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,23 @@ def pg_app(postgres_url: str) -> Iterator[Flask]:
     app = build_app(postgres_url)
     yield app
     app.extensions["storefront"].engine.dispose()
+
+
+def run_cli(db_url: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``flask storefront <args>`` of the example shop on ``db_url`` in a subprocess."""
+    env = dict(os.environ)
+    env.update(
+        STOREFRONT_DATABASE_URL=db_url,
+        EXAMPLE_SHOP_INSTANCE_PATH=str(tmp_path / "instance"),
+        SECRET_KEY="cli-test-secret-key-0123456789",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "example_shop.wsgi:app", "storefront", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def build_app(db_url: str, **config: Any) -> Flask:

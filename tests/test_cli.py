@@ -3,27 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-
-
-def run_cli(db_url: str, *args: str, tmp_path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.update(
-        STOREFRONT_DATABASE_URL=db_url,
-        EXAMPLE_SHOP_INSTANCE_PATH=str(tmp_path / "instance"),
-        SECRET_KEY="cli-test-secret-key-0123456789",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "example_shop.wsgi:app", "storefront", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+from conftest import run_cli
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Distributors (the small b) and their white-label shops over the shared catalogue."""
