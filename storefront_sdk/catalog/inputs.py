@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..validation import NUL_FREE, PATTERN_MESSAGES, Count
+from .categories import normalize_path
 
 #: Limits of one product upsert request (documented in docs/supplier-api.md).
 MAX_PRODUCTS_PER_REQUEST = 1000
@@ -44,14 +45,15 @@ MAX_CATEGORY_SEGMENT = 100
 
 
 def _category_path(value: str) -> str:
-    segments = [segment.strip() for segment in value.split("/")]
+    path = normalize_path(value)
+    segments = path.split("/")
     if any(not segment for segment in segments):
         raise ValueError("Must be a path such as 'Apparel/Tops', without empty segments.")
     if len(segments) > MAX_CATEGORY_DEPTH:
         raise ValueError(f"Must have at most {MAX_CATEGORY_DEPTH} levels.")
     if any(len(segment) > MAX_CATEGORY_SEGMENT for segment in segments):
         raise ValueError(f"Each level must be at most {MAX_CATEGORY_SEGMENT} characters.")
-    return "/".join(segments)
+    return path
 
 
 #: Normalised on the way in: ``" Apparel / Tops "`` is stored as ``"Apparel/Tops"``.
