@@ -59,13 +59,16 @@ def find_bindir() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
 
 
-def start_cluster() -> PostgresCluster:
-    """Create and start a cluster listening on a free loopback port."""
+def start_cluster(attempts: int = 3) -> PostgresCluster:
+    """Create and start a cluster listening on a free loopback port.
+
+    The port is free when chosen but could be taken before the server binds it (another
+    test run starting at the same moment): then another port is tried.
+    """
     bindir = find_bindir()
     directory = Path(tempfile.mkdtemp(prefix="pgtest-", dir="/tmp"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
-    port = _free_port()
     data = directory / "data"
     _run_as_owner(
         [
@@ -82,24 +85,33 @@ def start_cluster() -> PostgresCluster:
             "--locale=C.UTF-8",
         ]
     )
-    options = (
-        f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
-    _run_as_owner(
-        [
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(directory / "log"),
-            "-w",
-            "start",
-            "-o",
-            options,
-        ]
-    )
-    return PostgresCluster(directory, port, bindir)
+    for attempt in range(attempts):
+        port = _free_port()
+        options = (
+            f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        try:
+            _run_as_owner(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(directory / "log"),
+                    "-w",
+                    "start",
+                    "-o",
+                    options,
+                ]
+            )
+            return PostgresCluster(directory, port, bindir)
+        except subprocess.CalledProcessError:
+            if attempt == attempts - 1:
+                log = (directory / "log").read_text(errors="replace")[-2000:]
+                shutil.rmtree(directory, ignore_errors=True)
+                raise RuntimeError(f"PostgreSQL did not start:\n{log}") from None
+    raise AssertionError("unreachable")
 
 
 def _run_as_owner(command: list[str], *, check: bool = True) -> None:
