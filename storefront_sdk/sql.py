@@ -46,6 +46,20 @@ def in_values(session: Session, column: Any, values: Sequence[Any]) -> Any:
     return column.in_(values)
 
 
+#: Values per ``IN`` list on SQLite (its limit on bound parameters is 32,766).
+SQLITE_IN_BATCH = 5000
+
+
+def rows_where_in(session: Session, query: Any, column: Any, values: Sequence[Any]) -> list[Any]:
+    """The rows of ``query`` whose ``column`` is one of ``values``, however many: one array
+    parameter on PostgreSQL, batches under SQLite's parameter limit."""
+    size = max(len(values), 1) if is_postgresql(session) else SQLITE_IN_BATCH
+    rows: list[Any] = []
+    for part in chunks(values, size):
+        rows.extend(session.execute(query.where(in_values(session, column, part))))
+    return rows
+
+
 def bulk_upsert(
     session: Session,
     table: sa.Table,

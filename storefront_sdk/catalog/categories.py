@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from ..sql import chunks, in_values, insert_for, table_of
+from ..sql import insert_for, rows_where_in, table_of
 from .models import Category
 
 
@@ -49,10 +49,7 @@ def ensure_categories(session: Session, paths: Iterable[str]) -> dict[str, int]:
 
 
 def _existing(session: Session, paths: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for part in chunks(sorted(paths), 5000):
-        rows = session.execute(
-            select(Category.path, Category.id).where(in_values(session, col(Category.path), part))
-        )
-        found.update({path: id_ for path, id_ in rows if id_ is not None})
-    return found
+    rows = rows_where_in(
+        session, select(Category.path, Category.id), col(Category.path), sorted(paths)
+    )
+    return {path: id_ for path, id_ in rows if id_ is not None}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ..errors import ValidationError
-from ..sql import bulk_update, chunks, in_values, table_of
+from ..sql import bulk_update, rows_where_in, table_of
 from ..validation import ErrorTree, add_error
 from .inputs import StockItemIn
 from .models import Variant
@@ -75,14 +75,5 @@ def update_stock(
 
 
 def _known_skus(session: Session, supplier_id: int, skus: list[str]) -> set[str]:
-    known: set[str] = set()
-    for part in chunks(skus, 5000):
-        known.update(
-            session.scalars(
-                select(Variant.sku).where(
-                    col(Variant.supplier_id) == supplier_id,
-                    in_values(session, col(Variant.sku), part),
-                )
-            )
-        )
-    return known
+    query = select(Variant.sku).where(col(Variant.supplier_id) == supplier_id)
+    return {sku for (sku,) in rows_where_in(session, query, col(Variant.sku), skus)}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ..errors import Conflict, ValidationError
-from ..sql import bulk_upsert, chunks, in_values, table_of
+from ..sql import bulk_upsert, rows_where_in, table_of
 from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
 from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
@@ -197,16 +197,10 @@ def upsert_products(
 def _stored_products(
     session: Session, supplier_id: int | None, external_ids: list[str]
 ) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for part in chunks(external_ids, 5000):
-        rows = session.execute(
-            select(Product.external_id, Product.content_hash).where(
-                col(Product.supplier_id) == supplier_id,
-                in_values(session, col(Product.external_id), part),
-            )
-        )
-        found.update(dict(rows.all()))
-    return found
+    query = select(Product.external_id, Product.content_hash).where(
+        col(Product.supplier_id) == supplier_id
+    )
+    return dict(rows_where_in(session, query, col(Product.external_id), external_ids))
 
 
 class _Change(NamedTuple):
@@ -224,17 +218,13 @@ class _StoredVariant:
 def _sku_owners(
     session: Session, supplier_id: int | None, skus: list[str]
 ) -> dict[str, _StoredVariant]:
-    owners: dict[str, _StoredVariant] = {}
-    for part in chunks(skus, 5000):
-        rows = session.execute(
-            select(Variant.sku, Product.external_id, Variant.stock)
-            .join(Product, col(Product.id) == Variant.product_id)
-            .where(
-                col(Variant.supplier_id) == supplier_id, in_values(session, col(Variant.sku), part)
-            )
-        )
-        owners.update({sku: _StoredVariant(ext, stock) for sku, ext, stock in rows})
-    return owners
+    query = (
+        select(Variant.sku, Product.external_id, Variant.stock)
+        .join(Product, col(Product.id) == Variant.product_id)
+        .where(col(Variant.supplier_id) == supplier_id)
+    )
+    rows = rows_where_in(session, query, col(Variant.sku), skus)
+    return {sku: _StoredVariant(ext, stock) for sku, ext, stock in rows}
 
 
 def _sku_conflicts(product: ProductIn, owners: dict[str, _StoredVariant]) -> ErrorTree:
