@@ -20,7 +20,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 #: Constraint names used by every ``sf_`` table (Alembic's recommended convention).
 NAMING_CONVENTION: dict[str, str] = {
@@ -59,6 +59,29 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def id_field() -> Any:
+    """A big-integer autoincrement primary key column for a table model."""
+    return Field(default=None, sa_column=sa.Column(BigIntKey, primary_key=True, autoincrement=True))
+
+
+def reference_field(
+    target: str, *, nullable: bool = False, index: bool = False, unique: bool = False
+) -> Any:
+    """A big-integer foreign key column to ``target`` (``"sf_table.id"``)."""
+    column = sa.Column(
+        BigIntKey, sa.ForeignKey(target), nullable=nullable, index=index, unique=unique
+    )
+    return Field(default=None, sa_column=column)
+
+
+def timestamp_field(*, nullable: bool = False) -> Any:
+    """A UTC timestamp column, set to now on insert unless ``nullable``."""
+    default = None if nullable else utcnow
+    return Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, default=default)
+    )
 
 
 def utcnow() -> datetime:

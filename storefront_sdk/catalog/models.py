@@ -9,30 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..db import BigIntKey, UTCDateTime, utcnow
+from ..db import id_field, reference_field, timestamp_field
 
 #: Product and variant statuses.
 ACTIVE = "active"
 ARCHIVED = "archived"
 STATUSES = (ACTIVE, ARCHIVED)
-
-
-def _pk() -> Any:
-    return Field(default=None, sa_column=sa.Column(BigIntKey, primary_key=True, autoincrement=True))
-
-
-def _fk(target: str, *, nullable: bool = False, index: bool = False) -> Any:
-    return Field(
-        sa_column=sa.Column(BigIntKey, sa.ForeignKey(target), nullable=nullable, index=index),
-        default=None,
-    )
-
-
-def _timestamp(*, nullable: bool = False) -> Any:
-    return Field(
-        default=None,
-        sa_column=sa.Column(UTCDateTime(), nullable=nullable, default=None if nullable else utcnow),
-    )
 
 
 def _json(default: Any) -> Any:
@@ -46,11 +28,11 @@ class Supplier(SQLModel, table=True):
 
     __tablename__ = "sf_supplier"
 
-    id: int | None = _pk()
+    id: int | None = id_field()
     name: str = Field(max_length=200)
     currency: str = Field(max_length=3)
     webhook_url: str | None = Field(default=None, max_length=2048)
-    created_at: datetime | None = _timestamp()
+    created_at: datetime | None = timestamp_field()
 
 
 class ApiKey(SQLModel, table=True):
@@ -59,12 +41,12 @@ class ApiKey(SQLModel, table=True):
 
     __tablename__ = "sf_api_key"
 
-    id: int | None = _pk()
-    supplier_id: int = _fk("sf_supplier.id", index=True)
+    id: int | None = id_field()
+    supplier_id: int = reference_field("sf_supplier.id", index=True)
     prefix: str = Field(max_length=32, sa_column_kwargs={"unique": True})
     secret_hash: str = Field(max_length=64)
-    created_at: datetime | None = _timestamp()
-    revoked_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime | None = timestamp_field()
+    revoked_at: datetime | None = timestamp_field(nullable=True)
 
 
 class Category(SQLModel, table=True):
@@ -72,10 +54,10 @@ class Category(SQLModel, table=True):
 
     __tablename__ = "sf_category"
 
-    id: int | None = _pk()
+    id: int | None = id_field()
     path: str = Field(max_length=500, sa_column_kwargs={"unique": True})
     name: str = Field(max_length=200)
-    parent_id: int | None = _fk("sf_category.id", nullable=True, index=True)
+    parent_id: int | None = reference_field("sf_category.id", nullable=True, index=True)
     depth: int = 0
 
 
@@ -89,22 +71,22 @@ class Product(SQLModel, table=True):
         sa.CheckConstraint("status IN ('active', 'archived')", name="status"),
     )
 
-    id: int | None = _pk()
-    supplier_id: int = _fk("sf_supplier.id")
+    id: int | None = id_field()
+    supplier_id: int = reference_field("sf_supplier.id")
     external_id: str = Field(max_length=64)
     title: str = Field(max_length=300)
     title_i18n: dict[str, str] = _json({})
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     description_i18n: dict[str, str] = _json({})
-    category_id: int | None = _fk("sf_category.id", nullable=True, index=True)
+    category_id: int | None = reference_field("sf_category.id", nullable=True, index=True)
     images: list[str] = _json([])
     status: str = Field(default=ACTIVE, max_length=16)
     currency: str = Field(max_length=3)
     #: Digest of the supplier's last body for this product (stock excluded): a replay with
     #: the same content is reported ``unchanged`` and writes nothing.
     content_hash: str = Field(max_length=64)
-    created_at: datetime | None = _timestamp()
-    updated_at: datetime | None = _timestamp()
+    created_at: datetime | None = timestamp_field()
+    updated_at: datetime | None = timestamp_field()
 
 
 class Variant(SQLModel, table=True):
@@ -131,9 +113,9 @@ class Variant(SQLModel, table=True):
         {"postgresql_with": {"fillfactor": 80}},
     )
 
-    id: int | None = _pk()
-    product_id: int = _fk("sf_product.id", index=True)
-    supplier_id: int = _fk("sf_supplier.id")
+    id: int | None = id_field()
+    product_id: int = reference_field("sf_product.id", index=True)
+    supplier_id: int = reference_field("sf_supplier.id")
     sku: str = Field(max_length=64)
     options: dict[str, str] = _json({})
     currency: str = Field(max_length=3)
@@ -145,9 +127,9 @@ class Variant(SQLModel, table=True):
     status: str = Field(default=ACTIVE, max_length=16)
     #: The supplier's last absolute stock report and when it was true (``as_of``).
     stock: int = 0
-    stock_as_of: datetime | None = _timestamp()
+    stock_as_of: datetime | None = timestamp_field()
     #: Units sellable now: ``stock`` minus our allocations that report does not reflect
     #: (DESIGN.md, "Stock accounting"); the CHECK makes overselling impossible.
     available: int = 0
-    created_at: datetime | None = _timestamp()
-    updated_at: datetime | None = _timestamp()
+    created_at: datetime | None = timestamp_field()
+    updated_at: datetime | None = timestamp_field()

@@ -7,25 +7,16 @@ prices): never a copy of the catalogue, so 100,000 shops over 1,000,000 products
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..db import BigIntKey, UTCDateTime, utcnow
+from ..db import id_field, reference_field, timestamp_field
 
 #: Colour of a new shop's theme (CSS hex).
 DEFAULT_PRIMARY_COLOR = "#e4393c"
 #: Locale of a new shop's pages.
 DEFAULT_LOCALE = "zh-Hans"
-
-
-def _pk() -> Any:
-    return Field(default=None, sa_column=sa.Column(BigIntKey, primary_key=True, autoincrement=True))
-
-
-def _timestamp() -> Any:
-    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=False, default=utcnow))
 
 
 class Distributor(SQLModel, table=True):
@@ -34,7 +25,7 @@ class Distributor(SQLModel, table=True):
 
     __tablename__ = "sf_distributor"
 
-    id: int | None = _pk()
+    id: int | None = id_field()
     #: Stored lower-case: sign-in is case-insensitive.
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     #: A Werkzeug hash (scrypt); the password itself is never stored.
@@ -42,13 +33,8 @@ class Distributor(SQLModel, table=True):
     name: str = Field(default="", max_length=100)
     #: Code of the distributor's referral and invite links (``/r/<code>``).
     referral_code: str = Field(max_length=16, sa_column_kwargs={"unique": True})
-    parent_id: int | None = Field(
-        default=None,
-        sa_column=sa.Column(
-            BigIntKey, sa.ForeignKey("sf_distributor.id"), nullable=True, index=True
-        ),
-    )
-    created_at: datetime | None = _timestamp()
+    parent_id: int | None = reference_field("sf_distributor.id", nullable=True, index=True)
+    created_at: datetime | None = timestamp_field()
 
 
 class Shop(SQLModel, table=True):
@@ -56,12 +42,8 @@ class Shop(SQLModel, table=True):
 
     __tablename__ = "sf_shop"
 
-    id: int | None = _pk()
-    distributor_id: int = Field(
-        sa_column=sa.Column(
-            BigIntKey, sa.ForeignKey("sf_distributor.id"), nullable=False, unique=True
-        )
-    )
+    id: int | None = id_field()
+    distributor_id: int = reference_field("sf_distributor.id", unique=True)
     #: ``/s/<slug>/``: lower-case letters, digits and hyphens.
     slug: str = Field(max_length=48, sa_column_kwargs={"unique": True})
     name: str = Field(max_length=100)
@@ -72,5 +54,5 @@ class Shop(SQLModel, table=True):
     locale: str = Field(default=DEFAULT_LOCALE, max_length=35)
     #: A host name served as this shop (``Host`` header), if the owner has one.
     host: str | None = Field(default=None, max_length=253, sa_column_kwargs={"unique": True})
-    created_at: datetime | None = _timestamp()
-    updated_at: datetime | None = _timestamp()
+    created_at: datetime | None = timestamp_field()
+    updated_at: datetime | None = timestamp_field()
