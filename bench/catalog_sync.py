@@ -16,24 +16,20 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import secrets
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
+from _common import create_database, free_port, shop_env, start_gunicorn, stop
 
-from storefront_sdk import migrate
 from storefront_sdk.db import create_engine, make_sessionmaker
 from storefront_sdk.testing.factories import make_supplier
 from storefront_sdk.testing.postgres import start_cluster
 
-ROOT = Path(__file__).resolve().parent.parent
 PRODUCTS_PER_REQUEST = 1000
 REQUESTS = 100
 STOCK_PER_REQUEST = 5000
@@ -64,30 +60,17 @@ def product(run: int, n: int) -> dict[str, object]:
     }
 
 
-def start_gunicorn(db_url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_shop(db_url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
     """The example shop under gunicorn (2 sync workers) on ``db_url``, ready to serve."""
-    env = dict(os.environ)
-    env.update(
-        STOREFRONT_DATABASE_URL=db_url,
-        STOREFRONT_SUPPLIER_RATE_LIMIT="",  # measure the API, not the limiter
-        SECRET_KEY=secrets.token_urlsafe(32),
+    env = shop_env(db_url, workdir / "instance")
+    env["STOREFRONT_SUPPLIER_RATE_LIMIT"] = ""  # measure the API, not the limiter
+    return start_gunicorn(
+        "example_shop.wsgi:app",
+        port,
+        workdir / "gunicorn.log",
+        env=env,
+        ready_path="/api/v1/openapi.json",
     )
-    command = [sys.executable, "-m", "gunicorn", "-w", "2", "--no-control-socket"]
-    command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "example_shop.wsgi:app"]
-    with open(workdir / "gunicorn.log", "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
-        )
-    for _ in range(200):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/api/v1/openapi.json")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
 
 
 def send_all(
@@ -181,17 +164,10 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     gunicorn = None
     try:
-        with psycopg.connect(
-            f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres", autocommit=True
-        ) as conn:
-            conn.execute("CREATE DATABASE bench")
-        pg_dsn = f"host=127.0.0.1 port={cluster.port} user=postgres dbname=bench"
-        app_url = f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/bench"
-        engine = create_engine(app_url)
-        migrate.upgrade(engine)
-        engine.dispose()
-        port = cluster.port + 1
-        gunicorn = start_gunicorn(app_url, port, workdir)
+        database = create_database(cluster)
+        pg_dsn, app_url = database.dsn, database.url
+        port = free_port()
+        gunicorn = start_shop(app_url, port, workdir)
         results = []
         for run in range(1, args.runs + 1):
             figures = one_run(run, port, app_url, pg_dsn, args.clients)
@@ -213,9 +189,7 @@ def main() -> None:
         print(f"  API/COPY     {statistics.median(ratios):.3f}   (target >= 0.1)")
         print(f"  stock/COPY   {statistics.median(stock_ratios):.3f}   (target >= 0.2)")
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(10)
+        stop(gunicorn)
         cluster.stop()
 
 

@@ -108,6 +108,7 @@ class Storefront:
         app.extensions["storefront"] = state
         app.teardown_appcontext(close_session)
         state.api = _register_api(app)
+        _register_pages(app)
         from .cli import storefront_cli
 
         app.cli.add_command(storefront_cli)
@@ -119,6 +120,14 @@ def _setting_name(option: str) -> str:
     if name not in _config.SETTINGS_BY_NAME:
         raise ConfigurationError(f"unknown storefront option {option!r}")
     return name
+
+
+def _register_pages(app: Flask) -> None:
+    from . import i18n
+    from .web import shop_pages
+
+    i18n.init_app(app)
+    app.register_blueprint(shop_pages.bp)
 
 
 def _register_api(app: Flask) -> Any:

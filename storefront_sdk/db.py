@@ -67,11 +67,23 @@ def id_field() -> Any:
 
 
 def reference_field(
-    target: str, *, nullable: bool = False, index: bool = False, unique: bool = False
+    target: str,
+    *,
+    nullable: bool = False,
+    index: bool = False,
+    unique: bool = False,
+    primary_key: bool = False,
 ) -> Any:
-    """A big-integer foreign key column to ``target`` (``"sf_table.id"``)."""
+    """A big-integer foreign key column to ``target`` (``"sf_table.id"``), optionally part of
+    a composite primary key."""
     column = sa.Column(
-        BigIntKey, sa.ForeignKey(target), nullable=nullable, index=index, unique=unique
+        BigIntKey,
+        sa.ForeignKey(target),
+        nullable=nullable,
+        index=index,
+        unique=unique,
+        primary_key=primary_key,
+        autoincrement=False,
     )
     return Field(default=None, sa_column=column)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
 from .db import metadata
 from .idempotency import IdempotencyRecord
-from .shops.models import Distributor, Shop
+from .shops.models import Distributor, ReferralVisit, Shop, ShopFollow, ShopPrice, ShopProduct
 
 __all__ = [
     "ApiKey",
@@ -13,7 +13,11 @@ __all__ = [
     "Distributor",
     "IdempotencyRecord",
     "Product",
+    "ReferralVisit",
     "Shop",
+    "ShopFollow",
+    "ShopPrice",
+    "ShopProduct",
     "Supplier",
     "Variant",
     "metadata",

@@ -234,11 +234,12 @@ def _parse_locale(locale: str) -> Locale:
         raise ValueError(f"invalid locale {locale!r}") from exc
 
 
-def format_money(money: Money, locale: str = "en") -> str:
+def format_money(money: Money, locale: str = "en", display: str = "symbol") -> str:
     """Return ``money`` formatted for display in ``locale`` ("en_US", "zh-Hans", ...).
 
     Shows exactly the currency's ISO 4217 minor digits, e.g. ``Money(1990, "CNY")`` is
-    "¥19.90" in zh_CN and "CN¥19.90" in en_US. Raises ``ValueError`` for an unknown locale.
+    "¥19.90" in zh_CN and "CN¥19.90" in en_US; with ``display="code"``, "CNY 19.90".
+    Raises ``ValueError`` for an unknown locale.
     """
     if not isinstance(money, Money):
         raise TypeError(f"money must be Money, not {type(money).__name__}")
@@ -248,6 +249,12 @@ def format_money(money: Money, locale: str = "en") -> str:
     # Force ISO digits instead of CLDR's, so no minor unit is ever rounded away.
     pattern = copy.copy(babel_locale.currency_formats["standard"])
     pattern.frac_prec = (exponent, exponent)
+    if display == "code":
+        # A code is a word: keep it apart from the digits ("CNY 19.90").
+        pattern.prefix = tuple(
+            p.replace("¤", "¤¤") + ("\xa0" if p.endswith("¤") else "") for p in pattern.prefix
+        )
+        pattern.suffix = tuple(p.replace("¤", "¤¤") for p in pattern.suffix)
     with decimal.localcontext() as ctx:
         ctx.prec = max(ctx.prec, len(str(abs(money.minor))) + exponent + 2)
         formatted: str = pattern.apply(

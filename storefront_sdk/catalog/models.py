@@ -69,6 +69,13 @@ class Product(SQLModel, table=True):
         sa.UniqueConstraint("supplier_id", "external_id"),
         sa.Index("ix_sf_product_supplier_status", "supplier_id", "status"),
         sa.CheckConstraint("status IN ('active', 'archived')", name="status"),
+        # Shop search (``LIKE '%text%'``) on PostgreSQL: a trigram index (pg_trgm).
+        sa.Index(
+            "ix_sf_product_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = id_field()
@@ -85,8 +92,17 @@ class Product(SQLModel, table=True):
     #: Digest of the supplier's last body for this product (stock excluded): a replay with
     #: the same content is reported ``unchanged`` and writes nothing.
     content_hash: str = Field(max_length=64)
+    #: Every title (``title`` and ``title_i18n``), case-folded: what shop search matches.
+    search_text: str = Field(
+        default="", sa_column=sa.Column(sa.Text, nullable=False, server_default="")
+    )
     created_at: datetime | None = timestamp_field()
     updated_at: datetime | None = timestamp_field()
+
+
+def search_text(title: str, title_i18n: dict[str, str]) -> str:
+    """The text shop search matches for a product with these titles."""
+    return "\n".join([title, *title_i18n.values()]).casefold()
 
 
 class Variant(SQLModel, table=True):

@@ -23,7 +23,7 @@ from ..sql import bulk_upsert, rows_where_in, table_of
 from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
 from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
-from .models import ACTIVE, ARCHIVED, Product, Supplier, Variant
+from .models import ACTIVE, ARCHIVED, Product, Supplier, Variant, search_text
 
 
 @dataclass
@@ -286,6 +286,7 @@ def _upsert_product_rows(
         "external_id": [p.external_id for p in products],
         "title": [p.title for p in products],
         "title_i18n": [p.title_i18n for p in products],
+        "search_text": [search_text(p.title, p.title_i18n) for p in products],
         "description": [p.description for p in products],
         "description_i18n": [p.description_i18n for p in products],
         "category_id": [category_ids[p.category] if p.category else None for p in products],

@@ -11,12 +11,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..db import id_field, reference_field, timestamp_field
+from ..db import BigIntKey, id_field, reference_field, timestamp_field
 
 #: Colour of a new shop's theme (CSS hex).
 DEFAULT_PRIMARY_COLOR = "#e4393c"
 #: Locale of a new shop's pages.
 DEFAULT_LOCALE = "zh-Hans"
+#: How prices show their currency: ``symbol`` (¥12.00, CN¥12.00) or ``code`` (CNY 12.00).
+CURRENCY_DISPLAYS = ("symbol", "code")
+#: What a shop follows besides single products.
+FOLLOW_KINDS = ("supplier", "category")
 
 
 class Distributor(SQLModel, table=True):
@@ -54,5 +58,66 @@ class Shop(SQLModel, table=True):
     locale: str = Field(default=DEFAULT_LOCALE, max_length=35)
     #: A host name served as this shop (``Host`` header), if the owner has one.
     host: str | None = Field(default=None, max_length=253, sa_column_kwargs={"unique": True})
+    currency_display: str = Field(default="symbol", max_length=8)
+    #: ``True`` until the owner curates: the shop lists the whole active catalogue.
+    follows_all: bool = True
+    #: The bulk markup rule in basis points of retail (``-500`` = 5 % off), if any.
+    markup_bp: int | None = None
     created_at: datetime | None = timestamp_field()
+    #: Bumped by every change of settings or curation (pages' ``Last-Modified``).
     updated_at: datetime | None = timestamp_field()
+
+
+class ShopFollow(SQLModel, table=True):
+    """A whole supplier or category (with its subcategories) the shop lists."""
+
+    __tablename__ = "sf_shop_follow"
+    __table_args__ = (sa.CheckConstraint("kind IN ('supplier', 'category')", name="kind"),)
+
+    shop_id: int = reference_field("sf_shop.id", primary_key=True)
+    kind: str = Field(max_length=8, primary_key=True)
+    #: A supplier id or a category id, after ``kind``.
+    target_id: int = Field(
+        default=None, sa_column=sa.Column(BigIntKey, primary_key=True, autoincrement=False)
+    )
+
+
+class ShopProduct(SQLModel, table=True):
+    """A product the owner added (``included``) or took out of the shop (not ``included``,
+    which wins over any follow)."""
+
+    __tablename__ = "sf_shop_product"
+
+    shop_id: int = reference_field("sf_shop.id", primary_key=True)
+    product_id: int = reference_field("sf_product.id", primary_key=True, index=True)
+    included: bool = True
+    created_at: datetime | None = timestamp_field()
+
+
+class ShopPrice(SQLModel, table=True):
+    """The owner's own price for one variant, within the supplier's bounds."""
+
+    __tablename__ = "sf_shop_price"
+    __table_args__ = (sa.CheckConstraint("price_minor > 0", name="price"),)
+
+    shop_id: int = reference_field("sf_shop.id", primary_key=True)
+    variant_id: int = reference_field("sf_variant.id", primary_key=True, index=True)
+    product_id: int = reference_field("sf_product.id", index=True)
+    price_minor: int
+
+
+class ReferralVisit(SQLModel, table=True):
+    """One arrival through a referral link (``/r/<code>``); the order issue binds customers
+    from it. ``token_id`` is carried in the signed share token and attribution cookie."""
+
+    __tablename__ = "sf_referral_visit"
+    __table_args__ = (sa.Index("ix_sf_referral_visit_distributor", "distributor_id", "created_at"),)
+
+    id: int | None = id_field()
+    token_id: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    distributor_id: int = reference_field("sf_distributor.id")
+    shop_id: int = reference_field("sf_shop.id")
+    product_id: int | None = reference_field("sf_product.id", nullable=True)
+    #: The distributor followed their own link: recorded, but it earns nothing.
+    self_referral: bool = False
+    created_at: datetime | None = timestamp_field()

@@ -1,0 +1,371 @@
+"""The consumer's H5 shop: ``/s/<slug>/`` home and search, category, product and cart pages.
+
+Server-rendered Jinja, mobile first, themed by CSS variables from the shop's settings; one
+small same-origin script; no third-party anything. Every template is
+``storefront/shop/<name>.html`` and a host app overrides one by putting a file of that name in
+its own templates folder. Catalogue pages carry ``Last-Modified`` and an ``ETag`` and answer
+conditional requests with 304. Prices are always computed here, never taken from the browser.
+
+A share token (``?st=``, from a referral link) is carried through every link of the shop, so
+attribution survives browsers that drop cookies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms.validators import ValidationError as CSRFValidationError
+
+from .. import i18n
+from ..db import begin_read, get_session
+from ..errors import NotFound, StorefrontError
+from ..money import Money, format_money
+from ..shops import listing
+from ..shops.listing import ShopView
+from ..shops.pricing import Rates
+
+bp = Blueprint(
+    "storefront_shop",
+    __name__,
+    template_folder="../templates",
+    static_folder="../static/storefront",
+    static_url_path="/sf-static",
+)
+
+#: Session key of the carts: ``{shop_id: {variant_id: quantity}}`` (strings, JSON-safe).
+CART_KEY = "sf_cart"
+#: Most lines in one cart, and most units of one line.
+MAX_CART_LINES = 50
+MAX_QUANTITY = 99
+_SHARE_TOKEN = re.compile(r"[A-Za-z0-9_.\-]{10,400}")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_DEFAULT_COLOR = "#e4393c"
+#: Content-Security-Policy of every shop page: nothing from anywhere else but images.
+CSP = (
+    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+    "script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+)
+
+
+def shop_rates() -> Rates:
+    """The commission rates prices are checked against (per-scope rates come with the
+    commissions)."""
+    config = current_app.config
+    return Rates(
+        config["STOREFRONT_COMMISSION_LEVEL1_BP"], config["STOREFRONT_COMMISSION_LEVEL2_BP"]
+    )
+
+
+def share_token() -> str | None:
+    """The share token of this visit, as it came in the URL (checked where it is used)."""
+    token = request.args.get("st", "")
+    return token if _SHARE_TOKEN.fullmatch(token) else None
+
+
+@bp.url_value_preprocessor
+def _load_shop(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values is None or "slug" not in values:
+        return
+    slug = values["slug"]
+    session_ = get_session()
+    begin_read(session_)  # every shop page only reads
+    try:
+        g.sf_shop = listing.load_shop(session_, slug=slug)
+    except NotFound:
+        abort(404)
+
+
+@bp.url_defaults
+def _keep_slug_and_token(endpoint: str, values: dict[str, Any]) -> None:
+    shop: ShopView | None = g.get("sf_shop")
+    if shop is not None and current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
+        values.setdefault("slug", shop.slug)
+    token = share_token() if request else None
+    if token and endpoint.startswith("storefront_shop.") and endpoint != "storefront_shop.static":
+        values.setdefault("st", token)
+
+
+def _shop() -> ShopView:
+    shop: ShopView = g.sf_shop
+    return shop
+
+
+def _locale() -> str:
+    if "sf_locale" not in g:
+        g.sf_locale = i18n.negotiate(_shop().locale)
+    locale: str = g.sf_locale
+    return locale
+
+
+def _money_formatter(shop: ShopView, locale: str) -> Callable[[int | None, str], str]:
+    def money(amount: int | None, currency: str) -> str:
+        if amount is None:
+            return ""
+        return format_money(Money(amount, currency), locale, shop.currency_display)
+
+    return money
+
+
+def _cart(shop: ShopView) -> dict[str, int]:
+    carts = session.get(CART_KEY) or {}
+    cart = carts.get(str(shop.id)) or {}
+    return {key: value for key, value in cart.items() if isinstance(value, int)}
+
+
+def _save_cart(shop: ShopView, cart: dict[str, int]) -> None:
+    carts = dict(session.get(CART_KEY) or {})
+    if cart:
+        carts[str(shop.id)] = cart
+    else:
+        carts.pop(str(shop.id), None)
+    session[CART_KEY] = carts
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    shop = _shop()
+    locale = _locale()
+    color = shop.primary_color if _COLOR.fullmatch(shop.primary_color) else _DEFAULT_COLOR
+    body = i18n.render(
+        f"storefront/shop/{template}",
+        locale,
+        shop=shop,
+        theme_color=color,
+        money=_money_formatter(shop, locale),
+        cart_count=sum(_cart(shop).values()),
+        share_token=share_token(),
+        csrf_token=generate_csrf,
+        languages=[("en", "English"), ("zh-Hans", "简体中文")],
+        **context,
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.content_language = [locale]
+    return response
+
+
+def _cacheable(response: Response, *changed: datetime | None) -> Response:
+    """Adds validators to a catalogue page and answers a matching conditional request
+    with 304."""
+    stamps = [stamp for stamp in changed if stamp is not None]
+    if stamps:
+        response.last_modified = max(stamps)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
+def _after(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        abort(400, description="'after' must be a product id")
+    return int(value)
+
+
+def _query() -> str | None:
+    text = " ".join(request.args.get("q", "").split())
+    return text[: listing.MAX_QUERY] or None
+
+
+@bp.get("/s/<slug>/")
+def home(slug: str) -> Response:
+    """The shop's front page; with ``?q=`` its search results."""
+    shop = _shop()
+    query = _query()
+    session_ = get_session()
+    page = listing.list_products(
+        session_,
+        shop,
+        shop_rates(),
+        _locale(),
+        query=query,
+        after=_after(request.args.get("after")),
+    )
+    top = listing.categories(session_)
+    response = _page("home.html", page=page, query=query, categories=top, category=None)
+    return _cacheable(response, shop.updated_at, page.last_modified)
+
+
+@bp.get("/s/<slug>/c/<int:category_id>")
+def category(slug: str, category_id: int) -> Response:
+    """A category of the shop (subcategories included); ``?q=`` searches within it."""
+    shop = _shop()
+    query = _query()
+    session_ = get_session()
+    try:
+        found = listing.category(session_, category_id)
+    except NotFound:
+        abort(404)
+    subtree = listing.subtree_ids(session_, [category_id])
+    page = listing.list_products(
+        session_,
+        shop,
+        shop_rates(),
+        _locale(),
+        category_ids=subtree,
+        query=query,
+        after=_after(request.args.get("after")),
+    )
+    children = listing.categories(session_, category_id)
+    response = _page("category.html", page=page, query=query, categories=children, category=found)
+    return _cacheable(response, shop.updated_at, page.last_modified)
+
+
+@bp.get("/s/<slug>/p/<int:product_id>")
+def product(slug: str, product_id: int) -> Response:
+    """A product: images, the variant picker with prices and stock, add to cart, share."""
+    shop = _shop()
+    session_ = get_session()
+    try:
+        found = listing.product_page(session_, shop, shop_rates(), _locale(), product_id)
+    except NotFound:
+        abort(404)
+    response = _page("product.html", product=found)
+    return _cacheable(response, shop.updated_at, found.card.updated_at)
+
+
+def _cart_lines(shop: ShopView) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    cart = _cart(shop)
+    session_ = get_session()
+    offers = listing.offers_for_cart(
+        session_, shop, shop_rates(), _locale(), (int(key) for key in cart if key.isdigit())
+    )
+    lines = []
+    totals: dict[str, int] = {}
+    for key, quantity in cart.items():
+        found = offers.get(int(key)) if key.isdigit() else None
+        if found is None:
+            continue
+        offer = found.offer
+        amount = offer.price * quantity
+        if not offer.sold_out:
+            totals[offer.currency] = totals.get(offer.currency, 0) + amount
+        lines.append(
+            {
+                "offer": offer,
+                "title": found.title,
+                "image": found.image,
+                "quantity": quantity,
+                "amount": amount,
+                "short": not offer.sold_out and offer.available < quantity,
+            }
+        )
+    return lines, totals
+
+
+@bp.get("/s/<slug>/cart")
+def cart(slug: str) -> Response:
+    """The cart: each line at today's shop price, with its stock state."""
+    return _cart_page()
+
+
+def _cart_page(error: str | None = None, status: int = 200) -> Response:
+    shop = _shop()
+    lines, totals = _cart_lines(shop)
+    response = _page("cart.html", status=status, lines=lines, totals=totals, error=error)
+    response.cache_control.no_store = True
+    return response
+
+
+def _form_int(name: str, low: int, high: int) -> int:
+    raw = request.form.get(name, "").strip()
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise StorefrontError(
+            i18n.gettext(
+                "%(field)s must be a whole number from %(low)s to %(high)s",
+                field=name,
+                low=low,
+                high=high,
+            )
+        )
+    return int(raw)
+
+
+def _check_csrf() -> None:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (CSRFError, CSRFValidationError):
+        raise StorefrontError(
+            i18n.gettext("This form has expired. Please reload the page and try again.")
+        ) from None
+
+
+@bp.post("/s/<slug>/cart/add")
+def cart_add(slug: str) -> Response:
+    """Adds ``quantity`` of ``variant_id`` to the cart."""
+    return _change_cart(add=True)
+
+
+@bp.post("/s/<slug>/cart/update")
+def cart_update(slug: str) -> Response:
+    """Sets a line's quantity (0 removes it)."""
+    return _change_cart(add=False)
+
+
+def _change_cart(*, add: bool) -> Response:
+    shop = _shop()
+    with i18n.locale_of_page(_locale()):
+        try:
+            _check_csrf()
+            variant_id = _form_int("variant_id", 1, 2**63 - 1)
+            quantity = _form_int("quantity", 1 if add else 0, MAX_QUANTITY)
+            cart = _cart(shop)
+            key = str(variant_id)
+            if quantity:
+                session_ = get_session()
+                offers = listing.offers_for_cart(
+                    session_, shop, shop_rates(), _locale(), [variant_id]
+                )
+                offer = offers.get(variant_id)
+                if offer is None:
+                    raise StorefrontError(i18n.gettext("This product is not sold here any more."))
+                wanted = cart.get(key, 0) + quantity if add else quantity
+                if offer.offer.sold_out:
+                    raise StorefrontError(i18n.gettext("Sorry, this item is sold out."))
+                if wanted > min(offer.offer.available, MAX_QUANTITY):
+                    raise StorefrontError(
+                        i18n.gettext(
+                            "Only %(count)s left in stock.",
+                            count=min(offer.offer.available, MAX_QUANTITY),
+                        )
+                    )
+                if key not in cart and len(cart) >= MAX_CART_LINES:
+                    raise StorefrontError(
+                        i18n.gettext("A cart holds at most %(count)s items.", count=MAX_CART_LINES)
+                    )
+                cart[key] = wanted
+            else:
+                cart.pop(key, None)
+        except StorefrontError as error:
+            return _cart_page(error.message, status=422)
+    _save_cart(shop, cart)
+    return redirect(url_for("storefront_shop.cart"), code=303)  # type: ignore[return-value]
+
+
+@bp.errorhandler(404)
+def _not_found(error: Any) -> Any:
+    """A missing product or category of a shop gets the shop's own page."""
+    if g.get("sf_shop") is None:
+        return error
+    return _page("not_found.html", status=404)
