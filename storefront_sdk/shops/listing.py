@@ -149,7 +149,7 @@ def load_shop(session: Session, *, slug: str | None = None, host: str | None = N
     ).first()
     if row is None:
         raise NotFound(f"no shop {slug or host!r}")
-    view = ShopView(*row.tuple())
+    view = ShopView(*row.tuple())  # type: ignore[call-arg]  # the columns, in order
     if view.follows_all:
         return view
     follows = session.execute(
