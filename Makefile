@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 FLASK   = $(BIN)/flask --app example_shop.wsgi:app
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest system-deps bench clean
+.PHONY: demo test lint typecheck pytest system-deps bench bench-shop clean
 
 $(BIN)/python:
 	@# Debian's python3 needs python3-venv for `-m venv` (ensurepip).
@@ -34,7 +34,8 @@ demo: $(STAMP)
 		rm -f $(INSTANCE)/demo.json; \
 	fi
 	@$(FLASK) storefront init-db >/dev/null
-	@if [ ! -f $(INSTANCE)/demo.json ]; then \
+	@# ... and when the summary predates the demo shops (seed-demo is idempotent).
+	@if [ ! -f $(INSTANCE)/demo.json ] || ! grep -q '"shops"' $(INSTANCE)/demo.json; then \
 		$(FLASK) storefront seed-demo > $(INSTANCE)/demo.json.tmp && \
 		mv $(INSTANCE)/demo.json.tmp $(INSTANCE)/demo.json; \
 	fi
@@ -68,9 +69,23 @@ pytest: $(STAMP) system-deps
 ## test: lint, types and the whole suite on SQLite and PostgreSQL
 test: lint typecheck pytest
 
-## bench: the catalogue sync benchmark (PostgreSQL + gunicorn); prints its figures
+## bench: both benchmarks (PostgreSQL + gunicorn + wrk); each prints its figures
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/catalog_sync.py
+	$(BIN)/python bench/shop_pages.py
+
+## bench-shop: the shop pages' req/s and latency against a Flask hello-world (wrk)
+bench-shop: $(STAMP) system-deps
+	$(BIN)/python bench/shop_pages.py
+
+## translations: re-extract the library's strings, merge them into each catalogue, compile
+TRANSLATIONS = storefront_sdk/translations
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location \
+		--omit-header -o $(TRANSLATIONS)/storefront.pot .
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/storefront.pot -d $(TRANSLATIONS) \
+		-D storefront --no-fuzzy-matching --omit-header --no-location
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS) -D storefront --statistics
 
 clean:
 	rm -rf instance build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,7 +12,7 @@ Typical use::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -24,6 +24,7 @@ from .db import close_session, create_engine, get_session, make_sessionmaker, se
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
 from .money import Money
 from .ratelimit import RateLimiter
+from .storage import LocalFolderStorage, Storage
 
 __all__ = [
     "ConfigurationError",
@@ -50,6 +51,13 @@ class StorefrontState:
     sessionmaker: sessionmaker[Session]
     rate_limiter: RateLimiter
     api: Any
+    #: Failed console sign-ins, per email and per client (``STOREFRONT_LOGIN_RATE_LIMIT``).
+    login_limiter: RateLimiter
+    #: Where uploaded logos go; a host may replace it with its own :class:`Storage`.
+    storage: Storage
+    #: The shop pages' category menus, remembered for a few seconds (they change only when
+    #: a supplier syncs a product into a new category).
+    menu_cache: dict[Any, Any] = field(default_factory=dict)
 
 
 class Storefront:
@@ -67,6 +75,10 @@ class Storefront:
     - ``STOREFRONT_SUPPLIER_RATE_LIMIT``: requests per supplier key (default ``1200/minute``).
     - ``STOREFRONT_RATE_LIMIT_STORAGE_URI``: counter store (``memory://``; Redis for many
       workers).
+    - ``STOREFRONT_LOGIN_RATE_LIMIT``: failed console sign-ins per email and per client
+      (default ``10/15 minutes``).
+    - ``STOREFRONT_UPLOAD_FOLDER``: uploaded logos (default: ``storefront-uploads`` in the
+      instance folder); ``app.extensions["storefront"].storage`` swaps the storage itself.
     - ``STOREFRONT_IDEMPOTENCY_TTL_HOURS``: how long idempotency keys are kept (24).
     - ``STOREFRONT_REQUIRE_SECRET_KEY``: refuse a weak ``SECRET_KEY`` outside debug/testing.
     - ``STOREFRONT_PAYMENT_PROVIDER``, ``STOREFRONT_WEBHOOK_ALLOW_HTTP``,
@@ -104,6 +116,11 @@ class Storefront:
                 app.config["STOREFRONT_RATE_LIMIT_STORAGE_URI"],
             ),
             api=None,
+            login_limiter=RateLimiter(
+                app.config["STOREFRONT_LOGIN_RATE_LIMIT"],
+                app.config["STOREFRONT_RATE_LIMIT_STORAGE_URI"],
+            ),
+            storage=LocalFolderStorage(app.config["STOREFRONT_UPLOAD_FOLDER"]),
         )
         app.extensions["storefront"] = state
         app.teardown_appcontext(close_session)
@@ -124,10 +141,14 @@ def _setting_name(option: str) -> str:
 
 def _register_pages(app: Flask) -> None:
     from . import i18n
-    from .web import shop_pages
+    from .web import console, posters, referral, shop_hosts, shop_pages
 
     i18n.init_app(app)
     app.register_blueprint(shop_pages.bp)
+    app.register_blueprint(referral.bp)
+    app.register_blueprint(posters.bp)
+    shop_hosts.init_app(app)
+    console.init_app(app)
 
 
 def _register_api(app: Flask) -> Any:

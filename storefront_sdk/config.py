@@ -100,6 +100,17 @@ def _default_database_url(instance_path: str) -> str:
     return "sqlite:///" + os.path.join(instance_path, "storefront.sqlite3")
 
 
+def _default_upload_folder(instance_path: str) -> str:
+    return os.path.join(instance_path, "storefront-uploads")
+
+
+#: Settings whose default depends on the app's instance folder.
+_INSTANCE_DEFAULTS: dict[str, Callable[[str], str]] = {
+    "STOREFRONT_DATABASE_URL": _default_database_url,
+    "STOREFRONT_UPLOAD_FOLDER": _default_upload_folder,
+}
+
+
 #: All settings, in documentation order.
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -139,6 +150,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Where rate-limit counters live. `memory://` is per process (one-process deployments); "
         "use `redis://host:6379` when several workers serve the API.",
         _storage_uri,
+    ),
+    Setting(
+        "STOREFRONT_LOGIN_RATE_LIMIT",
+        "10/15 minutes",
+        "Failed console sign-ins allowed per email address and, separately, per client IP "
+        "(`limits` notation); past it the login answers `429`. Empty disables the limit.",
+        _rate_limit,
+    ),
+    Setting(
+        "STOREFRONT_UPLOAD_FOLDER",
+        None,
+        "Folder of uploaded shop logos, served at `/sf-uploads/<name>`. Default: "
+        "`storefront-uploads` in the app's instance folder.",
+        _str,
     ),
     Setting(
         "STOREFRONT_IDEMPOTENCY_TTL_HOURS",
@@ -214,8 +239,8 @@ def apply_defaults(config: dict[str, Any], instance_path: str) -> None:
     """Fill every missing ``STOREFRONT_*`` key of ``config`` with its default."""
     for setting in SETTINGS:
         default = copy.deepcopy(setting.default)  # no app shares a mutable default
-        if setting.name == "STOREFRONT_DATABASE_URL" and default is None:
-            default = _default_database_url(instance_path)
+        if default is None and setting.name in _INSTANCE_DEFAULTS:
+            default = _INSTANCE_DEFAULTS[setting.name](instance_path)
         config.setdefault(setting.name, default)
 
 

@@ -140,11 +140,18 @@ def _configure_sqlite(engine: Engine) -> None:
 _READ_ONLY = "storefront_read_only"
 
 
-def begin_read(session: Session) -> None:
+def begin_read(session: Session, *, snapshot: bool = True) -> None:
     """Start ``session``'s transaction as a read: on SQLite it does not take the write lock,
     so reads run alongside a writer. (Writes in it would fail to upgrade under contention.)
+
+    ``snapshot=False`` is for pages whose queries need not see one consistent snapshot: on
+    PostgreSQL each statement then runs on its own (autocommit), saving the ``BEGIN`` and
+    ``ROLLBACK`` round trips.
     """
-    session.connection(execution_options={_READ_ONLY: True})
+    options: dict[str, Any] = {_READ_ONLY: True}
+    if not snapshot and session.get_bind().dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    session.connection(execution_options=options)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

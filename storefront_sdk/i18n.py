@@ -11,6 +11,7 @@ compiled ``.mo``); ``make translations`` re-extracts and compiles them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from flask import Flask, render_template, request
 from flask_babel import Babel, Domain, force_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 #: The library's translation domain.
 DOMAIN = "storefront"
@@ -40,6 +43,7 @@ def init_app(app: Flask) -> None:
         Babel(app)
 
 
+@functools.lru_cache(maxsize=1024)
 def _supported(tag: str | None) -> str | None:
     """The supported locale ``tag`` asks for (``zh-CN``, ``zh_Hans`` → ``zh-Hans``)."""
     if not tag:
@@ -59,10 +63,18 @@ def negotiate(shop_locale: str | None) -> str:
     chosen = _supported(request.args.get("lang")) or _supported(shop_locale)
     if chosen:
         return chosen
-    best = request.accept_languages.best_match(["en", "zh-Hans", "zh-CN", "zh"])
+    return _from_browser(request.headers.get("Accept-Language", ""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _from_browser(accept_language: str) -> str:
+    best = LanguageAccept(parse_accept_header(accept_language)).best_match(
+        ["en", "zh-Hans", "zh-CN", "zh"]
+    )
     return _supported(best) or SUPPORTED[0]
 
 
+@functools.lru_cache(maxsize=64)
 def babel_locale(tag: str) -> Locale:
     """The Babel locale of a BCP 47 tag (``zh-Hans`` → ``zh_Hans``)."""
     return Locale.parse(tag.replace("-", "_"))

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
@@ -261,3 +261,53 @@ def format_money(money: Money, locale: str = "en", display: str = "symbol") -> s
             value, babel_locale, currency=money.currency, currency_digits=False
         )
     return formatted
+
+
+@functools.lru_cache(maxsize=512)
+def money_formatter(currency: str, locale: str = "en", display: str = "symbol") -> Any:
+    """A function formatting non-negative minor amounts of ``currency`` exactly like
+    :func:`format_money` — but in microseconds, for pages listing many prices.
+
+    The layout (prefix, suffix, separators, grouping) is learnt from :func:`format_money`
+    itself and checked against it on probe amounts; a locale whose layout does not fit
+    (unusual grouping rules) keeps using :func:`format_money`.
+    """
+    _check_currency(currency)
+    exponent = currency_exponent(currency)
+    babel_locale = _parse_locale(locale)
+    symbols = babel_locale.number_symbols.get("latn", {})
+    decimal_sign, group_sign = symbols.get("decimal", "."), symbols.get("group", ",")
+    pattern = babel_locale.currency_formats["standard"]
+    primary, secondary = pattern.grouping
+    zero = "0" + (decimal_sign + "0" * exponent if exponent else "")
+    sample = format_money(Money(0, currency), locale, display)
+    at = sample.find(zero)
+
+    def slow(minor: int) -> str:
+        return format_money(Money(minor, currency), locale, display)
+
+    if at < 0:
+        return slow
+    prefix, suffix = sample[:at], sample[at + len(zero) :]
+    unit = 10**exponent
+
+    def fast(minor: int) -> str:
+        if minor < 0:
+            return slow(minor)
+        major, fraction = divmod(minor, unit)
+        digits = str(major)
+        if len(digits) > primary:
+            head, groups = digits[:-primary], [digits[-primary:]]
+            while len(head) > secondary:
+                groups.append(head[-secondary:])
+                head = head[:-secondary]
+            groups.append(head)
+            digits = group_sign.join(reversed(groups))
+        if exponent:
+            digits = f"{digits}{decimal_sign}{fraction:0{exponent}d}"
+        return f"{prefix}{digits}{suffix}"
+
+    probes = (0, 1, 99, 1234, 12_345, 123_456, 1_234_567, 12_345_678, 1_234_567_890, 10**15)
+    if all(fast(probe) == slow(probe) for probe in probes):
+        return fast
+    return slow

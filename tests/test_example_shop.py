@@ -31,8 +31,9 @@ def _get(url: str) -> str:
         return response.read().decode()
 
 
-@pytest.fixture
-def demo_server(tmp_path):
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("demo")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOREFRONT_")}
     process = subprocess.Popen(
@@ -87,3 +88,40 @@ def test_front_page_key_and_curl_push_the_example_product(demo_server):
         items = json.loads(response.read())["items"]
     assert len(items) == 37
     assert _get(demo_server + items[0]["images"][0]).startswith("<svg")
+
+
+def test_front_page_lists_two_themed_demo_shops_and_their_logins(demo_server):
+    import re
+
+    import requests
+
+    page = _get(demo_server + "/")
+    rows = re.findall(
+        r'<tr data-slug="([^"]+)">.*?href="(/r/[^"]+)".*?class="email">([^<]+)</code>'
+        r'.*?class="password">([^<]+)</code>',
+        page,
+        re.S,
+    )
+    assert len(rows) == 2
+    assert "recruited by lily@demo.example" in page
+    colours = set()
+    for slug, referral, email, password in rows:
+        shop = _get(f"{demo_server}/s/{slug}/")
+        colours.add(re.search(r"--sf-primary:(#[0-9a-f]{6})", shop).group(1))
+        assert 'class="sf-card"' in shop  # products listed
+        # The referral link lands in that shop with a share token
+        landing = requests.get(demo_server + referral, allow_redirects=False, timeout=5)
+        assert landing.status_code == 302
+        assert landing.headers["Location"].startswith(f"/s/{slug}/?st=")
+        # The listed login opens the console
+        browser = requests.Session()
+        form = browser.get(demo_server + "/console/login", timeout=5).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+        signed_in = browser.post(
+            demo_server + "/console/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            timeout=5,
+        )
+        assert signed_in.status_code == 200
+        assert slug in signed_in.text
+    assert len(colours) == 2  # different themes

@@ -91,7 +91,10 @@ def update_settings(session: Session, shop: Shop, settings: Settings) -> Shop:
 
 
 def normalise_locale(tag: str) -> str:
-    """``tag`` as a BCP 47 tag Babel knows (``zh_Hans`` → ``zh-Hans``)."""
+    """``tag`` as a BCP 47 tag Babel knows (``zh_Hans`` → ``zh-Hans``); empty means "the
+    visitor's language" (``Accept-Language``)."""
+    if not tag.strip():
+        return ""
     try:
         locale = Locale.parse(tag.strip().replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):

@@ -10,9 +10,11 @@ Reads use Core selects of plain columns: these are the hottest queries of the li
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -149,7 +151,7 @@ def load_shop(session: Session, *, slug: str | None = None, host: str | None = N
     ).first()
     if row is None:
         raise NotFound(f"no shop {slug or host!r}")
-    view = ShopView(*row.tuple())  # type: ignore[call-arg]  # the columns, in order
+    view = ShopView(*row)  # type: ignore[call-arg]  # the columns, in order
     if view.follows_all:
         return view
     follows = session.execute(
@@ -368,25 +370,19 @@ def _offers(
             _variant.retail_price_minor,
             _variant.min_price_minor,
             _variant.available,
+            _shop_price.price_minor.label("own_price"),
+        )
+        .outerjoin(
+            table_of(ShopPrice),
+            sa.and_(_shop_price.shop_id == shop.id, _shop_price.variant_id == _variant.id),
         )
         .where(_variant.product_id.in_(product_ids), _variant.status == ACTIVE)
         .order_by(_variant.product_id, _variant.position, _variant.id)
     ).all()
-    prices: dict[int, int] = {}
-    if rows:
-        prices = dict(
-            session.execute(
-                sa.select(_shop_price.variant_id, _shop_price.price_minor).where(
-                    _shop_price.shop_id == shop.id, _shop_price.product_id.in_(product_ids)
-                )
-            ).all()
-        )
     offers: dict[int, list[Offer]] = {}
     for row in rows:
         bounds = VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor)
-        amount = shop_price(
-            bounds, rates, price=prices.get(row.id), markup_bp=shop.markup_bp
-        ).amount
+        amount = shop_price(bounds, rates, price=row.own_price, markup_bp=shop.markup_bp).amount
         offers.setdefault(row.product_id, []).append(
             Offer(
                 row.id,
@@ -439,9 +435,31 @@ def localized(default: str, translations: dict[str, str], locale: str) -> str:
     return default
 
 
-def categories(session: Session, parent_id: int | None = None) -> list[tuple[int, str]]:
+#: Seconds a category menu is remembered (see :func:`categories`).
+CATEGORY_TTL = 30.0
+
+
+def categories(
+    session: Session, parent_id: int | None = None, cache: dict[Any, Any] | None = None
+) -> list[tuple[int, str]]:
     """``(id, name)`` of the categories directly under ``parent_id`` (the top level for
-    ``None``), by name."""
+    ``None``), by name; remembered in ``cache`` for :data:`CATEGORY_TTL` seconds (categories
+    appear only when a supplier syncs a product into a new one)."""
+    if cache is None:
+        return _categories(session, parent_id)
+    now = time.monotonic()
+    cached = cache.get(parent_id)
+    if cached is not None and cached[0] > now:
+        found: list[tuple[int, str]] = cached[1]
+        return found
+    found = _categories(session, parent_id)
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[parent_id] = (now + CATEGORY_TTL, found)
+    return found
+
+
+def _categories(session: Session, parent_id: int | None) -> list[tuple[int, str]]:
     condition = (
         _category.parent_id.is_(None) if parent_id is None else _category.parent_id == parent_id
     )

@@ -85,7 +85,9 @@ def seed_demo(session: Session, image_base: str = "/demo-images") -> dict[str, A
     _, api_key = create_api_key(session, supplier.id or 0)
     products = demo_products(image_base)
     result, _ = upsert_products(session, supplier, list(enumerate(products)), utcnow())
+    session.flush()
     return {
+        "shops": [_demo_shop(session, demo) for demo in DEMO_SHOPS],
         "supplier_id": supplier.id,
         "supplier_api_key": api_key,
         "products": {
@@ -93,6 +95,90 @@ def seed_demo(session: Session, image_base: str = "/demo-images") -> dict[str, A
             "updated": result.updated,
             "unchanged": result.unchanged,
         },
+    }
+
+
+#: The demo distributors and their shops: the second is recruited by the first, and curates.
+DEMO_SHOPS: tuple[dict[str, Any], ...] = (
+    {
+        "email": "lily@demo.example",
+        "password": "demo-lily-2026",
+        "name": "Lily",
+        "shop_name": "Lily 优选",
+        "primary_color": "#2e7d32",
+        "locale": "zh-Hans",
+        "welcome_text": "欢迎光临 好物都在这里 每周上新",
+        "markup_percent": 5,
+    },
+    {
+        "email": "max@demo.example",
+        "password": "demo-max-2026",
+        "name": "Max",
+        "shop_name": "Max Outfitters",
+        "primary_color": "#1565c0",
+        "locale": "en",
+        "welcome_text": "Clothes and tea, hand-picked. Free advice, fair prices.",
+        "recruited_by": "lily@demo.example",
+        "follows_category": "Apparel",
+    },
+)
+
+
+def _demo_shop(session: Session, demo: dict[str, Any]) -> dict[str, Any]:
+    """Creates (or finds) one demo distributor with their themed, curated shop."""
+    from werkzeug.security import generate_password_hash
+
+    from ..catalog.models import Category
+    from ..shops import curation
+    from ..shops.accounts import create_distributor
+    from ..shops.models import Distributor, Shop
+
+    distributor = session.scalars(
+        select(Distributor).where(Distributor.email == demo["email"])
+    ).first()
+    if distributor is None:
+        parent = None
+        if "recruited_by" in demo:
+            parent = session.scalars(
+                select(Distributor).where(Distributor.email == demo["recruited_by"])
+            ).one()
+        signup = create_distributor(
+            session,
+            demo["email"],
+            demo["password"],
+            name=demo["name"],
+            shop_name=demo["shop_name"],
+            parent_code=parent.referral_code if parent else None,
+        )
+        distributor, shop = signup.distributor, signup.shop
+        curation.update_settings(
+            session,
+            shop,
+            curation.Settings(
+                name=demo["shop_name"],
+                primary_color=demo["primary_color"],
+                welcome_text=demo["welcome_text"],
+                locale=demo["locale"],
+            ),
+        )
+        if "markup_percent" in demo:
+            curation.set_markup(session, shop, demo["markup_percent"])
+        if "follows_category" in demo:
+            category = session.scalars(
+                select(Category).where(Category.path == demo["follows_category"])
+            ).one()
+            curation.set_follows_all(session, shop, False)
+            curation.follow(session, shop, "category", category.id or 0)
+    else:
+        distributor.password_hash = generate_password_hash(demo["password"])
+        shop = session.scalars(select(Shop).where(Shop.distributor_id == distributor.id)).one()
+    return {
+        "email": demo["email"],
+        "password": demo["password"],
+        "shop_name": shop.name,
+        "shop_slug": shop.slug,
+        "referral_code": distributor.referral_code,
+        "recruited_by": demo.get("recruited_by"),
     }
 
 

@@ -32,9 +32,10 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from .. import i18n
+from ..catalog.queries import MAX_ID
 from ..db import begin_read, get_session
 from ..errors import NotFound, StorefrontError
-from ..money import Money, format_money
+from ..money import money_formatter
 from ..shops import listing
 from ..shops.listing import ShopView
 from ..shops.pricing import Rates
@@ -83,7 +84,8 @@ def _load_shop(endpoint: str | None, values: dict[str, Any] | None) -> None:
         return
     slug = values["slug"]
     session_ = get_session()
-    begin_read(session_)  # every shop page only reads
+    # Every shop page only reads: no snapshot needed, so no BEGIN/ROLLBACK round trips.
+    begin_read(session_, snapshot=False)
     try:
         g.sf_shop = listing.load_shop(session_, slug=slug)
     except NotFound:
@@ -98,6 +100,11 @@ def _keep_slug_and_token(endpoint: str, values: dict[str, Any]) -> None:
     token = share_token() if request else None
     if token and endpoint.startswith("storefront_shop.") and endpoint != "storefront_shop.static":
         values.setdefault("st", token)
+
+
+def _menu_cache() -> dict[Any, Any]:
+    cache: dict[Any, Any] = current_app.extensions["storefront"].menu_cache
+    return cache
 
 
 def _shop() -> ShopView:
@@ -116,9 +123,22 @@ def _money_formatter(shop: ShopView, locale: str) -> Callable[[int | None, str],
     def money(amount: int | None, currency: str) -> str:
         if amount is None:
             return ""
-        return format_money(Money(amount, currency), locale, shop.currency_display)
+        formatted: str = money_formatter(currency, locale, shop.currency_display)(amount)
+        return formatted
 
     return money
+
+
+def _product_url_builder() -> Callable[[int], str]:
+    """``product_url(id)`` for the many product links of a page: one ``url_for``, then
+    string formatting (same result, share token included)."""
+    sample = url_for("storefront_shop.product", product_id=0)
+    head, _, tail = sample.partition("/p/0")
+
+    def product_url(product_id: int) -> str:
+        return f"{head}/p/{product_id}{tail}"
+
+    return product_url
 
 
 def _cart(shop: ShopView) -> dict[str, int]:
@@ -146,6 +166,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
         shop=shop,
         theme_color=color,
         money=_money_formatter(shop, locale),
+        product_url=_product_url_builder(),
         cart_count=sum(_cart(shop).values()),
         share_token=share_token(),
         csrf_token=generate_csrf,
@@ -183,6 +204,13 @@ def _after(value: str | None) -> int | None:
     return int(value)
 
 
+def _id(value: int) -> int:
+    """A path id, or 404 for one no row can have (beyond the database's BIGINT)."""
+    if value > MAX_ID:
+        abort(404)
+    return value
+
+
 def _query() -> str | None:
     text = " ".join(request.args.get("q", "").split())
     return text[: listing.MAX_QUERY] or None
@@ -202,7 +230,7 @@ def home(slug: str) -> Response:
         query=query,
         after=_after(request.args.get("after")),
     )
-    top = listing.categories(session_)
+    top = listing.categories(session_, cache=_menu_cache())
     response = _page("home.html", page=page, query=query, categories=top, category=None)
     return _cacheable(response, shop.updated_at, page.last_modified)
 
@@ -214,7 +242,7 @@ def category(slug: str, category_id: int) -> Response:
     query = _query()
     session_ = get_session()
     try:
-        found = listing.category(session_, category_id)
+        found = listing.category(session_, _id(category_id))
     except NotFound:
         abort(404)
     subtree = listing.subtree_ids(session_, [category_id])
@@ -227,7 +255,7 @@ def category(slug: str, category_id: int) -> Response:
         query=query,
         after=_after(request.args.get("after")),
     )
-    children = listing.categories(session_, category_id)
+    children = listing.categories(session_, category_id, cache=_menu_cache())
     response = _page("category.html", page=page, query=query, categories=children, category=found)
     return _cacheable(response, shop.updated_at, page.last_modified)
 
@@ -238,7 +266,7 @@ def product(slug: str, product_id: int) -> Response:
     shop = _shop()
     session_ = get_session()
     try:
-        found = listing.product_page(session_, shop, shop_rates(), _locale(), product_id)
+        found = listing.product_page(session_, shop, shop_rates(), _locale(), _id(product_id))
     except NotFound:
         abort(404)
     response = _page("product.html", product=found)
@@ -328,7 +356,7 @@ def _change_cart(*, add: bool) -> Response:
     with i18n.locale_of_page(_locale()):
         try:
             _check_csrf()
-            variant_id = _form_int("variant_id", 1, 2**63 - 1)
+            variant_id = _form_int("variant_id", 1, MAX_ID)
             quantity = _form_int("quantity", 1 if add else 0, MAX_QUANTITY)
             cart = _cart(shop)
             key = str(variant_id)

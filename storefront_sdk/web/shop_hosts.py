@@ -1,0 +1,100 @@
+"""Shops served on their own host names.
+
+A shop whose owner set a host name (``shop.example.com``) is served at that host's root: a
+small WSGI middleware maps ``https://shop.example.com/p/12`` onto ``/s/<slug>/p/12`` before
+Flask routes it. Paths the library or the host app serve on every host (``/s/``, ``/r/``,
+``/console``, the API, static files) pass through unchanged, so links built with ``url_for``
+keep working there too.
+
+Host look-ups are cached per process for :data:`TTL` seconds (misses too), so most requests
+cost no query; a changed host name takes effect within that time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..shops.models import Shop
+from ..sql import table_of
+
+log = logging.getLogger(__name__)
+
+#: Seconds a host look-up is remembered.
+TTL = 30.0
+#: The most host names remembered per process.
+MAX_ENTRIES = 10_000
+#: Path prefixes never mapped into a shop.
+PASS_THROUGH = ("/s/", "/r/", "/console", "/admin", "/hooks/", "/sf-static/", "/sf-uploads/")
+
+
+class ShopHosts:
+    """WSGI middleware mapping a shop's own host name onto its ``/s/<slug>`` pages."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO") or "/"
+        api_prefix = self.app.config.get("STOREFRONT_API_PREFIX", "/api")
+        if not path.startswith((*PASS_THROUGH, api_prefix, self.app.static_url_path or "/static")):
+            slug = self.slug_for(_host(environ))
+            if slug is not None:
+                environ["PATH_INFO"] = f"/s/{slug}{path}"
+        return self.wsgi_app(environ, start_response)
+
+    def slug_for(self, host: str) -> str | None:
+        """The slug of the shop served on ``host``, if any."""
+        if not host:
+            return None
+        now = time.monotonic()
+        cached = self._cache.get(host)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        shop = table_of(Shop).c
+        engine = self.app.extensions["storefront"].engine
+        try:
+            with engine.connect() as connection:
+                slug: str | None = connection.execute(
+                    sa.select(shop.slug).where(shop.host == host)
+                ).scalar()
+        except SQLAlchemyError:
+            # The host app's own pages must not fail because the shop tables are not there
+            # (yet): serve the request unmapped.
+            log.warning("shop host look-up failed for %r", host, exc_info=True)
+            slug = None
+        with self._lock:
+            if len(self._cache) >= MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[host] = (slug, now + TTL)
+        return slug
+
+    def forget(self) -> None:
+        """Drops every cached look-up (tests, or after changing host names)."""
+        with self._lock:
+            self._cache.clear()
+
+
+def _host(environ: dict[str, Any]) -> str:
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or ""
+    host = host.strip().lower()
+    if host.startswith("["):  # IPv6 literal: never a shop
+        return ""
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+def init_app(app: Flask) -> ShopHosts:
+    """Installs the middleware in front of ``app``'s WSGI app."""
+    middleware = ShopHosts(app, app.wsgi_app)
+    app.wsgi_app = middleware  # type: ignore[method-assign]
+    return middleware
