@@ -84,7 +84,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location \
 		--omit-header -o $(TRANSLATIONS)/storefront.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/storefront.pot -d $(TRANSLATIONS) \
-		-D storefront --no-fuzzy-matching --omit-header --no-location
+		-D storefront --no-fuzzy-matching --omit-header
 	$(BIN)/pybabel -q compile -d $(TRANSLATIONS) -D storefront --statistics
 
 clean:

@@ -2,7 +2,8 @@
 
 Configuration comes from the environment: every ``STOREFRONT_*`` and ``STRIPE_*`` variable
 overrides the config key of the same name, and ``SECRET_KEY`` the secret (generated and kept
-in the instance folder when absent). ``EXAMPLE_SHOP_INSTANCE_PATH`` moves the instance folder
+in the instance folder when absent), ``SESSION_COOKIE_SECURE=1`` marks the session cookie
+Secure (set it behind HTTPS). ``EXAMPLE_SHOP_INSTANCE_PATH`` moves the instance folder
 (default: ``instance/`` beside the package), where the SQLite database and the demo summary
 live.
 """
@@ -28,6 +29,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("EXAMPLE_SHOP_INSTANCE_PATH"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
+    # Behind HTTPS (production), set SESSION_COOKIE_SECURE=1: the console's session cookie
+    # then never travels over plain HTTP. The demo serves http://127.0.0.1, so it is off.
+    app.config["SESSION_COOKIE_SECURE"] = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in (
+        "1",
+        "true",
+        "yes",
+    )
     app.config.update(from_environ())
     if "STOREFRONT_PAYMENT_PROVIDER" not in app.config:
         app.config["STOREFRONT_PAYMENT_PROVIDER"] = (

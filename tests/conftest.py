@@ -26,6 +26,9 @@ from storefront_sdk.models import storefront_tables
 from storefront_sdk.testing.factories import make_supplier
 from storefront_sdk.testing.postgres import start_cluster
 
+#: Fixtures of the browser tests (Playwright in the system's Chromium).
+pytest_plugins = ["browser_fixtures"]
+
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -131,9 +134,19 @@ def build_app(db_url: str, **config: Any) -> Flask:
 
 
 @pytest.fixture
-def app(db_url: str) -> Iterator[Flask]:
-    """A storefront app on the current backend."""
+def upload_folder(tmp_path: Path) -> Path:
+    """Where this test's uploaded logos are written."""
+    return tmp_path / "uploads"
+
+
+@pytest.fixture
+def app(db_url: str, upload_folder: Path) -> Iterator[Flask]:
+    """A storefront app on the current backend; uploads go to :func:`upload_folder`,
+    through the documented storage swap."""
+    from storefront_sdk.storage import LocalFolderStorage
+
     app = build_app(db_url)
+    app.extensions["storefront"].storage = LocalFolderStorage(upload_folder)
     yield app
     app.extensions["storefront"].engine.dispose()
 

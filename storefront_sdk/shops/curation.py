@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
@@ -193,16 +194,15 @@ def price_range(bounds: VariantBounds, rates: Rates) -> PriceRange:
     return PriceRange(lowest_price(bounds, rates), bounds.retail, MAX_PRICE)
 
 
-def set_price(
-    session: Session, shop: Shop, variant_id: int, price: int | None, rates: Rates
-) -> None:
-    """The shop's own price for one variant (``None`` goes back to the markup rule or
-    retail). Refused, naming the product and the allowed range, outside the supplier's
-    bounds or where any part of the sale would be negative (invariant 2)."""
-    row = session.execute(
+def priced_variant(session: Session, variant_id: int) -> Any:
+    """The active variant ``variant_id`` with its product's title and its price bounds
+    (``supply_price_minor``, ``retail_price_minor``, ``min_price_minor``), or ``None``."""
+    return session.execute(
         sa.select(
+            _variant.id,
             _variant.product_id,
             _variant.sku,
+            _variant.currency,
             _variant.supply_price_minor,
             _variant.retail_price_minor,
             _variant.min_price_minor,
@@ -211,6 +211,15 @@ def set_price(
         .join(table_of(Product), _product.id == _variant.product_id)
         .where(_variant.id == variant_id, _variant.status == ACTIVE)
     ).first()
+
+
+def set_price(
+    session: Session, shop: Shop, variant_id: int, price: int | None, rates: Rates
+) -> None:
+    """The shop's own price for one variant (``None`` goes back to the markup rule or
+    retail). Refused, naming the product and the allowed range, outside the supplier's
+    bounds or where any part of the sale would be negative (invariant 2)."""
+    row = priced_variant(session, variant_id)
     if row is None:
         raise NotFound(f"no variant {variant_id}")
     table = table_of(ShopPrice)

@@ -389,19 +389,7 @@ def price() -> Response:
 
 
 def _priced_variant(session: Session, variant_id: int) -> Any:
-    row = session.execute(
-        sa.select(
-            _variant.id,
-            _variant.sku,
-            _variant.currency,
-            _variant.supply_price_minor,
-            _variant.retail_price_minor,
-            _variant.min_price_minor,
-            _product.title,
-        )
-        .join(table_of(Product), _product.id == _variant.product_id)
-        .where(_variant.id == variant_id, _variant.status == ACTIVE)
-    ).first()
+    row = curation.priced_variant(session, variant_id)
     if row is None:
         raise NotFound(_("This variant does not exist or is no longer sold."))
     return row

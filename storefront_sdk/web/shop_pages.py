@@ -316,17 +316,10 @@ def _cart_page(error: str | None = None, status: int = 200) -> Response:
     return response
 
 
-def _form_int(name: str, low: int, high: int) -> int:
+def _form_int(name: str, low: int, high: int, message: str) -> int:
     raw = request.form.get(name, "").strip()
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise StorefrontError(
-            i18n.gettext(
-                "%(field)s must be a whole number from %(low)s to %(high)s",
-                field=name,
-                low=low,
-                high=high,
-            )
-        )
+    if not raw.isdigit() or len(raw) > 19 or not low <= int(raw) <= high:
+        raise StorefrontError(message)
     return int(raw)
 
 
@@ -356,8 +349,18 @@ def _change_cart(*, add: bool) -> Response:
     with i18n.locale_of_page(_locale()):
         try:
             _check_csrf()
-            variant_id = _form_int("variant_id", 1, MAX_ID)
-            quantity = _form_int("quantity", 1 if add else 0, MAX_QUANTITY)
+            variant_id = _form_int("variant_id", 1, MAX_ID, i18n.gettext("Choose a variant."))
+            low = 1 if add else 0
+            quantity = _form_int(
+                "quantity",
+                low,
+                MAX_QUANTITY,
+                i18n.gettext(
+                    "The quantity must be a whole number from %(low)s to %(high)s.",
+                    low=low,
+                    high=MAX_QUANTITY,
+                ),
+            )
             cart = _cart(shop)
             key = str(variant_id)
             if quantity:

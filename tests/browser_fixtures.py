@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("STOREFRONT_TEST_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).parents[1] / "test-artifacts" / "screenshots"
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
