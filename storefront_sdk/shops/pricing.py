@@ -95,18 +95,25 @@ def shop_price(
     markup_bp: int | None = None,
 ) -> ShopPrice:
     """The shop's price for a variant: its explicit ``price``, else its ``markup_bp`` rule,
-    else retail. A setting that would sell at a loss (below :func:`lowest_price`, above
-    :data:`MAX_PRICE`, or leaving any part of the split negative) falls back to retail.
+    else retail. A markup rule below :func:`lowest_price` sells at the lowest price; an
+    explicit price that no longer fits (below the lowest, above :data:`MAX_PRICE`) and any
+    price leaving a part of the split negative fall back to retail. ``fell_back`` tells the
+    owner either way.
 
     Whether retail itself splits validly depends only on the rates, which the commission
     settings keep in check when they change.
     """
     if price is None and markup_bp is None:
         return ShopPrice(bounds.retail)
-    wanted = price if price is not None else marked_up(bounds.retail, markup_bp or 0)
-    if (
-        lowest_price(bounds, rates) <= wanted <= MAX_PRICE
-        and split_price(bounds, wanted, rates).valid
-    ):
-        return ShopPrice(wanted)
+    lowest = lowest_price(bounds, rates)
+    clamped = False
+    if price is not None:
+        wanted = price
+    else:
+        # A discount rule deeper than a variant allows sells that variant at its lowest price.
+        wanted = marked_up(bounds.retail, markup_bp or 0)
+        if wanted < lowest:
+            wanted, clamped = lowest, True
+    if lowest <= wanted <= MAX_PRICE and split_price(bounds, wanted, rates).valid:
+        return ShopPrice(wanted, fell_back=clamped)
     return ShopPrice(bounds.retail, fell_back=True)

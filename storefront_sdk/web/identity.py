@@ -20,8 +20,9 @@ def _fingerprint(password_hash: str) -> str:
 
 
 def sign_in(distributor_id: int, password_hash: str) -> None:
-    """Starts a console session (the old session's contents are dropped)."""
-    session.clear()
+    """Starts a console session. The form token is renewed; the host app's own session keys
+    and the visitor's carts are kept (the signed cookie cannot be fixed by someone else)."""
+    session.pop("csrf_token", None)
     session.permanent = True
     session[SESSION_KEY] = {"id": distributor_id, "fp": _fingerprint(password_hash)}
 

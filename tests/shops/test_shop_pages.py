@@ -213,7 +213,7 @@ def test_the_shop_sells_at_its_own_price_or_markup_within_the_bounds(app, client
     edit_shop(app, shop, lambda s, sh: curation.set_markup(s, sh, 10))
     assert (price_on_page("A"), price_on_page("B")) == ("CN¥75.00", "CN¥75.90")
     edit_shop(app, shop, lambda s, sh: curation.set_markup(s, sh, -20))  # below the floor
-    assert price_on_page("B") == "CN¥69.00"
+    assert price_on_page("B") == "CN¥62.10"  # the lowest allowed: 69.00 - 10 % of 69.00
     edit_shop(app, shop, lambda s, sh: curation.set_price(s, sh, vids["A-M"], None, RATES))
     assert price_on_page("A") == "CN¥69.00"
     other = make_shop(app, "bob@example.com")

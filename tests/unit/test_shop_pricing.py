@@ -72,9 +72,9 @@ def test_settings_in_order_explicit_price_then_markup_then_retail():
     assert shop_price(TEE, DEFAULT_RATES, price=7000, markup_bp=1000).amount == 7000
 
 
-def test_a_discount_rule_past_the_floor_falls_back_and_says_so():
+def test_a_discount_rule_past_the_floor_sells_at_the_lowest_price_and_says_so():
     result = shop_price(TEE, DEFAULT_RATES, markup_bp=-2000)  # 5520 < 6210
-    assert (result.amount, result.fell_back) == (6900, True)
+    assert (result.amount, result.fell_back) == (6210, True)
     assert shop_price(TEE, DEFAULT_RATES, price=MAX_PRICE + 1).fell_back
 
 
