@@ -215,6 +215,8 @@ def test_the_shop_sells_at_its_own_price_or_markup_within_the_bounds(app, client
     edit_shop(app, shop, lambda s, sh: curation.set_markup(s, sh, -20))  # below the floor
     assert price_on_page("B") == "CN¥62.10"  # the lowest allowed: 69.00 - 10 % of 69.00
     edit_shop(app, shop, lambda s, sh: curation.set_price(s, sh, vids["A-M"], None, RATES))
+    assert price_on_page("A") == "CN¥62.10"  # back under the (deep) markup rule
+    edit_shop(app, shop, lambda s, sh: curation.set_markup(s, sh, None))
     assert price_on_page("A") == "CN¥69.00"
     other = make_shop(app, "bob@example.com")
     html = client.get(f"/s/{other.slug}/p/{ids['A']}?lang=en").get_data(as_text=True)
