@@ -29,7 +29,6 @@ from .pricing import (
     Rates,
     VariantBounds,
     lowest_price,
-    marked_up,
     shop_price,
     split_price,
 )
@@ -384,8 +383,3 @@ def picker(
         for row in rows
     ]
     return PickerPage(items, rows[-1].id if more and rows else None)
-
-
-def suggested_markup_price(retail: int, percent: int) -> int:
-    """What the markup rule makes of ``retail`` (for the console's preview)."""
-    return marked_up(retail, percent * (BP // 100))

@@ -182,29 +182,24 @@ def subtree_ids(session: Session, category_ids: Sequence[int]) -> tuple[int, ...
     return tuple(sorted(session.scalars(stmt)))
 
 
-def in_shop(shop: ShopView) -> sa.ColumnElement[bool]:
-    """The condition on ``sf_product`` rows of the products ``shop`` lists."""
-    taken_out = (
+def _owner_choice(shop: ShopView, *, included: bool) -> sa.Exists:
+    """The product is one the owner added (``included``) or took out of ``shop``."""
+    return (
         sa.select(_shop_product.product_id)
         .where(
             _shop_product.shop_id == shop.id,
             _shop_product.product_id == _product.id,
-            _shop_product.included.is_(False),
+            _shop_product.included.is_(included),
         )
         .exists()
     )
-    conditions = [_product.status == ACTIVE, ~taken_out]
+
+
+def in_shop(shop: ShopView) -> sa.ColumnElement[bool]:
+    """The condition on ``sf_product`` rows of the products ``shop`` lists."""
+    conditions = [_product.status == ACTIVE, ~_owner_choice(shop, included=False)]
     if not shop.follows_all:
-        added = (
-            sa.select(_shop_product.product_id)
-            .where(
-                _shop_product.shop_id == shop.id,
-                _shop_product.product_id == _product.id,
-                _shop_product.included.is_(True),
-            )
-            .exists()
-        )
-        chosen: list[sa.ColumnElement[bool]] = [added]
+        chosen: list[sa.ColumnElement[bool]] = [_owner_choice(shop, included=True)]
         if shop.followed_suppliers:
             chosen.append(_product.supplier_id.in_(shop.followed_suppliers))
         if shop.followed_categories:
