@@ -24,6 +24,7 @@ from .db import close_session, create_engine, get_session, make_sessionmaker, se
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
 from .money import Money
 from .ratelimit import RateLimiter
+from .shops.page_cache import PageCache
 from .storage import LocalFolderStorage, Storage
 
 __all__ = [
@@ -55,9 +56,11 @@ class StorefrontState:
     login_limiter: RateLimiter
     #: Where uploaded logos go; a host may replace it with its own :class:`Storage`.
     storage: Storage
-    #: The shop pages' category menus, remembered for a few seconds (they change only when
-    #: a supplier syncs a product into a new category).
-    menu_cache: dict[Any, Any] = field(default_factory=dict)
+    #: What shop pages show, kept up to ``STOREFRONT_PAGE_CACHE_SECONDS`` and cleared by
+    #: every change (see :mod:`storefront_sdk.shops.page_cache`).
+    page_cache: PageCache
+    #: The shop script's URL per application root.
+    script_urls: dict[str, str] = field(default_factory=dict)
 
 
 class Storefront:
@@ -79,6 +82,8 @@ class Storefront:
       (default ``10/15 minutes``).
     - ``STOREFRONT_UPLOAD_FOLDER``: uploaded logos (default: ``storefront-uploads`` in the
       instance folder); ``app.extensions["storefront"].storage`` swaps the storage itself.
+    - ``STOREFRONT_PAGE_CACHE_SECONDS``: the longest each process keeps what shop pages
+      show (300); every committed change clears it in every process.
     - ``STOREFRONT_IDEMPOTENCY_TTL_HOURS``: how long idempotency keys are kept (24).
     - ``STOREFRONT_REQUIRE_SECRET_KEY``: refuse a weak ``SECRET_KEY`` outside debug/testing.
     - ``STOREFRONT_PAYMENT_PROVIDER``, ``STOREFRONT_WEBHOOK_ALLOW_HTTP``,
@@ -121,7 +126,9 @@ class Storefront:
                 app.config["STOREFRONT_RATE_LIMIT_STORAGE_URI"],
             ),
             storage=LocalFolderStorage(app.config["STOREFRONT_UPLOAD_FOLDER"]),
+            page_cache=PageCache(app.config["STOREFRONT_PAGE_CACHE_SECONDS"]),
         )
+        state.page_cache.watch(engine)
         app.extensions["storefront"] = state
         app.teardown_appcontext(close_session)
         state.api = _register_api(app)

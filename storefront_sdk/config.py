@@ -166,6 +166,15 @@ SETTINGS: tuple[Setting, ...] = (
         _str,
     ),
     Setting(
+        "STOREFRONT_PAGE_CACHE_SECONDS",
+        300,
+        "The longest each process keeps what shop pages show (shops, products, listings, "
+        "categories). Every committed change to the catalogue or a shop clears it in every "
+        "process at once (PostgreSQL `LISTEN`/`NOTIFY`, SQLite `data_version`). The cart, "
+        "checkout and a shop's owner always read fresh. `0` reads the database every time.",
+        _int_range(0, 3600),
+    ),
+    Setting(
         "STOREFRONT_IDEMPOTENCY_TTL_HOURS",
         24,
         "How long `Idempotency-Key`s are remembered (at least 24 h per the API contract).",

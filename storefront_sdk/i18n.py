@@ -91,6 +91,18 @@ def render(template: str, locale: str, **context: Any) -> str:
     """``render_template`` under ``locale``, with ``_``/``ngettext`` of the library's domain
     and ``page_locale`` in the context."""
     with locale_of_page(locale):
+        # The page's translations looked up once, not at every string.
+        translations = domain.get_translations()
+
+        def page_gettext(string: str, **variables: Any) -> str:
+            text: str = translations.ugettext(string)
+            return text % variables if variables else text
+
+        def page_ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+            variables.setdefault("num", num)
+            text: str = translations.ungettext(singular, plural, num)
+            return text % variables
+
         return render_template(
-            template, _=gettext, ngettext=ngettext, page_locale=locale, **context
+            template, _=page_gettext, ngettext=page_ngettext, page_locale=locale, **context
         )

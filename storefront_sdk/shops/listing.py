@@ -5,16 +5,16 @@ A product is in a shop when it is active, not taken out by the owner, and either
 follows the whole catalogue, or the owner added it, or it belongs to a followed supplier or
 category (subcategories included). Prices come from :func:`.pricing.shop_price`.
 
-Reads use Core selects of plain columns: these are the hottest queries of the library.
+Here are the SQL side of that rule (:func:`in_shop`, for listings and for the cart's
+uncached checks) and the shapes of what pages show; the pages read through
+:mod:`.reader`, which caches the shared parts.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -140,8 +140,15 @@ _SHOP_COLUMNS = [
 ]
 
 
-def load_shop(session: Session, *, slug: str | None = None, host: str | None = None) -> ShopView:
-    """The shop at ``slug`` (or served on ``host``), with its follows resolved."""
+def load_shop(
+    session: Session,
+    *,
+    slug: str | None = None,
+    host: str | None = None,
+    with_follows: bool = True,
+) -> ShopView:
+    """The shop at ``slug`` (or served on ``host``), with its follows resolved unless
+    ``with_follows`` is false."""
     where = _shop.slug == slug if host is None else _shop.host == host.lower()
     distributor = table_of(Distributor).c
     row = session.execute(
@@ -152,7 +159,7 @@ def load_shop(session: Session, *, slug: str | None = None, host: str | None = N
     if row is None:
         raise NotFound(f"no shop {slug or host!r}")
     view = ShopView(*row)  # type: ignore[call-arg]  # the columns, in order
-    if view.follows_all:
+    if view.follows_all or not with_follows:
         return view
     follows = session.execute(
         sa.select(_follow.kind, _follow.target_id).where(_follow.shop_id == view.id)
@@ -208,104 +215,95 @@ def in_shop(shop: ShopView) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
-def search_condition(query: str) -> sa.ColumnElement[bool]:
-    """Products whose titles (any language) contain ``query``, case-insensitively."""
-    text = " ".join(query.split())[:MAX_QUERY].casefold()
-    return _product.search_text.contains(text, autoescape=True)
-
-
-def list_products(
+def listing_ids(
     session: Session,
-    shop: ShopView,
-    rates: Rates,
-    locale: str,
+    shop: ShopView | None,
     *,
     category_ids: Sequence[int] | None = None,
     query: str | None = None,
     after: int | None = None,
     limit: int = PAGE_SIZE,
-) -> ListingPage:
-    """A page of the shop's products, newest first; ``after`` is the last id of the previous
-    page."""
-    stmt = sa.select(
-        _product.id,
-        _product.supplier_id,
-        _product.title,
-        _product.title_i18n,
-        _product.images,
-        _product.currency,
-        _product.updated_at,
-    ).where(in_shop(shop))
+) -> tuple[int, ...]:
+    """Ids of up to ``limit`` products ``shop`` lists (every active product for ``None``),
+    newest first: in ``category_ids``, matching ``query``, below ``after``.
+
+    A curated shop's products are read as two indexed parts, merged: those it follows (by
+    supplier, or by category within ``category_ids``) and those its owner added; so a
+    category the shop follows nothing in costs a look at the added products, not a scan of
+    the catalogue.
+    """
+    filters: list[sa.ColumnElement[bool]] = [_product.status == ACTIVE]
     if category_ids is not None:
-        stmt = stmt.where(_product.category_id.in_(category_ids))
+        filters.append(_product.category_id.in_(category_ids))
     if query:
-        stmt = stmt.where(search_condition(query))
+        filters.append(search_condition(query))
     if after is not None:
-        stmt = stmt.where(_product.id < after)
-    rows = session.execute(stmt.order_by(_product.id.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    offers = _offers(session, shop, rates, [row.id for row in rows])
-    items = [
-        _card(
-            row.id,
-            row.supplier_id,
-            localized(row.title, row.title_i18n, locale),
-            row.images,
-            row.currency,
-            row.updated_at,
-            offers.get(row.id, []),
+        filters.append(_product.id < after)
+    newest = _product.id.desc()
+    if shop is None or shop.follows_all:
+        if shop is not None:
+            filters.append(~_owner_choice(shop, included=False))
+        return tuple(
+            session.scalars(sa.select(_product.id).where(*filters).order_by(newest).limit(limit))
         )
-        for row in rows
-    ]
-    return ListingPage(items, rows[-1].id if more and rows else None)
-
-
-def product_page(
-    session: Session, shop: ShopView, rates: Rates, locale: str, product_id: int
-) -> ProductPage:
-    """The product ``product_id`` as ``shop`` sells it; :class:`NotFound` when the shop does
-    not list it."""
-    row = session.execute(
-        sa.select(
-            _product.id,
-            _product.supplier_id,
-            _product.title,
-            _product.title_i18n,
-            _product.description,
-            _product.description_i18n,
-            _product.images,
-            _product.currency,
-            _product.category_id,
-            _product.updated_at,
-        ).where(_product.id == product_id, in_shop(shop))
-    ).first()
-    if row is None:
-        raise NotFound(f"product {product_id} is not in this shop")
-    offers = _offers(session, shop, rates, [row.id]).get(row.id, [])
-    card = _card(
-        row.id,
-        row.supplier_id,
-        localized(row.title, row.title_i18n, locale),
-        row.images,
-        row.currency,
-        row.updated_at,
-        offers,
+    followed: list[sa.ColumnElement[bool]] = []
+    if shop.followed_suppliers:
+        followed.append(_product.supplier_id.in_(shop.followed_suppliers))
+    categories = shop.followed_categories
+    if category_ids is not None:
+        categories = tuple(sorted(set(categories) & set(category_ids)))
+    if categories:
+        followed.append(_product.category_id.in_(categories))
+    added = (
+        sa.select(_product.id)
+        .join(
+            table_of(ShopProduct),
+            sa.and_(
+                _shop_product.product_id == _product.id,
+                _shop_product.shop_id == shop.id,
+                _shop_product.included.is_(True),
+            ),
+        )
+        .where(*filters)
+        .order_by(newest)
+        .limit(limit)
+        .subquery()
     )
-    option_values: dict[str, list[str]] = {}
+    parts = [sa.select(added.c.id)]
+    if followed:
+        chosen = (
+            sa.select(_product.id)
+            .where(*filters, sa.or_(*followed), ~_owner_choice(shop, included=False))
+            .order_by(newest)
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(sa.select(chosen.c.id))
+    merged = sa.union(*parts).subquery()
+    stmt = sa.select(merged.c.id).order_by(merged.c.id.desc()).limit(limit)
+    return tuple(session.scalars(stmt))
+
+
+def normalize_query(query: str) -> str:
+    """A search text as it is matched: spaces collapsed, at most :data:`MAX_QUERY`
+    characters, case-folded."""
+    return " ".join(query.split())[:MAX_QUERY].casefold()
+
+
+def search_condition(query: str) -> sa.ColumnElement[bool]:
+    """Products whose titles (any language) contain ``query``, case-insensitively."""
+    return _product.search_text.contains(normalize_query(query), autoescape=True)
+
+
+def option_values(offers: Iterable[Offer]) -> dict[str, list[str]]:
+    """Option names in display order, and the values of each (``{"size": ["S", "M"]}``)."""
+    values: dict[str, list[str]] = {}
     for offer in offers:
         for name, value in offer.options.items():
-            values = option_values.setdefault(name, [])
-            if value not in values:
-                values.append(value)
-    return ProductPage(
-        card,
-        localized(row.description, row.description_i18n, locale),
-        list(row.images),
-        row.category_id,
-        offers,
-        option_values,
-    )
+            found = values.setdefault(name, [])
+            if value not in found:
+                found.append(value)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,32 +374,52 @@ def _offers(
     ).all()
     offers: dict[int, list[Offer]] = {}
     for row in rows:
-        bounds = VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor)
-        amount = shop_price(bounds, rates, price=row.own_price, markup_bp=shop.markup_bp).amount
         offers.setdefault(row.product_id, []).append(
-            Offer(
-                row.id,
+            make_offer(
                 row.product_id,
+                row.id,
                 row.sku,
                 row.options,
                 row.currency,
-                amount,
-                row.retail_price_minor,
+                VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor),
                 row.available,
+                rates,
+                own_price=row.own_price,
+                markup_bp=shop.markup_bp,
             )
         )
     return offers
 
 
-def _card(
+def make_offer(
+    product_id: int,
+    variant_id: int,
+    sku: str,
+    options: dict[str, str],
+    currency: str,
+    bounds: VariantBounds,
+    available: int,
+    rates: Rates,
+    *,
+    own_price: int | None,
+    markup_bp: int | None,
+) -> Offer:
+    """A variant at the shop's price (:func:`.pricing.shop_price`)."""
+    amount = shop_price(bounds, rates, price=own_price, markup_bp=markup_bp).amount
+    return Offer(variant_id, product_id, sku, options, currency, amount, bounds.retail, available)
+
+
+def make_card(
     product_id: int,
     supplier_id: int,
     title: str,
-    images: list[str],
+    images: Sequence[str],
     currency: str,
     updated_at: datetime,
     offers: list[Offer],
 ) -> ProductCard:
+    """A product's card: its lowest price in stock (else its lowest price), and whether
+    anything is in stock."""
     in_stock = [offer for offer in offers if not offer.sold_out]
     priced = in_stock or offers
     return ProductCard(
@@ -416,45 +434,32 @@ def _card(
     )
 
 
-def localized(default: str, translations: dict[str, str], locale: str) -> str:
+def localized(default: str, translations: dict[str, str] | None, locale: str) -> str:
     """The supplier's text for ``locale`` (``zh-Hans-CN`` falls back to ``zh-Hans``, then
     ``zh``), else ``default``."""
+    return translated(default, lower_keys(translations), locale)
+
+
+def lower_keys(translations: dict[str, str] | None) -> dict[str, str]:
+    """Translations keyed by lower-case BCP 47 tags (``zh_Hans`` → ``zh-hans``)."""
+    return {key.replace("_", "-").lower(): text for key, text in (translations or {}).items()}
+
+
+def translated(default: str, translations: dict[str, str], locale: str) -> str:
+    """:func:`localized` for translations already passed through :func:`lower_keys`."""
     if not translations:
         return default
     wanted = locale.replace("_", "-").lower()
-    normalised = {key.replace("_", "-").lower(): text for key, text in translations.items()}
     while wanted:
-        if text := normalised.get(wanted):
+        if text := translations.get(wanted):
             return text
         wanted = wanted.rpartition("-")[0]
     return default
 
 
-#: Seconds a category menu is remembered (see :func:`categories`).
-CATEGORY_TTL = 30.0
-
-
-def categories(
-    session: Session, parent_id: int | None = None, cache: dict[Any, Any] | None = None
-) -> list[tuple[int, str]]:
+def categories(session: Session, parent_id: int | None = None) -> list[tuple[int, str]]:
     """``(id, name)`` of the categories directly under ``parent_id`` (the top level for
-    ``None``), by name; remembered in ``cache`` for :data:`CATEGORY_TTL` seconds (categories
-    appear only when a supplier syncs a product into a new one)."""
-    if cache is None:
-        return _categories(session, parent_id)
-    now = time.monotonic()
-    cached = cache.get(parent_id)
-    if cached is not None and cached[0] > now:
-        found: list[tuple[int, str]] = cached[1]
-        return found
-    found = _categories(session, parent_id)
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[parent_id] = (now + CATEGORY_TTL, found)
-    return found
-
-
-def _categories(session: Session, parent_id: int | None) -> list[tuple[int, str]]:
+    ``None``), by name."""
     condition = (
         _category.parent_id.is_(None) if parent_id is None else _category.parent_id == parent_id
     )
@@ -462,15 +467,3 @@ def _categories(session: Session, parent_id: int | None) -> list[tuple[int, str]
         sa.select(_category.id, _category.name).where(condition).order_by(_category.name).limit(100)
     ).all()
     return [(row.id, row.name) for row in rows]
-
-
-def category(session: Session, category_id: int) -> tuple[int, str, int | None]:
-    """``(id, name, parent_id)`` of a category; :class:`NotFound` if there is none."""
-    row = session.execute(
-        sa.select(_category.id, _category.name, _category.parent_id).where(
-            _category.id == category_id
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no category {category_id}")
-    return row.id, row.name, row.parent_id

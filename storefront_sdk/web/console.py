@@ -42,13 +42,13 @@ from .. import i18n
 from ..db import begin_read, get_session
 from ..errors import Conflict, NotFound, StorefrontError, ValidationError
 from ..ratelimit import RateLimiter
-from ..shops import accounts, listing
+from ..shops import accounts
 from ..shops.models import Distributor, Shop
 from ..sql import table_of
 from ..storage import KIND_BY_EXTENSION, MAX_LOGO_BYTES, LocalFolderStorage
 from . import identity
 from .console_forms import JoinForm, LoginForm, first_error
-from .shop_pages import shop_rates
+from .shop_pages import reader
 
 
 def _(text: str, **variables: Any) -> str:
@@ -400,9 +400,8 @@ def _markup_percent(shop: Shop) -> int | None:
 def links() -> Response:
     """The shop's link, referral and invite links, and share posters, with copy buttons."""
     shop, distributor = my_shop(), me()
-    session_ = get_session()
-    view = listing.load_shop(session_, slug=shop.slug)
-    products = listing.list_products(session_, view, shop_rates(), locale(), limit=10).items
+    read = reader(fresh=True)
+    products = read.listing(read.shop(slug=shop.slug), locale(), limit=10).items
     code = distributor.referral_code
     return page(
         "links.html",

@@ -2,7 +2,7 @@
 
 ``/s/<slug>/poster.svg`` and ``/s/<slug>/p/<product_id>/poster.svg``: the QR code encodes the
 absolute referral link (``/r/<code>``, or ``/r/<code>/<product_id>``), the price is the shop's
-own (from :func:`storefront_sdk.shops.listing.product_page`, like the product page) in the
+own (from :meth:`storefront_sdk.shops.reader.ShopReader.product_page`, like the product page) in the
 page's locale. ``?inline=1`` serves the poster for display (the console's preview) instead of
 as a download. The poster itself may load only images (its CSP), so an SVG opened straight
 from the shop's origin cannot run anything.
@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, g, request, url_for
 
 from .. import i18n
 from ..catalog.queries import MAX_ID
-from ..db import begin_read, get_session
-from ..errors import NotFound
 from ..i18n import gettext as _
 from ..money import Money, format_money
-from ..shops import listing, posters
+from ..shops import posters
 from ..shops.listing import ProductPage, ShopView
-from .shop_pages import shop_rates
+from .shop_pages import load_state, page_reader
 
 bp = Blueprint("storefront_posters", __name__)
 
@@ -58,9 +56,8 @@ def product_poster(slug: str, product_id: int) -> Response:
     locale = i18n.negotiate(shop.locale)
     if product_id > MAX_ID:
         abort(404)
-    try:
-        found = listing.product_page(get_session(), shop, shop_rates(), locale, product_id)
-    except NotFound:
+    found = page_reader().product_page(g.sf_state, locale, product_id)
+    if found is None:
         abort(404)
     with i18n.locale_of_page(locale):
         price = _price(shop, found, locale)
@@ -85,12 +82,7 @@ def product_poster(slug: str, product_id: int) -> Response:
 
 
 def _load_shop(slug: str) -> ShopView:
-    session = get_session()
-    begin_read(session)  # posters only read
-    try:
-        return listing.load_shop(session, slug=slug)
-    except NotFound:
-        abort(404)
+    return load_state(slug).view
 
 
 def _price(shop: ShopView, found: ProductPage, locale: str) -> str | None:

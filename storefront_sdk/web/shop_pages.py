@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -29,6 +31,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from sqlalchemy.orm import Session
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from .. import i18n
@@ -38,7 +41,10 @@ from ..errors import NotFound, StorefrontError
 from ..money import money_formatter
 from ..shops import listing
 from ..shops.listing import ShopView
+from ..shops.page_cache import PageCache
 from ..shops.pricing import Rates
+from ..shops.reader import ShopReader, ShopState
+from .identity import claimed_distributor_id
 
 bp = Blueprint(
     "storefront_shop",
@@ -50,6 +56,8 @@ bp = Blueprint(
 
 #: Session key of the carts: ``{shop_id: {variant_id: quantity}}`` (strings, JSON-safe).
 CART_KEY = "sf_cart"
+#: Most categories in a page's menu.
+MENU_SIZE = 100
 #: Most lines in one cart, and most units of one line.
 MAX_CART_LINES = 50
 MAX_QUANTITY = 99
@@ -74,22 +82,52 @@ def shop_rates() -> Rates:
 
 def share_token() -> str | None:
     """The share token of this visit, as it came in the URL (checked where it is used)."""
-    token = request.args.get("st", "")
-    return token if _SHARE_TOKEN.fullmatch(token) else None
+    if "sf_share_token" not in g:
+        token = request.args.get("st", "")
+        g.sf_share_token = token if _SHARE_TOKEN.fullmatch(token) else None
+    found: str | None = g.sf_share_token
+    return found
+
+
+def _read_session() -> Session:
+    """The request's session, started as a read (once) when a page part must come from the
+    database."""
+    session_ = get_session()
+    if not g.get("sf_read_begun"):
+        g.sf_read_begun = True
+        if not session_.in_transaction():  # (a console page may have begun it already)
+            # Shop pages only read: no snapshot needed, so no BEGIN/ROLLBACK round trips.
+            begin_read(session_, snapshot=False)
+    return session_
+
+
+def reader(*, fresh: bool = False) -> ShopReader:
+    """The shop pages' reads, through the app's page cache (``fresh``: bypassing it)."""
+    cache: PageCache = current_app.extensions["storefront"].page_cache
+    return ShopReader(cache, _read_session, shop_rates(), fresh=fresh)
+
+
+def load_state(slug: str) -> ShopState:
+    """The shop at ``slug`` for this request (``g.sf_state``, its view ``g.sf_shop``);
+    404 if there is none. Its owner reads everything fresh (``g.sf_fresh``): they see their
+    changes at once, whichever process made them."""
+    current_app.extensions["storefront"].page_cache.sync()
+    try:
+        state = reader().shop(slug=slug)
+        if claimed_distributor_id() == state.view.distributor_id:
+            g.sf_fresh = True
+            state = reader(fresh=True).shop(slug=slug)
+    except NotFound:
+        abort(404)
+    g.sf_state = state
+    g.sf_shop = state.view
+    return state
 
 
 @bp.url_value_preprocessor
 def _load_shop(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    if values is None or "slug" not in values:
-        return
-    slug = values["slug"]
-    session_ = get_session()
-    # Every shop page only reads: no snapshot needed, so no BEGIN/ROLLBACK round trips.
-    begin_read(session_, snapshot=False)
-    try:
-        g.sf_shop = listing.load_shop(session_, slug=slug)
-    except NotFound:
-        abort(404)
+    if values is not None and "slug" in values:
+        load_state(values["slug"])
 
 
 @bp.url_defaults
@@ -102,14 +140,19 @@ def _keep_slug_and_token(endpoint: str, values: dict[str, Any]) -> None:
         values.setdefault("st", token)
 
 
-def _menu_cache() -> dict[Any, Any]:
-    cache: dict[Any, Any] = current_app.extensions["storefront"].menu_cache
-    return cache
-
-
 def _shop() -> ShopView:
     shop: ShopView = g.sf_shop
     return shop
+
+
+def _state() -> ShopState:
+    state: ShopState = g.sf_state
+    return state
+
+
+def page_reader() -> ShopReader:
+    """The reader of this request's shop (fresh for its owner, see :func:`load_state`)."""
+    return reader(fresh=g.get("sf_fresh", False))
 
 
 def _locale() -> str:
@@ -129,16 +172,52 @@ def _money_formatter(shop: ShopView, locale: str) -> Callable[[int | None, str],
     return money
 
 
-def _product_url_builder() -> Callable[[int], str]:
-    """``product_url(id)`` for the many product links of a page: one ``url_for``, then
-    string formatting (same result, share token included)."""
-    sample = url_for("storefront_shop.product", product_id=0)
-    head, _, tail = sample.partition("/p/0")
+@dataclass(frozen=True, slots=True)
+class ShopLinks:
+    """The links of one shop page, built from a single ``url_for`` (the share token
+    included): ``/s/<slug>/`` + ``p/<id>``, ``c/<id>`` or ``cart``, as the routes below."""
 
-    def product_url(product_id: int) -> str:
-        return f"{head}/p/{product_id}{tail}"
+    base: str
+    tail: str
 
-    return product_url
+    @classmethod
+    def of_request(cls) -> ShopLinks:
+        path, mark, query = url_for("storefront_shop.home").partition("?")
+        return cls(path, mark + query)
+
+    @property
+    def home(self) -> str:
+        return self.base + self.tail
+
+    @property
+    def cart(self) -> str:
+        return f"{self.base}cart{self.tail}"
+
+    def product(self, product_id: int) -> str:
+        return f"{self.base}p/{product_id}{self.tail}"
+
+    def category(self, category_id: int) -> str:
+        return f"{self.base}c/{category_id}{self.tail}"
+
+
+def here(**params: Any) -> str:
+    """This page's URL with the query ``params`` (``None`` ones left out) and the share
+    token: the language switch and "more" links, without a ``url_for`` each."""
+    args = [(name, value) for name, value in params.items() if value is not None and value != ""]
+    token = share_token()
+    if token:
+        args.append(("st", token))
+    path = quote(request.script_root + request.path)
+    return f"{path}?{urlencode(args)}" if args else path
+
+
+def _script_url() -> str:
+    """The shop script's URL (remembered per app and application root)."""
+    known: dict[str, str] = current_app.extensions["storefront"].script_urls
+    root = request.script_root
+    if root not in known:
+        known[root] = url_for("storefront_shop.static", filename="shop.js")
+    return known[root]
 
 
 def _cart(shop: ShopView) -> dict[str, int]:
@@ -160,13 +239,19 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     shop = _shop()
     locale = _locale()
     color = shop.primary_color if _COLOR.fullmatch(shop.primary_color) else _DEFAULT_COLOR
+    links = ShopLinks.of_request()
     body = i18n.render(
         f"storefront/shop/{template}",
         locale,
         shop=shop,
         theme_color=color,
         money=_money_formatter(shop, locale),
-        product_url=_product_url_builder(),
+        home_url=links.home,
+        cart_url=links.cart,
+        product_url=links.product,
+        category_url=links.category,
+        script_url=_script_url(),
+        here=here,
         cart_count=sum(_cart(shop).values()),
         share_token=share_token(),
         csrf_token=generate_csrf,
@@ -187,12 +272,12 @@ def _cacheable(response: Response, *changed: datetime | None) -> Response:
     stamps = [stamp for stamp in changed if stamp is not None]
     if stamps:
         response.last_modified = max(stamps)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    headers = response.headers
+    headers["Cache-Control"] = "private, no-cache"
+    headers["Vary"] = "Accept-Language, Cookie"
     response.add_etag()
-    response.make_conditional(request)
+    if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
+        response.make_conditional(request)
     return response
 
 
@@ -219,18 +304,9 @@ def _query() -> str | None:
 @bp.get("/s/<slug>/")
 def home(slug: str) -> Response:
     """The shop's front page; with ``?q=`` its search results."""
-    shop = _shop()
-    query = _query()
-    session_ = get_session()
-    page = listing.list_products(
-        session_,
-        shop,
-        shop_rates(),
-        _locale(),
-        query=query,
-        after=_after(request.args.get("after")),
-    )
-    top = listing.categories(session_, cache=_menu_cache())
+    shop, query, read = _shop(), _query(), page_reader()
+    page = read.listing(_state(), _locale(), query=query, after=_after(request.args.get("after")))
+    top = read.tree().children.get(None, [])[:MENU_SIZE]
     response = _page("home.html", page=page, query=query, categories=top, category=None)
     return _cacheable(response, shop.updated_at, page.last_modified)
 
@@ -238,24 +314,19 @@ def home(slug: str) -> Response:
 @bp.get("/s/<slug>/c/<int:category_id>")
 def category(slug: str, category_id: int) -> Response:
     """A category of the shop (subcategories included); ``?q=`` searches within it."""
-    shop = _shop()
-    query = _query()
-    session_ = get_session()
-    try:
-        found = listing.category(session_, _id(category_id))
-    except NotFound:
+    shop, query, read = _shop(), _query(), page_reader()
+    tree, known = read.category(_id(category_id))
+    if not known:
         abort(404)
-    subtree = listing.subtree_ids(session_, [category_id])
-    page = listing.list_products(
-        session_,
-        shop,
-        shop_rates(),
+    page = read.listing(
+        _state(),
         _locale(),
-        category_ids=subtree,
+        category_id=category_id,
         query=query,
         after=_after(request.args.get("after")),
     )
-    children = listing.categories(session_, category_id, cache=_menu_cache())
+    found = (category_id, tree.names[category_id], tree.parents[category_id])
+    children = tree.children.get(category_id, [])[:MENU_SIZE]
     response = _page("category.html", page=page, query=query, categories=children, category=found)
     return _cacheable(response, shop.updated_at, page.last_modified)
 
@@ -264,10 +335,8 @@ def category(slug: str, category_id: int) -> Response:
 def product(slug: str, product_id: int) -> Response:
     """A product: images, the variant picker with prices and stock, add to cart, share."""
     shop = _shop()
-    session_ = get_session()
-    try:
-        found = listing.product_page(session_, shop, shop_rates(), _locale(), _id(product_id))
-    except NotFound:
+    found = page_reader().product_page(_state(), _locale(), _id(product_id))
+    if found is None:
         abort(404)
     response = _page("product.html", product=found)
     return _cacheable(response, shop.updated_at, found.card.updated_at)
@@ -275,9 +344,8 @@ def product(slug: str, product_id: int) -> Response:
 
 def _cart_lines(shop: ShopView) -> tuple[list[dict[str, Any]], dict[str, int]]:
     cart = _cart(shop)
-    session_ = get_session()
     offers = listing.offers_for_cart(
-        session_, shop, shop_rates(), _locale(), (int(key) for key in cart if key.isdigit())
+        _read_session(), shop, shop_rates(), _locale(), (int(key) for key in cart if key.isdigit())
     )
     lines = []
     totals: dict[str, int] = {}
@@ -364,9 +432,8 @@ def _change_cart(*, add: bool) -> Response:
             cart = _cart(shop)
             key = str(variant_id)
             if quantity:
-                session_ = get_session()
                 offers = listing.offers_for_cart(
-                    session_, shop, shop_rates(), _locale(), [variant_id]
+                    _read_session(), shop, shop_rates(), _locale(), [variant_id]
                 )
                 offer = offers.get(variant_id)
                 if offer is None:
