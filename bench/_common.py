@@ -55,13 +55,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def shop_env(db_url: str, instance: Path) -> dict[str, str]:
-    """Environment of the example shop on ``db_url`` with its instance folder in ``instance``."""
-    return {
+def shop_env(db_url: str, instance: Path, page_cache_seconds: int | None = None) -> dict[str, str]:
+    """Environment of the example shop on ``db_url`` with its instance folder in ``instance``
+    (and ``STOREFRONT_PAGE_CACHE_SECONDS`` when given)."""
+    env = {
         "STOREFRONT_DATABASE_URL": db_url,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "EXAMPLE_SHOP_INSTANCE_PATH": str(instance),
     }
+    if page_cache_seconds is not None:
+        env["STOREFRONT_PAGE_CACHE_SECONDS"] = str(page_cache_seconds)
+    return env
 
 
 def start_gunicorn(

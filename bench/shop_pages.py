@@ -8,7 +8,9 @@ products and set a few own prices), then ``VACUUM ANALYZE``.
 
 It serves the example shop and a hello-world Flask app (``bench/hello_app.py``) side by side,
 both under ``gunicorn -w 2 --no-control-socket`` (2 sync workers), checks that every page
-answers 200, warms them up, and then per run measures with ``wrk -t1 -c32 -d10s --latency``:
+answers 200, warms them up (5 s of load per page: the workers' page caches fill, as they
+are in steady use; ``--page-cache-seconds 0`` measures without them), and then per run
+measures with ``wrk -t1 -c32 -d10s --latency``:
 
 - ``hello``: the hello-world app (the baseline),
 - ``home``: ``/s/<slug>/``, the shop's newest products,
@@ -638,7 +640,18 @@ def main() -> None:
     parser.add_argument("--shops", type=int, default=1000)
     parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per page")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of wrk per page first")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5,
+        help="seconds of wrk per page first (the workers' page caches fill)",
+    )
+    parser.add_argument(
+        "--page-cache-seconds",
+        type=int,
+        default=None,
+        help="STOREFRONT_PAGE_CACHE_SECONDS of the shop (default: the library's; 0: no cache)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--pages",
@@ -666,7 +679,7 @@ def main() -> None:
                 "example_shop.wsgi:app",
                 shop_port,
                 workdir / "shop.log",
-                env=shop_env(database.url, workdir / "instance"),
+                env=shop_env(database.url, workdir / "instance", args.page_cache_seconds),
                 ready_path="/api/v1/openapi.json",
             )
         )

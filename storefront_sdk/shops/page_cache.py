@@ -71,6 +71,9 @@ class ChangeFeed(Protocol):
     def announce(self, dbapi_connection: Any) -> None:
         """Called on the first watched write of a transaction, on its connection."""
 
+    def close(self) -> None:
+        """Releases its connection (the engine is disposed of)."""
+
 
 class LocalOnly:
     """No other process can change the data (an in-memory SQLite database)."""
@@ -79,6 +82,9 @@ class LocalOnly:
         return False
 
     def announce(self, dbapi_connection: Any) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
 
@@ -91,6 +97,7 @@ class PostgresNotifications:
         self._connection: Any = None
         self._pid = 0
         self._retry_at = 0.0
+        self._ending = False
 
     def announce(self, dbapi_connection: Any) -> None:
         # A cursor of its own: the writing cursor's results stay untouched. Sent only if
@@ -104,11 +111,23 @@ class PostgresNotifications:
         if self._connection is None:
             return self._connect()
         try:
-            return any(True for _ in self._connection.notifies(timeout=0))
+            changed = any(True for _ in self._connection.notifies(timeout=0))
         except Exception:  # the connection is gone: pages read the database until it is back
             log.warning("lost the page cache's notification connection", exc_info=True)
             self._close()
             return None
+        if self._ending:
+            log.warning("the server ended the page cache's notification connection")
+            self._close()
+            return None
+        return changed
+
+    def _on_notice(self, diagnostic: Any) -> None:
+        # A server ending a connection (pg_terminate_backend, shutdown) says so first, and
+        # libpq hands that message on an idle connection over as a notice: the closed socket
+        # itself only shows at a later read, which would report "nothing changed" meanwhile.
+        if diagnostic.severity_nonlocalized in ("FATAL", "PANIC"):
+            self._ending = True
 
     def _connect(self) -> bool | None:
         now = self.timer()
@@ -120,6 +139,8 @@ class PostgresNotifications:
             connection = pooled.dbapi_connection
             assert connection is not None
             connection.autocommit = True
+            self._ending = False
+            connection.add_notice_handler(self._on_notice)
             connection.execute(f"LISTEN {CHANNEL}")
         except Exception:
             log.warning("cannot listen for page cache notifications", exc_info=True)
@@ -129,10 +150,14 @@ class PostgresNotifications:
         return True  # whatever happened before listening is unknown
 
     def _close(self) -> None:
-        connection, self._connection = self._connection, None
+        self.close()
         self._retry_at = self.timer() + RECONNECT_INTERVAL
-        with contextlib.suppress(Exception):  # already broken; nothing more to do
-            connection.close()
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._pid == os.getpid():
+            with contextlib.suppress(Exception):  # broken already: nothing more to do
+                connection.close()
 
 
 class SQLiteDataVersion:
@@ -161,6 +186,11 @@ class SQLiteDataVersion:
         changed = version != self._version
         self._version = version
         return changed
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
 def change_feed(engine: Engine) -> ChangeFeed:
@@ -309,12 +339,16 @@ class PageCache:
             if getattr(table, "name", None) not in WATCHED_TABLES:
                 return
             dbapi_connection = conn.connection.dbapi_connection
-            if getattr(dbapi_connection, "autocommit", False):  # already committed
+            if getattr(dbapi_connection, "autocommit", None) is True:  # already committed
                 feed.announce(dbapi_connection)
                 self.clear()
             elif not conn.info.get(_DIRTY):
                 conn.info[_DIRTY] = True
                 feed.announce(dbapi_connection)
+
+        @event.listens_for(engine, "engine_disposed")
+        def _disposed(_engine: Engine) -> None:
+            feed.close()
 
         @event.listens_for(engine, "begin")
         def _began(conn: sa.Connection) -> None:

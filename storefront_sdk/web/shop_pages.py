@@ -164,10 +164,7 @@ def _locale() -> str:
 
 def _money_formatter(shop: ShopView, locale: str) -> Callable[[int | None, str], str]:
     def money(amount: int | None, currency: str) -> str:
-        if amount is None:
-            return ""
-        formatted: str = money_formatter(currency, locale, shop.currency_display)(amount)
-        return formatted
+        return "" if amount is None else _format(currency, locale, shop)(amount)
 
     return money
 
@@ -266,6 +263,46 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """A product card as a listing shows it: the card's fields, its link and its price as
+    text (made here rather than by template calls: a listing has many cards)."""
+
+    id: int
+    title: str
+    image: str | None
+    price: int | None
+    currency: str
+    sold_out: bool
+    url: str
+    price_text: str
+
+
+def _cards(page: listing.ListingPage) -> list[CardView]:
+    shop, locale, links = _shop(), _locale(), ShopLinks.of_request()
+    views = []
+    for card in page.items:
+        price = "" if card.price is None else _format(card.currency, locale, shop)(card.price)
+        views.append(
+            CardView(
+                card.id,
+                card.title,
+                card.image,
+                card.price,
+                card.currency,
+                card.sold_out,
+                links.product(card.id),
+                price,
+            )
+        )
+    return views
+
+
+def _format(currency: str, locale: str, shop: ShopView) -> Callable[[int], str]:
+    formatter: Callable[[int], str] = money_formatter(currency, locale, shop.currency_display)
+    return formatter
+
+
 def _cacheable(response: Response, *changed: datetime | None) -> Response:
     """Adds validators to a catalogue page and answers a matching conditional request
     with 304."""
@@ -307,7 +344,9 @@ def home(slug: str) -> Response:
     shop, query, read = _shop(), _query(), page_reader()
     page = read.listing(_state(), _locale(), query=query, after=_after(request.args.get("after")))
     top = read.tree().children.get(None, [])[:MENU_SIZE]
-    response = _page("home.html", page=page, query=query, categories=top, category=None)
+    response = _page(
+        "home.html", page=page, cards=_cards(page), query=query, categories=top, category=None
+    )
     return _cacheable(response, shop.updated_at, page.last_modified)
 
 
@@ -327,7 +366,14 @@ def category(slug: str, category_id: int) -> Response:
     )
     found = (category_id, tree.names[category_id], tree.parents[category_id])
     children = tree.children.get(category_id, [])[:MENU_SIZE]
-    response = _page("category.html", page=page, query=query, categories=children, category=found)
+    response = _page(
+        "category.html",
+        page=page,
+        cards=_cards(page),
+        query=query,
+        categories=children,
+        category=found,
+    )
     return _cacheable(response, shop.updated_at, page.last_modified)
 
 
