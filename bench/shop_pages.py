@@ -8,7 +8,7 @@ products and set a few own prices), then ``VACUUM ANALYZE``.
 
 It serves the example shop and a hello-world Flask app (``bench/hello_app.py``) side by side,
 both under ``gunicorn -w 2 --no-control-socket`` (2 sync workers), checks that every page
-answers 200, warms them up (5 s of load per page: the workers' page caches fill, as they
+answers 200, warms them up (10 s of load per page: the workers' page caches fill, as they
 are in steady use; ``--page-cache-seconds 0`` measures without them), and then per run
 measures with ``wrk -t1 -c32 -d10s --latency``:
 
@@ -643,7 +643,7 @@ def main() -> None:
     parser.add_argument(
         "--warmup",
         type=float,
-        default=5,
+        default=10,
         help="seconds of wrk per page first (the workers' page caches fill)",
     )
     parser.add_argument(

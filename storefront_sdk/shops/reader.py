@@ -136,16 +136,23 @@ class ShopState:
         rule (no own price on any of its variants)."""
         return not self.prices or not any(variant.id in self.prices for variant in product.variants)
 
-    def card(self, product: ProductData, locale: str, rates: Rates) -> ProductCard:
-        """``product``'s card in ``locale`` at this shop's prices."""
+    def card(
+        self, product: ProductData, locale: str, rates: Rates, key: Hashable = None
+    ) -> ProductCard:
+        """``product``'s card in ``locale`` at this shop's prices (``key``: its
+        :meth:`card_key`, when the caller made it once for many cards)."""
         if not self._shares_prices(product):
             return _card(product, product.title_in(locale), self.offers(product, rates))
-        key = ("card", self.view.markup_bp, rates, locale)
+        key = key or self.card_key(locale, rates)
         found: ProductCard | None = product.memo.get(key)
         if found is None:
             found = _card(product, product.title_in(locale), self.offers(product, rates))
             product.memo[key] = found
         return found
+
+    def card_key(self, locale: str, rates: Rates) -> Hashable:
+        """What the cards of products without own prices here depend on."""
+        return ("card", self.view.markup_bp, rates, locale)
 
     def offers(self, product: ProductData, rates: Rates) -> list[Offer]:
         """``product``'s active variants at this shop's prices."""
@@ -437,11 +444,11 @@ class ShopReader:
         more = len(ids) > limit
         shown = ids[:limit]
         products = self.products(shown)
-        cards = []
+        cards, key = [], state.card_key(locale, self.rates)
         for id_ in shown:
             product = products.get(id_)
             if product is not None and state.lists(product):
-                cards.append(state.card(product, locale, self.rates))
+                cards.append(state.card(product, locale, self.rates, key))
         return ListingPage(cards, shown[-1] if more else None)
 
     def product_page(self, state: ShopState, locale: str, product_id: int) -> ProductPage | None:

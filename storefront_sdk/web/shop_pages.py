@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 from flask import (
@@ -179,8 +179,12 @@ class ShopLinks:
 
     @classmethod
     def of_request(cls) -> ShopLinks:
-        path, mark, query = url_for("storefront_shop.home").partition("?")
-        return cls(path, mark + query)
+        """This request's (made once)."""
+        links: ShopLinks | None = g.get("sf_links")
+        if links is None:
+            path, mark, query = url_for("storefront_shop.home").partition("?")
+            links = g.sf_links = cls(path, mark + query)
+        return links
 
     @property
     def home(self) -> str:
@@ -263,8 +267,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
-@dataclass(frozen=True, slots=True)
-class CardView:
+class CardView(NamedTuple):
     """A product card as a listing shows it: the card's fields, its link and its price as
     text (made here rather than by template calls: a listing has many cards)."""
 
@@ -280,9 +283,14 @@ class CardView:
 
 def _cards(page: listing.ListingPage) -> list[CardView]:
     shop, locale, links = _shop(), _locale(), ShopLinks.of_request()
+    formats: dict[str, Callable[[int], str]] = {}
     views = []
     for card in page.items:
-        price = "" if card.price is None else _format(card.currency, locale, shop)(card.price)
+        price = ""
+        if card.price is not None:
+            if card.currency not in formats:
+                formats[card.currency] = _format(card.currency, locale, shop)
+            price = formats[card.currency](card.price)
         views.append(
             CardView(
                 card.id,
@@ -296,6 +304,12 @@ def _cards(page: listing.ListingPage) -> list[CardView]:
             )
         )
     return views
+
+
+def _menu(categories: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """``(url, name)`` of each category of a page's menu."""
+    links = ShopLinks.of_request()
+    return [(links.category(id_), name) for id_, name in categories]
 
 
 def _format(currency: str, locale: str, shop: ShopView) -> Callable[[int], str]:
@@ -345,7 +359,13 @@ def home(slug: str) -> Response:
     page = read.listing(_state(), _locale(), query=query, after=_after(request.args.get("after")))
     top = read.tree().children.get(None, [])[:MENU_SIZE]
     response = _page(
-        "home.html", page=page, cards=_cards(page), query=query, categories=top, category=None
+        "home.html",
+        page=page,
+        cards=_cards(page),
+        query=query,
+        categories=top,
+        menu=_menu(top),
+        category=None,
     )
     return _cacheable(response, shop.updated_at, page.last_modified)
 
@@ -372,6 +392,7 @@ def category(slug: str, category_id: int) -> Response:
         cards=_cards(page),
         query=query,
         categories=children,
+        menu=_menu(children),
         category=found,
     )
     return _cacheable(response, shop.updated_at, page.last_modified)
