@@ -55,6 +55,8 @@ from .pricing import Rates, VariantBounds
 #: A shop following the whole catalogue shares the catalogue's listing ids when it took out
 #: at most this many products (the shared lists hold this many extra ids).
 SHARED_SLACK = 32
+#: Cards and offers remembered per product (for that many markup rules and locales).
+MEMO_ENTRIES = 32
 
 _product = table_of(Product).c
 _variant = table_of(Variant).c
@@ -99,6 +101,13 @@ class ProductData:
     #: Offers and cards computed for shops without own prices on this product, by markup
     #: rule, rates (and locale): the same for every such shop.
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        """Keeps ``value`` in :attr:`memo` (at most :data:`MEMO_ENTRIES`: shops with many
+        different markup rules start it afresh rather than grow it)."""
+        if len(self.memo) >= MEMO_ENTRIES:
+            self.memo.clear()
+        self.memo[key] = value
 
     def title_in(self, locale: str) -> str:
         return translated(self.title, self.titles, locale)
@@ -147,7 +156,7 @@ class ShopState:
         found: ProductCard | None = product.memo.get(key)
         if found is None:
             found = _card(product, product.title_in(locale), self.offers(product, rates))
-            product.memo[key] = found
+            product.remember(key, found)
         return found
 
     def card_key(self, locale: str, rates: Rates) -> Hashable:
@@ -162,7 +171,7 @@ class ShopState:
         found: tuple[Offer, ...] | None = product.memo.get(key)
         if found is None:
             found = tuple(self._priced_offers(product, rates))
-            product.memo[key] = found
+            product.remember(key, found)
         return list(found)
 
     def _priced_offers(self, product: ProductData, rates: Rates) -> list[Offer]:

@@ -11,6 +11,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -52,9 +53,13 @@ from storefront_sdk.shops.page_cache import (
     SQLiteDataVersion,
     change_feed,
 )
-from storefront_sdk.shops.pricing import Rates
+from storefront_sdk.shops.pricing import Rates, VariantBounds, shop_price
 from storefront_sdk.shops.reader import (
+    MEMO_ENTRIES,
     SHARED_SLACK,
+    ProductData,
+    ShopState,
+    VariantData,
     load_category_tree,
     load_products,
     load_shop_state,
@@ -704,3 +709,21 @@ def test_a_category_another_process_created_shows_though_the_tree_is_cached(
     clock.advance(TREE_RELOAD_INTERVAL)
     html, _ = page(visitor, f"/s/{shop.slug}/c/{outdoor}?lang=en")
     assert "Kite" in html
+
+
+def test_a_products_remembered_cards_stay_few_whatever_the_markup_rules():
+    bounds = VariantBounds(supply=3500, retail=6900, floor=5900)
+    product = ProductData(
+        1, 1, None, True, "Tea", {}, "", {}, (), "CNY", datetime.now(UTC),
+        (VariantData(7, "T-1", {}, "CNY", bounds, 5),),
+    )  # fmt: skip
+    rates = Rates(1000, 200)
+    for percent in range(1, 200):
+        view = ShopView(
+            1, 1, "s", "S", None, "#e4393c", "", "en", "symbol", None, True, percent * 100,
+            datetime.now(UTC), "CODE",
+        )  # fmt: skip
+        state = ShopState(view, frozenset(), frozenset(), frozenset(), frozenset(), {})
+        card = state.card(product, "en", rates)
+        assert card.price == shop_price(bounds, rates, markup_bp=percent * 100).amount
+        assert len(product.memo) <= MEMO_ENTRIES
