@@ -1,0 +1,1 @@
+"""Checkout, orders, their split per supplier and the handoff to suppliers."""

@@ -1,0 +1,83 @@
+"""Taking units out of a variant's available stock for an order, and giving them back.
+
+No oversell (DESIGN.md invariant 3): each allocation is one conditional update,
+``available = available - n WHERE available >= n``, so two checkouts racing for the last
+unit cannot both win, on PostgreSQL (row locks) as on SQLite (one writer at a time); and the
+database refuses a negative ``available`` outright (a CHECK constraint). An allocation of
+several variants is all or nothing (a savepoint), and takes its rows in id order, so two
+carts holding the same variants never wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..catalog.models import ACTIVE, Product, Variant
+from ..errors import Conflict
+from ..sql import table_of
+
+_variant = table_of(Variant)
+_product = table_of(Product)
+#: The variant's product is on sale (not archived).
+_on_sale = (
+    sa.select(_product.c.id)
+    .where(_product.c.id == _variant.c.product_id, _product.c.status == ACTIVE)
+    .exists()
+)
+
+
+class SoldOut(Conflict):
+    """Some variants do not have the units asked for (HTTP 409); ``variant_ids`` says which."""
+
+    code = "sold_out"
+
+    def __init__(self, variant_ids: list[int]) -> None:
+        listed = ", ".join(str(id_) for id_ in variant_ids)
+        super().__init__(f"not enough stock of variant(s) {listed}")
+        self.variant_ids = variant_ids
+
+
+def allocate(session: Session, quantities: Mapping[int, int]) -> None:
+    """Takes ``quantities`` (variant id → units, each at least 1) from the available stock
+    of variants on sale (active, of an active product), all or nothing: :class:`SoldOut`
+    names every variant that is short (archived or unknown ones included), and then nothing
+    was taken."""
+    wanted = _checked(quantities)
+    short: list[int] = []
+    with session.begin_nested():
+        for variant_id, units in wanted:
+            taken = session.connection().execute(
+                sa.update(_variant)
+                .where(
+                    _variant.c.id == variant_id,
+                    _variant.c.status == ACTIVE,
+                    _variant.c.available >= units,
+                    _on_sale,
+                )
+                .values(available=_variant.c.available - units)
+            )
+            if taken.rowcount != 1:
+                short.append(variant_id)
+        if short:
+            raise SoldOut(short)  # leaving the block rolls the savepoint back
+
+
+def release(session: Session, quantities: Mapping[int, int]) -> None:
+    """Gives ``quantities`` (variant id → units) back to the variants' available stock (an
+    order expired or was cancelled before the supplier took it in hand)."""
+    for variant_id, units in _checked(quantities):
+        session.execute(
+            sa.update(_variant)
+            .where(_variant.c.id == variant_id)
+            .values(available=_variant.c.available + units)
+        )
+
+
+def _checked(quantities: Mapping[int, int]) -> list[tuple[int, int]]:
+    wanted = sorted(quantities.items())
+    if any(units < 1 for _, units in wanted):
+        raise ValueError("every quantity must be at least 1")
+    return wanted
