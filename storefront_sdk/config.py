@@ -171,7 +171,8 @@ SETTINGS: tuple[Setting, ...] = (
         "The longest each process keeps what shop pages show (shops, products, listings, "
         "categories). Every committed change to the catalogue or a shop clears it in every "
         "process at once (PostgreSQL `LISTEN`/`NOTIFY`, SQLite `data_version`). The cart, "
-        "checkout and a shop's owner always read fresh. `0` reads the database every time.",
+        "checkout and a shop's signed-in owner always read fresh. `0` reads the database "
+        "every time.",
         _int_range(0, 3600),
     ),
     Setting(

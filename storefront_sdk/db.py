@@ -139,6 +139,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
 _READ_ONLY = "storefront_read_only"
 
+#: ``Connection.info`` flag of a transaction that wrote to tables shop pages show: its
+#: commit clears this process's page cache (:mod:`storefront_sdk.shops.page_cache`).
+WROTE_PAGE_DATA = "storefront_wrote_page_data"
+
+
+def note_page_data_write(connection: sa.Connection) -> None:
+    """Flags ``connection``'s transaction as one changing what shop pages show (for writes
+    that bypass SQLAlchemy's statement events, such as raw driver statements)."""
+    connection.info[WROTE_PAGE_DATA] = True
+
 
 def begin_read(session: Session, *, snapshot: bool = True) -> None:
     """Start ``session``'s transaction as a read: on SQLite it does not take the write lock,

@@ -17,6 +17,8 @@ from pydantic_core import to_json
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .db import note_page_data_write
+
 T = TypeVar("T")
 
 _PG: sa.Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -82,6 +84,8 @@ def bulk_upsert(
     count = len(next(iter(columns.values()), []))
     if not count:
         return []
+    # Statements the page cache's engine events cannot see: flag the transaction.
+    note_page_data_write(session.connection())
     if is_postgresql(session):
         names = list(columns)
         casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
@@ -138,6 +142,8 @@ def bulk_update(
     condition = " AND ".join(f"{table.name}.{key} = new.{key}" for key in keys)
     condition += f" AND {only_if}" if only_if else ""
     names = list(columns)
+    # Statements the page cache's engine events cannot see: flag the transaction.
+    note_page_data_write(session.connection())
     if is_postgresql(session):
         casts = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
         sql = (

@@ -3,17 +3,22 @@
 Parts of pages (see :mod:`.reader`) are kept up to ``STOREFRONT_PAGE_CACHE_SECONDS``, but a
 committed change to the catalogue or to any shop clears the cache of every process at once:
 
-- this process's own commits clear it directly (engine events, :meth:`PageCache.watch`);
-- on PostgreSQL, a transaction writing to a :data:`WATCHED_TABLES` table also sends
-  ``NOTIFY storefront_page_cache`` (delivered only if it commits), and each process keeps
-  one connection ``LISTEN``-ing; every shop page starts by reading what arrived
-  (:meth:`PageCache.sync`, a non-blocking socket read);
+- this process's own commits through the library clear it as they commit (engine events,
+  :meth:`PageCache.watch`, and :func:`..db.note_page_data_write` for raw bulk writes);
+- on PostgreSQL, triggers on the :data:`WATCHED_TABLES` (migration 0004) send
+  ``NOTIFY storefront_page_cache`` for every statement writing to them, whoever runs it;
+  the notification is delivered when the transaction commits (never if it rolls back), and
+  each process keeps one connection ``LISTEN``-ing; every shop page starts by reading what
+  arrived (:meth:`PageCache.sync`, a non-blocking socket read);
 - on SQLite, each process asks ``PRAGMA data_version`` of its own connection at every page,
   which changes when any other connection committed.
 
-When a process cannot tell (its listening connection is down) it reads the database for
-every page until it can again, and clears its cache when it reconnects: pages are never
-staler than the notification delay.
+Other processes' changes thus show as soon as the notification has arrived (PostgreSQL
+delivers it right after the commit) or at once (SQLite). When a process cannot follow (its
+listening connection broke) it reads the database for every page until it listens again,
+and clears its cache then. A connection the network drops silently (no reset) is noticed
+only by TCP keepalives: set ``keepalives_idle`` and friends in the engine's
+``connect_args`` where firewalls cut idle connections.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import cachetools
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from ..db import WROTE_PAGE_DATA, note_page_data_write
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +65,6 @@ TREE_RELOAD_INTERVAL = 1.0
 #: Seconds between attempts to reconnect a lost listening connection.
 RECONNECT_INTERVAL = 5.0
 
-_DIRTY = "sf_page_cache_dirty"
-
 
 class ChangeFeed(Protocol):
     """How a process learns that other processes changed something."""
@@ -67,9 +72,6 @@ class ChangeFeed(Protocol):
     def poll(self) -> bool | None:
         """``True``: something changed since the last poll (or it cannot be known what was
         missed); ``False``: nothing did; ``None``: changes cannot be followed now."""
-
-    def announce(self, dbapi_connection: Any) -> None:
-        """Called on the first watched write of a transaction, on its connection."""
 
     def close(self) -> None:
         """Releases its connection (the engine is disposed of)."""
@@ -80,9 +82,6 @@ class LocalOnly:
 
     def poll(self) -> bool | None:
         return False
-
-    def announce(self, dbapi_connection: Any) -> None:
-        pass
 
     def close(self) -> None:
         pass
@@ -98,12 +97,6 @@ class PostgresNotifications:
         self._pid = 0
         self._retry_at = 0.0
         self._ending = False
-
-    def announce(self, dbapi_connection: Any) -> None:
-        # A cursor of its own: the writing cursor's results stay untouched. Sent only if
-        # the transaction commits, once per transaction however often it is repeated.
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {CHANNEL}")
 
     def poll(self) -> bool | None:
         if self._pid != os.getpid():  # a forked worker does not share its parent's socket
@@ -169,9 +162,6 @@ class SQLiteDataVersion:
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._version: int | None = None
-
-    def announce(self, dbapi_connection: Any) -> None:
-        pass
 
     def poll(self) -> bool | None:
         try:
@@ -338,13 +328,10 @@ class PageCache:
             table = getattr(getattr(context.compiled, "statement", None), "table", None)
             if getattr(table, "name", None) not in WATCHED_TABLES:
                 return
-            dbapi_connection = conn.connection.dbapi_connection
-            if getattr(dbapi_connection, "autocommit", None) is True:  # already committed
-                feed.announce(dbapi_connection)
-                self.clear()
-            elif not conn.info.get(_DIRTY):
-                conn.info[_DIRTY] = True
-                feed.announce(dbapi_connection)
+            if getattr(conn.connection.dbapi_connection, "autocommit", None) is True:
+                self.clear()  # committed already
+            else:
+                note_page_data_write(conn)
 
         @event.listens_for(engine, "engine_disposed")
         def _disposed(_engine: Engine) -> None:
@@ -352,13 +339,15 @@ class PageCache:
 
         @event.listens_for(engine, "begin")
         def _began(conn: sa.Connection) -> None:
-            conn.info.pop(_DIRTY, None)
+            conn.info.pop(WROTE_PAGE_DATA, None)
 
         @event.listens_for(engine, "commit")
         def _committed(conn: sa.Connection) -> None:
-            if conn.info.pop(_DIRTY, False):
+            # (Just before the database commits: a page loading meanwhile in another thread
+            # may keep older rows; the feed's news of the commit clears them again.)
+            if conn.info.pop(WROTE_PAGE_DATA, False):
                 self.clear()
 
         @event.listens_for(engine, "rollback")
         def _rolled_back(conn: sa.Connection) -> None:
-            conn.info.pop(_DIRTY, None)
+            conn.info.pop(WROTE_PAGE_DATA, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from flask import Blueprint, Response, abort, g, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 
 from .. import i18n
 from ..catalog.queries import MAX_ID
@@ -20,7 +20,7 @@ from ..i18n import gettext as _
 from ..money import Money, format_money
 from ..shops import posters
 from ..shops.listing import ProductPage, ShopView
-from .shop_pages import load_state, page_reader
+from .shop_pages import current_state, load_state, page_reader
 
 bp = Blueprint("storefront_posters", __name__)
 
@@ -56,7 +56,7 @@ def product_poster(slug: str, product_id: int) -> Response:
     locale = i18n.negotiate(shop.locale)
     if product_id > MAX_ID:
         abort(404)
-    found = page_reader().product_page(g.sf_state, locale, product_id)
+    found = page_reader().product_page(current_state(), locale, product_id)
     if found is None:
         abort(404)
     with i18n.locale_of_page(locale):

@@ -25,6 +25,7 @@ from flask import (
     abort,
     current_app,
     g,
+    has_request_context,
     redirect,
     request,
     session,
@@ -80,12 +81,20 @@ def shop_rates() -> Rates:
     )
 
 
+def page_state() -> dict[str, Any]:
+    """What this request worked out so far (its shop, locale, links, share token). Kept with
+    the request rather than in ``g``, which one app context may share between requests."""
+    found: dict[str, Any] = request.environ.setdefault("storefront.shop_page", {})
+    return found
+
+
 def share_token() -> str | None:
     """The share token of this visit, as it came in the URL (checked where it is used)."""
-    if "sf_share_token" not in g:
+    state = page_state()
+    if "share_token" not in state:
         token = request.args.get("st", "")
-        g.sf_share_token = token if _SHARE_TOKEN.fullmatch(token) else None
-    found: str | None = g.sf_share_token
+        state["share_token"] = token if _SHARE_TOKEN.fullmatch(token) else None
+    found: str | None = state["share_token"]
     return found
 
 
@@ -108,19 +117,19 @@ def reader(*, fresh: bool = False) -> ShopReader:
 
 
 def load_state(slug: str) -> ShopState:
-    """The shop at ``slug`` for this request (``g.sf_state``, its view ``g.sf_shop``);
-    404 if there is none. Its owner reads everything fresh (``g.sf_fresh``): they see their
-    changes at once, whichever process made them."""
+    """The shop at ``slug`` for this request (kept in :func:`page_state`); 404 if there is
+    none. Its owner reads everything fresh: they see their changes at once, whichever
+    process made them."""
     current_app.extensions["storefront"].page_cache.sync()
+    page = page_state()
     try:
         state = reader().shop(slug=slug)
         if claimed_distributor_id() == state.view.distributor_id:
-            g.sf_fresh = True
+            page["fresh"] = True
             state = reader(fresh=True).shop(slug=slug)
     except NotFound:
         abort(404)
-    g.sf_state = state
-    g.sf_shop = state.view
+    page["state"] = state
     return state
 
 
@@ -132,33 +141,36 @@ def _load_shop(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 @bp.url_defaults
 def _keep_slug_and_token(endpoint: str, values: dict[str, Any]) -> None:
-    shop: ShopView | None = g.get("sf_shop")
-    if shop is not None and current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
-        values.setdefault("slug", shop.slug)
-    token = share_token() if request else None
+    if not has_request_context():
+        return
+    state: ShopState | None = page_state().get("state")
+    if state is not None and current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
+        values.setdefault("slug", state.view.slug)
+    token = share_token()
     if token and endpoint.startswith("storefront_shop.") and endpoint != "storefront_shop.static":
         values.setdefault("st", token)
 
 
 def _shop() -> ShopView:
-    shop: ShopView = g.sf_shop
-    return shop
+    return current_state().view
 
 
-def _state() -> ShopState:
-    state: ShopState = g.sf_state
+def current_state() -> ShopState:
+    """The shop of this request (see :func:`load_state`)."""
+    state: ShopState = page_state()["state"]
     return state
 
 
 def page_reader() -> ShopReader:
     """The reader of this request's shop (fresh for its owner, see :func:`load_state`)."""
-    return reader(fresh=g.get("sf_fresh", False))
+    return reader(fresh=page_state().get("fresh", False))
 
 
 def _locale() -> str:
-    if "sf_locale" not in g:
-        g.sf_locale = i18n.negotiate(_shop().locale)
-    locale: str = g.sf_locale
+    page = page_state()
+    if "locale" not in page:
+        page["locale"] = i18n.negotiate(_shop().locale)
+    locale: str = page["locale"]
     return locale
 
 
@@ -180,10 +192,11 @@ class ShopLinks:
     @classmethod
     def of_request(cls) -> ShopLinks:
         """This request's (made once)."""
-        links: ShopLinks | None = g.get("sf_links")
+        page = page_state()
+        links: ShopLinks | None = page.get("links")
         if links is None:
             path, mark, query = url_for("storefront_shop.home").partition("?")
-            links = g.sf_links = cls(path, mark + query)
+            links = page["links"] = cls(path, mark + query)
         return links
 
     @property
@@ -204,7 +217,7 @@ class ShopLinks:
 def here(**params: Any) -> str:
     """This page's URL with the query ``params`` (``None`` ones left out) and the share
     token: the language switch and "more" links, without a ``url_for`` each."""
-    args = [(name, value) for name, value in params.items() if value is not None and value != ""]
+    args = [(name, value) for name, value in params.items() if value]
     token = share_token()
     if token:
         args.append(("st", token))
@@ -356,7 +369,8 @@ def _query() -> str | None:
 def home(slug: str) -> Response:
     """The shop's front page; with ``?q=`` its search results."""
     shop, query, read = _shop(), _query(), page_reader()
-    page = read.listing(_state(), _locale(), query=query, after=_after(request.args.get("after")))
+    after = _after(request.args.get("after"))
+    page = read.listing(current_state(), _locale(), query=query, after=after)
     top = read.tree().children.get(None, [])[:MENU_SIZE]
     response = _page(
         "home.html",
@@ -378,7 +392,7 @@ def category(slug: str, category_id: int) -> Response:
     if not known:
         abort(404)
     page = read.listing(
-        _state(),
+        current_state(),
         _locale(),
         category_id=category_id,
         query=query,
@@ -402,17 +416,31 @@ def category(slug: str, category_id: int) -> Response:
 def product(slug: str, product_id: int) -> Response:
     """A product: images, the variant picker with prices and stock, add to cart, share."""
     shop = _shop()
-    found = page_reader().product_page(_state(), _locale(), _id(product_id))
+    found = page_reader().product_page(current_state(), _locale(), _id(product_id))
     if found is None:
         abort(404)
     response = _page("product.html", product=found)
     return _cacheable(response, shop.updated_at, found.card.updated_at)
 
 
+def _fresh_shop() -> ShopView:
+    """This request's shop read from the database, not the page cache: the cart prices and
+    checks what it sells by the shop's current rules."""
+    page = page_state()
+    if "fresh_view" not in page:
+        page["fresh_view"] = reader(fresh=True).shop(slug=_shop().slug).view
+    view: ShopView = page["fresh_view"]
+    return view
+
+
 def _cart_lines(shop: ShopView) -> tuple[list[dict[str, Any]], dict[str, int]]:
     cart = _cart(shop)
     offers = listing.offers_for_cart(
-        _read_session(), shop, shop_rates(), _locale(), (int(key) for key in cart if key.isdigit())
+        _read_session(),
+        _fresh_shop(),
+        shop_rates(),
+        _locale(),
+        (int(key) for key in cart if key.isdigit()),
     )
     lines = []
     totals: dict[str, int] = {}
@@ -500,7 +528,7 @@ def _change_cart(*, add: bool) -> Response:
             key = str(variant_id)
             if quantity:
                 offers = listing.offers_for_cart(
-                    _read_session(), shop, shop_rates(), _locale(), [variant_id]
+                    _read_session(), _fresh_shop(), shop_rates(), _locale(), [variant_id]
                 )
                 offer = offers.get(variant_id)
                 if offer is None:
@@ -531,6 +559,6 @@ def _change_cart(*, add: bool) -> Response:
 @bp.errorhandler(404)
 def _not_found(error: Any) -> Any:
     """A missing product or category of a shop gets the shop's own page."""
-    if g.get("sf_shop") is None:
+    if page_state().get("state") is None:
         return error
     return _page("not_found.html", status=404)

@@ -368,6 +368,16 @@ CHANGES = {
         ),
         lambda html, ids: 'aria-live="polite">CN¥75.00' in html,
     ),
+    "stock sold out (bulk update)": Change(
+        lambda ids: f"p/{ids['A']}",
+        lambda other, by, shop, ids, vids: _patch_stock(by, "A-M", 0),
+        lambda html, ids: 'data-testid="sold-out"' in html,
+    ),
+    "new product in a known category (bulk insert)": Change(
+        lambda ids: "",
+        lambda other, by, shop, ids, vids: push(by, product("NEW", title="Brand new")),
+        lambda html, ids: "Brand new" in html,
+    ),
     "product taken out": Change(
         lambda ids: "",
         lambda other, by, shop, ids, vids: edit_shop(
@@ -376,6 +386,11 @@ CHANGES = {
         lambda html, ids: ids["A"] not in listed_ids(html),
     ),
 }
+
+
+def _patch_stock(supplier: SupplierClient, sku: str, units: int) -> None:
+    response = supplier.patch("/stock", json={"items": [{"sku": sku, "stock": units}]})
+    assert response.status_code == 200, response.get_json()
 
 
 @pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
@@ -397,6 +412,39 @@ def test_a_change_committed_by_another_process_shows_on_a_cached_page(
     # Then this process's page shows it
     after = eventually(visitor, url, lambda html: change.shown(html, ids), backend)
     assert change.shown(after, ids)
+
+
+def test_this_process_sees_its_own_bulk_stock_update_at_once(app, supplier):
+    # Given a product page this process has cached, and no other process's news to wait for
+    shop = make_shop(app)
+    push(supplier, product("A"))
+    app.extensions["storefront"].page_cache.feed = LocalOnly()
+    visitor, url = app.test_client(), f"/s/{shop.slug}/p/{product_ids(app)['A']}?lang=en"
+    assert 'data-testid="sold-out"' not in page(visitor, url)[0]
+    assert page(visitor, url)[1] == 0
+    # When this process's supplier API sells the stock out (a raw bulk statement)
+    _patch_stock(supplier, "A-M", 0)
+    # Then its next page shows it
+    assert 'data-testid="sold-out"' in page(visitor, url)[0]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # triggers
+def test_a_change_made_outside_the_library_reaches_every_process(backend, app, supplier, db_url):
+    # Given a cached page
+    shop = make_shop(app)
+    push(supplier, product("A", title="Old title"))
+    visitor, url = app.test_client(), f"/s/{shop.slug}/?lang=en"
+    assert "Old title" in page(visitor, url)[0]
+    assert page(visitor, url)[1] == 0
+    # When a script renames the product with plain SQL on its own connection
+    outsider = create_engine(db_url)
+    try:
+        with outsider.begin() as conn:
+            conn.execute(sa.text("UPDATE sf_product SET title = 'Fixed by hand'"))
+    finally:
+        outsider.dispose()
+    # Then the page shows it (the database announced the change)
+    assert "Fixed by hand" in eventually(visitor, url, lambda h: "Fixed by hand" in h, backend)
 
 
 def test_without_the_change_feed_pages_stay_cached_but_the_owner_reads_fresh(
