@@ -372,16 +372,7 @@ def home(slug: str) -> Response:
     after = _after(request.args.get("after"))
     page = read.listing(current_state(), _locale(), query=query, after=after)
     top = read.tree().children.get(None, [])[:MENU_SIZE]
-    response = _page(
-        "home.html",
-        page=page,
-        cards=_cards(page),
-        query=query,
-        categories=top,
-        menu=_menu(top),
-        category=None,
-    )
-    return _cacheable(response, shop.updated_at, page.last_modified)
+    return _listing_page("home.html", shop, page, query, top, None)
 
 
 @bp.get("/s/<slug>/c/<int:category_id>")
@@ -400,14 +391,26 @@ def category(slug: str, category_id: int) -> Response:
     )
     found = (category_id, tree.names[category_id], tree.parents[category_id])
     children = tree.children.get(category_id, [])[:MENU_SIZE]
+    return _listing_page("category.html", shop, page, query, children, found)
+
+
+def _listing_page(
+    template: str,
+    shop: ShopView,
+    page: listing.ListingPage,
+    query: str | None,
+    categories: list[tuple[int, str]],
+    category: tuple[int, str, int | None] | None,
+) -> Response:
+    """A page of products (home, search, category) with its menu of ``categories``."""
     response = _page(
-        "category.html",
+        template,
         page=page,
         cards=_cards(page),
         query=query,
-        categories=children,
-        menu=_menu(children),
-        category=found,
+        categories=categories,
+        menu=_menu(categories),
+        category=category,
     )
     return _cacheable(response, shop.updated_at, page.last_modified)
 
