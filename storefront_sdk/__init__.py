@@ -20,9 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import config as _config
+from . import signals
 from .db import close_session, create_engine, get_session, make_sessionmaker, session_scope
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
 from .money import Money
+from .payments.providers import PaymentProvider, load_provider
 from .ratelimit import RateLimiter
 from .shops.page_cache import PageCache
 from .storage import LocalFolderStorage, Storage
@@ -59,6 +61,8 @@ class StorefrontState:
     #: What shop pages show, kept up to ``STOREFRONT_PAGE_CACHE_SECONDS`` and cleared by
     #: every change (see :mod:`storefront_sdk.shops.page_cache`).
     page_cache: PageCache
+    #: The payment provider (``STOREFRONT_PAYMENT_PROVIDER``); ``None`` without payments.
+    payments: PaymentProvider | None = None
     #: The shop script's URL per application root.
     script_urls: dict[str, str] = field(default_factory=dict)
 
@@ -127,7 +131,9 @@ class Storefront:
             ),
             storage=LocalFolderStorage(app.config["STOREFRONT_UPLOAD_FOLDER"]),
             page_cache=PageCache(app.config["STOREFRONT_PAGE_CACHE_SECONDS"]),
+            payments=load_provider(app.config),
         )
+        signals.bind(state.sessionmaker, app)
         state.page_cache.watch(engine)
         app.extensions["storefront"] = state
         app.teardown_appcontext(close_session)
@@ -148,10 +154,11 @@ def _setting_name(option: str) -> str:
 
 def _register_pages(app: Flask) -> None:
     from . import i18n
-    from .web import console, posters, referral, shop_hosts, shop_pages
+    from .web import checkout_pages, console, posters, referral, shop_hosts, shop_pages
 
     i18n.init_app(app)
-    app.register_blueprint(shop_pages.bp)
+    app.register_blueprint(shop_pages.bp)  # (checkout_pages' routes included)
+    app.register_blueprint(checkout_pages.hooks)
     app.register_blueprint(referral.bp)
     app.register_blueprint(posters.bp)
     shop_hosts.init_app(app)
@@ -167,5 +174,14 @@ def _register_api(app: Flask) -> Any:
     api = init_api(app)
     register_pydantic(api.spec, ProductsBody)
     register_pydantic(api.spec, StockBody)
+    from .web import supplier_schemas as schemas
+
+    for name, schema in (
+        ("Shipment", schemas.ShipmentIn),
+        ("Cancel", schemas.CancelIn),
+        ("Webhook", schemas.WebhookIn),
+        ("Shipping", schemas.ShippingIn),
+    ):
+        api.spec.components.schema(name, schema=schema)
     api.register_blueprint(blp, url_prefix=app.config["STOREFRONT_API_PREFIX"] + "/supplier")
     return api

@@ -21,6 +21,7 @@ from .catalog.suppliers import (
     create_supplier,
     revoke_api_key_by_prefix,
 )
+from .config import transport_policy
 from .db import engine_for, session_scope, utcnow
 from .errors import StorefrontError
 from .shops.accounts import create_distributor
@@ -87,10 +88,13 @@ def create_supplier_command(name: str, currency: str, webhook_url: str | None) -
             name,
             currency,
             webhook_url=webhook_url,
-            allow_http=current_app.config["STOREFRONT_WEBHOOK_ALLOW_HTTP"],
+            policy=transport_policy(current_app.config),
         )
         _, raw = create_api_key(session, supplier.id or 0)
-        return {"id": supplier.id, "api_key": raw}
+        created = {"id": supplier.id, "api_key": raw}
+        if supplier.webhook_secret:
+            created["webhook_secret"] = supplier.webhook_secret  # shown once, like the key
+        return created
 
 
 @storefront_cli.command("create-api-key")
@@ -150,3 +154,50 @@ def seed_demo_command(image_base: str) -> dict[str, Any]:
 
     with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
         return seed_demo(session, image_base)
+
+
+@storefront_cli.command("expire-orders")
+@json_command
+def expire_orders_command() -> dict[str, Any]:
+    """Expire unpaid orders past their expiry and give their stock back."""
+    from .orders.expiry import expire_orders
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with session_scope(app) as session:
+        expired = expire_orders(session, utcnow())
+    provider = app.extensions["storefront"].payments
+    for order in expired:  # their unfinished payments can no longer succeed
+        if provider is not None and order.payment_ref and order.payment_provider == provider.name:
+            try:
+                provider.cancel(order.payment_ref)
+            except StorefrontError as exc:
+                click.echo(f"warning: {exc.message}", err=True)
+    return {"expired": len(expired)}
+
+
+@storefront_cli.command("dispatch")
+@click.option("--once", is_flag=True, help="Deliver what is due now, print counts and exit.")
+@click.option("--batch", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option(
+    "--poll",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.01, 60),
+    help="Seconds between looks at the outbox when it is empty.",
+)
+@with_appcontext
+def dispatch_command(once: bool, batch: int, poll: float) -> None:
+    """Deliver due webhook events to suppliers (and due refunds); loops until stopped
+    (SIGTERM/SIGINT finish the current delivery first) unless --once."""
+    from .dispatcher import Dispatcher
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    dispatcher = Dispatcher(app, batch=batch)
+    if once:
+        try:
+            counts = dispatcher.run_once()
+        except SQLAlchemyError as exc:
+            _fail(f"database error: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
+        click.echo(json.dumps(counts))
+        return
+    dispatcher.run_forever(poll)

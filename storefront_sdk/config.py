@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .fulfillment.transport import TransportPolicy
 
 Check = Callable[[str, Any], None]
 
@@ -94,6 +97,25 @@ def _storage_uri(name: str, value: Any) -> None:
 def _payment_provider(name: str, value: Any) -> None:
     if value not in (None, "stripe", "dev"):
         raise ConfigurationError(f"{name} must be 'stripe' or 'dev', got {value!r}")
+
+
+def _payment_methods(name: str, value: Any) -> None:
+    _str(name, value)
+    methods = [m.strip() for m in value.split(",")]
+    if not all(m and m.replace("_", "").isalnum() and m.islower() for m in methods):
+        raise ConfigurationError(
+            f"{name} must list Stripe payment method types like 'card,alipay', got {value!r}"
+        )
+
+
+def transport_policy(config: Mapping[str, Any]) -> TransportPolicy:
+    """How webhook deliveries may reach supplier URLs under ``config``."""
+    from .fulfillment.transport import TransportPolicy
+
+    return TransportPolicy(
+        allow_http=config["STOREFRONT_WEBHOOK_ALLOW_HTTP"],
+        allow_private=config["STOREFRONT_WEBHOOK_ALLOW_PRIVATE"],
+    )
 
 
 def _default_database_url(instance_path: str) -> str:
@@ -230,6 +252,21 @@ SETTINGS: tuple[Setting, ...] = (
         200,
         "Default level-2 (recruiter) override in basis points of the retail price.",
         _int_range(0, 10000),
+    ),
+    Setting(
+        "STOREFRONT_CUSTOMER_BINDING_DAYS",
+        365,
+        "How long a customer stays bound to the distributor credited with their first paid "
+        "order (later orders credit that distributor whatever link they use); `0` binds "
+        "nobody.",
+        _int_range(0, 3650),
+    ),
+    Setting(
+        "STOREFRONT_STRIPE_PAYMENT_METHODS",
+        "card",
+        "Comma-separated Stripe `payment_method_types` offered at payment, e.g. "
+        "`card,alipay,wechat_pay` (each must be enabled in your Stripe account).",
+        _payment_methods,
     ),
     Setting(
         "STOREFRONT_ORDER_EXPIRY_MINUTES",

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
 from .db import metadata
+from .fulfillment.models import DeliveryAttempt, OutboxEvent
 from .idempotency import IdempotencyRecord
+from .orders.models import CustomerBinding, Order, OrderEvent, OrderLine, Shipment, SupplierOrder
+from .payments.models import ProviderEvent, Refund
 from .shops.models import Distributor, ReferralVisit, Shop, ShopFollow, ShopPrice, ShopProduct
 
 __all__ = [
     "ApiKey",
     "Category",
+    "CustomerBinding",
+    "DeliveryAttempt",
     "Distributor",
     "IdempotencyRecord",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OutboxEvent",
     "Product",
+    "ProviderEvent",
     "ReferralVisit",
+    "Refund",
+    "Shipment",
     "Shop",
     "ShopFollow",
     "ShopPrice",
     "ShopProduct",
     "Supplier",
+    "SupplierOrder",
     "Variant",
     "metadata",
     "storefront_tables",

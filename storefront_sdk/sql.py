@@ -69,6 +69,7 @@ def bulk_upsert(
     *,
     conflict: Sequence[str] = (),
     update: Sequence[str] = (),
+    update_sql: dict[str, str] | None = None,
     only_if: str | None = None,
     returning: Sequence[str],
 ) -> list[tuple[Any, ...]]:
@@ -79,8 +80,10 @@ def bulk_upsert(
     ``only_if`` (SQL over ``<table>`` and ``excluded``, written by the caller) restricts
     which conflicting rows are updated; rows it excludes are not returned. Without
     ``conflict`` this is a plain insert (cheaper than an upsert on PostgreSQL); a duplicate
-    then raises :class:`sqlalchemy.exc.IntegrityError`.
+    then raises :class:`sqlalchemy.exc.IntegrityError`. ``update_sql`` gives some updated
+    columns an SQL expression (over ``<table>`` and ``excluded``) instead of the new value.
     """
+    expressions = {name: f"excluded.{name}" for name in update} | (update_sql or {})
     count = len(next(iter(columns.values()), []))
     if not count:
         return []
@@ -93,7 +96,7 @@ def bulk_upsert(
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts})"  # noqa: S608
         if conflict:
             sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET " + ", ".join(
-                f"{name} = excluded.{name}" for name in update
+                f"{name} = {expression}" for name, expression in expressions.items()
             )
             sql += f" WHERE {only_if}" if only_if else ""
         sql += f" RETURNING {', '.join(returning)}"
@@ -103,7 +106,7 @@ def bulk_upsert(
     if conflict:
         insert = insert.on_conflict_do_update(
             index_elements=list(conflict),
-            set_={name: insert.excluded[name] for name in update},
+            set_={name: sa.text(expression) for name, expression in expressions.items()},
             where=sa.text(only_if) if only_if else None,
         )
     stmt = insert.returning(*(table.c[name] for name in returning))

@@ -179,6 +179,11 @@ class SupplierClient:
             self.base + path, headers=self._headers(kwargs.pop("headers", None)), **kwargs
         )
 
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.client.post(
+            self.base + path, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
     def patch(self, path: str, **kwargs: Any) -> Any:
         return self.client.patch(
             self.base + path, headers=self._headers(kwargs.pop("headers", None)), **kwargs

@@ -32,6 +32,13 @@ class Supplier(SQLModel, table=True):
     name: str = Field(max_length=200)
     currency: str = Field(max_length=3)
     webhook_url: str | None = Field(default=None, max_length=2048)
+    #: The key order webhooks are signed with (``whsec_...``). Kept in clear: signing
+    #: needs it; it is shown to the supplier once, when set or rotated.
+    webhook_secret: str | None = Field(default=None, max_length=100)
+    #: What a consumer pays for this supplier's part of an order ...
+    shipping_fee_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: ... unless that part comes to at least this much (``None``: never free).
+    free_shipping_over_minor: int | None = None
     created_at: datetime | None = timestamp_field()
 
 

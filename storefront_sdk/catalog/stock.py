@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ..errors import ValidationError
-from ..sql import bulk_update, rows_where_in, table_of
+from ..sql import bulk_update, is_postgresql, rows_where_in, table_of
 from ..validation import ErrorTree, add_error
 from .inputs import StockItemIn
 from .models import Variant
@@ -29,20 +30,59 @@ class StockReport(NamedTuple):
     stock_as_of: datetime
 
 
+def available_sql(session: Session, stock: str, as_of: str) -> str:
+    """SQL for a variant's ``available`` units after a report of ``stock`` units ``as_of``
+    (both SQL expressions): the report minus the units of order lines still holding stock
+    that it does not reflect, i.e. lines of orders the supplier had not accepted by then
+    (DESIGN.md, "Stock accounting"); never below zero (a supplier reporting less than is
+    already sold to consumers sells nothing more)."""
+    greatest = "GREATEST" if is_postgresql(session) else "MAX"
+    unreflected = (
+        "COALESCE((SELECT SUM(l.quantity - l.cancelled_quantity) FROM sf_order_line l "  # noqa: S608 (our own SQL)
+        "LEFT JOIN sf_supplier_order so ON so.id = l.supplier_order_id "
+        "WHERE l.variant_id = sf_variant.id AND l.stock_held "
+        f"AND (so.accepted_at IS NULL OR so.accepted_at > {as_of})), 0)"
+    )
+    return f"{greatest}({stock} - {unreflected}, 0)"
+
+
 def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> list[str]:
     """Record ``reports`` (one per SKU); a report older than the one on file is ignored, so
-    out-of-order delivery cannot resurrect old stock. Returns the SKUs updated."""
+    out-of-order delivery cannot resurrect old stock. Returns the SKUs updated.
+
+    ``available`` becomes :func:`available_sql`; lines the report reflects stop counting
+    from then on.
+    """
     changed: list[str] = bulk_update(
         session,
         table_of(Variant),
         {name: [getattr(r, name) for r in reports] for name in StockReport._fields},
         keys=("supplier_id", "sku"),
-        # Nothing is allocated before orders exist, so available = stock.
-        assign={"stock": "new.stock", "stock_as_of": "new.stock_as_of", "available": "new.stock"},
+        assign={
+            "stock": "new.stock",
+            "stock_as_of": "new.stock_as_of",
+            "available": available_sql(session, "new.stock", "new.stock_as_of"),
+        },
         only_if="sf_variant.stock_as_of <= new.stock_as_of",
         returning="sku",
     )
+    if changed:
+        forget_reflected(session, reports[0].supplier_id)
     return changed
+
+
+def forget_reflected(session: Session, supplier_id: int) -> None:
+    """Lines whose acceptance the variant's latest report reflects hold no stock any more."""
+    session.execute(
+        sa.text(
+            "UPDATE sf_order_line SET stock_held = false "
+            "WHERE stock_held AND supplier_id = :supplier_id AND EXISTS ("
+            "SELECT 1 FROM sf_supplier_order so "
+            "JOIN sf_variant v ON v.id = sf_order_line.variant_id "
+            "WHERE so.id = sf_order_line.supplier_order_id AND so.accepted_at <= v.stock_as_of)"
+        ),
+        {"supplier_id": supplier_id},
+    )
 
 
 def update_stock(

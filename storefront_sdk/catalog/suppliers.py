@@ -12,12 +12,12 @@ import hmac
 import re
 import secrets
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ..errors import NotFound, ValidationError
+from ..fulfillment.transport import TransportPolicy, check_url
 from ..money import currency_exponent
 from .models import ApiKey, Supplier
 
@@ -35,7 +35,7 @@ def create_supplier(
     currency: str,
     *,
     webhook_url: str | None = None,
-    allow_http: bool = False,
+    policy: TransportPolicy | None = None,
 ) -> Supplier:
     """A new supplier whose catalogue is priced in ``currency`` (ISO 4217)."""
     name = name.strip()
@@ -47,21 +47,44 @@ def create_supplier(
         currency_exponent(currency)
     except ValueError as exc:
         raise ValidationError(f"unknown currency {currency!r}") from exc
-    if webhook_url is not None:
-        check_webhook_url(webhook_url, allow_http=allow_http)
-    supplier = Supplier(name=name, currency=currency, webhook_url=webhook_url)
+    supplier = Supplier(name=name, currency=currency)
     session.add(supplier)
+    if webhook_url is not None:
+        set_webhook(session, supplier, webhook_url, policy or TransportPolicy())
     session.flush()
     return supplier
 
 
-def check_webhook_url(url: str, *, allow_http: bool) -> None:
-    """Refuse anything but an absolute ``https://`` URL (``http://`` when allowed)."""
-    parts = urlsplit(url)
-    schemes = {"https", "http"} if allow_http else {"https"}
-    if parts.scheme not in schemes or not parts.hostname or len(url) > 2048:
-        allowed = " or ".join(sorted(schemes))
-        raise ValidationError(f"webhook URL must be an absolute {allowed} URL, got {url!r}")
+def set_webhook(session: Session, supplier: Supplier, url: str, policy: TransportPolicy) -> str:
+    """Point the supplier's order events at ``url`` (checked against ``policy``: https, no
+    private address...) with a new signing secret, returned once (``whsec_...``)."""
+    try:
+        check_url(url, policy)
+    except ValidationError as exc:
+        raise ValidationError(
+            f"webhook URL refused: {exc.message}", errors={"url": [exc.message]}
+        ) from None
+    supplier.webhook_url = url
+    supplier.webhook_secret = "whsec_" + secrets.token_urlsafe(32)
+    session.add(supplier)
+    return supplier.webhook_secret
+
+
+def remove_webhook(session: Session, supplier: Supplier) -> None:
+    """Stop webhook deliveries to the supplier (pull still works)."""
+    supplier.webhook_url = None
+    supplier.webhook_secret = None
+    session.add(supplier)
+
+
+def set_shipping(
+    session: Session, supplier: Supplier, fee_minor: int, free_over_minor: int | None
+) -> None:
+    """What consumers pay for shipping this supplier's part of an order: ``fee_minor``,
+    or nothing from ``free_over_minor`` upwards (``None``: never free)."""
+    supplier.shipping_fee_minor = fee_minor
+    supplier.free_shipping_over_minor = free_over_minor
+    session.add(supplier)
 
 
 def create_api_key(session: Session, supplier_id: int) -> tuple[ApiKey, str]:

@@ -24,6 +24,7 @@ from ..validation import ErrorTree, add_error, validate_items
 from .categories import ensure_categories
 from .inputs import MAX_VARIANTS_PER_REQUEST, ProductIn
 from .models import ACTIVE, ARCHIVED, Product, Supplier, Variant, search_text
+from .stock import available_sql, forget_reflected
 
 
 @dataclass
@@ -268,6 +269,8 @@ def _write_rows(
     insert_only = not any(c.existed for c in changes)
     product_ids = _upsert_product_rows(session, supplier, changes, category_ids, now, insert_only)
     variant_ids = _upsert_variant_rows(session, supplier, changes, product_ids, now, insert_only)
+    if not insert_only:
+        forget_reflected(session, supplier.id or 0)
     return product_ids, variant_ids
 
 
@@ -333,7 +336,7 @@ def _upsert_variant_rows(
         "status": [ACTIVE] * count,
         "stock": [v.stock for _, _, v in rows],
         "stock_as_of": [now] * count,
-        "available": [v.stock for _, _, v in rows],  # nothing is allocated before orders exist
+        "available": [v.stock for _, _, v in rows],  # a new SKU: nothing is allocated yet
         "created_at": [now] * count,
         "updated_at": [now] * count,
     }
@@ -345,6 +348,10 @@ def _upsert_variant_rows(
             columns,
             conflict=() if insert_only else ["supplier_id", "sku"],
             update=[name for name in columns if name not in fixed],
+            # An existing SKU keeps the units its open orders hold.
+            update_sql={
+                "available": available_sql(session, "excluded.stock", "excluded.stock_as_of")
+            },
             # A SKU never moves to another product (the plan refused that); if one is found
             # under another product now, a concurrent sync put it there.
             only_if="sf_variant.product_id = excluded.product_id",

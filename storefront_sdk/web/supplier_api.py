@@ -6,11 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import marshmallow as ma
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..catalog import queries, stock, sync
+from ..catalog import queries, stock, suppliers, sync
 from ..catalog.inputs import (
     MAX_PRODUCTS_PER_REQUEST,
     MAX_STOCK_ITEMS_PER_REQUEST,
@@ -18,7 +19,12 @@ from ..catalog.inputs import (
 )
 from ..catalog.models import Supplier
 from ..catalog.suppliers import authenticate
+from ..config import transport_policy
 from ..db import begin_read, get_session, utcnow
+from ..fulfillment import dispatch, supplier_orders
+from ..fulfillment.handoff import rfc3339
+from ..fulfillment.models import OutboxEvent
+from ..orders.models import SupplierOrder
 from ..validation import validate_items
 from . import supplier_schemas as schemas
 from .api import attach_error_handlers
@@ -206,3 +212,211 @@ class StockLevels(_SupplierResource):
             get_session(), current_supplier_id(), [v for _, v in valid], utcnow()
         )
         return {"updated": updated}
+
+
+def _load(schema: ma.Schema) -> dict[str, Any]:
+    """The JSON body loaded by ``schema``; ``422`` locating each problem under ``json``."""
+    body = read_json_body()
+    if not isinstance(body, dict):
+        fail(422, errors={"json": {"_schema": ["Expected a JSON object."]}})
+    try:
+        loaded: dict[str, Any] = schema.load(body)
+    except ma.ValidationError as exc:
+        fail(422, errors={"json": exc.messages})
+    return loaded
+
+
+def _cursor(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        fail(422, errors={"query": {"cursor": ["Not a cursor from this API."]}})
+    return int(raw)
+
+
+def _page(items: list[Any], next_cursor: int | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": None if next_cursor is None else str(next_cursor)}
+
+
+def _lines(loaded: dict[str, Any]) -> list[supplier_orders.LineQuantity] | None:
+    lines = loaded.get("lines")
+    if lines is None:
+        return None
+    return [supplier_orders.LineQuantity(line["sku"], line["quantity"]) for line in lines]
+
+
+@blp.route("/orders")
+class Orders(_SupplierResource):
+    @documented(422)
+    @blp.arguments(schemas.OrderListArgs, location="query")
+    @blp.response(200, schemas.SupplierOrderPageOut)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Pull your orders, oldest first (``?status=pending`` for new ones)."""
+        items, next_cursor = supplier_orders.list_orders(
+            get_session(),
+            current_supplier_id(),
+            status=args["status"],
+            limit=args["limit"],
+            cursor=_cursor(args["cursor"]),
+        )
+        return _page(items, next_cursor)
+
+
+@blp.route("/orders/<order_id>")
+class OrderItem(_SupplierResource):
+    @documented(404)
+    @blp.response(200, schemas.SupplierOrderOut)
+    def get(self, order_id: str) -> dict[str, Any]:
+        """One of your orders (``so_...``)."""
+        return supplier_orders.get_order(get_session(), current_supplier_id(), order_id)
+
+
+@blp.route("/orders/<order_id>/accept")
+class OrderAccept(_SupplierResource):
+    @documented(404, writes=True)
+    @blp.response(200, schemas.SupplierOrderOut)
+    def post(self, order_id: str) -> dict[str, Any]:
+        """Accept the order (idempotent). Stock reports after this include its units."""
+        return supplier_orders.accept(get_session(), current_supplier_id(), order_id, utcnow())
+
+
+@blp.route("/orders/<order_id>/shipments")
+class OrderShipments(_SupplierResource):
+    @documented(404, 422, writes=True)
+    @blp.doc(requestBody=_body("Shipment"))
+    @blp.response(201, schemas.SupplierOrderOut)
+    def post(self, order_id: str) -> dict[str, Any]:
+        """Record a parcel: carrier, tracking number and its lines (default: all left)."""
+        loaded = _load(schemas.ShipmentIn())
+        return supplier_orders.ship(
+            get_session(),
+            current_supplier_id(),
+            order_id,
+            loaded["carrier"],
+            loaded["tracking_number"],
+            _lines(loaded),
+            utcnow(),
+        )
+
+
+@blp.route("/orders/<order_id>/deliver")
+class OrderDeliver(_SupplierResource):
+    @documented(404, writes=True)
+    @blp.response(200, schemas.SupplierOrderOut)
+    def post(self, order_id: str) -> dict[str, Any]:
+        """Mark the shipped order delivered (the return window starts)."""
+        return supplier_orders.deliver(get_session(), current_supplier_id(), order_id, utcnow())
+
+
+@blp.route("/orders/<order_id>/cancel")
+class OrderCancel(_SupplierResource):
+    @documented(404, 422, writes=True)
+    @blp.doc(requestBody=_body("Cancel"))
+    @blp.response(200, schemas.SupplierOrderOut)
+    def post(self, order_id: str) -> dict[str, Any]:
+        """Cancel unshipped lines (all when ``lines`` is absent); the consumer is refunded
+        for them."""
+        loaded = _load(schemas.CancelIn())
+        return supplier_orders.cancel(
+            get_session(),
+            current_supplier_id(),
+            order_id,
+            loaded["reason"],
+            _lines(loaded),
+            utcnow(),
+        )
+
+
+@blp.route("/webhook")
+class Webhook(_SupplierResource):
+    @documented(422, writes=True)
+    @blp.doc(requestBody=_body("Webhook"))
+    @blp.response(200, schemas.WebhookOut)
+    def put(self) -> dict[str, Any]:
+        """Set where order events go; returns a new signing secret (shown once)."""
+        loaded = _load(schemas.WebhookIn())
+        secret = suppliers.set_webhook(
+            get_session(), current_supplier(), loaded["url"], transport_policy(current_app.config)
+        )
+        return {"url": loaded["url"], "secret": secret}
+
+    @documented(writes=True)
+    @blp.response(204)
+    def delete(self) -> None:
+        """Stop webhook deliveries (pull still works)."""
+        suppliers.remove_webhook(get_session(), current_supplier())
+
+
+@blp.route("/webhook/deliveries")
+class Deliveries(_SupplierResource):
+    @documented(422)
+    @blp.response(200, schemas.DeliveryPageOut)
+    def get(self) -> dict[str, Any]:
+        """Recent webhook deliveries, newest first."""
+        limit, cursor = _delivery_page_args()
+        events, next_cursor = dispatch.recent_deliveries(
+            get_session(), current_supplier_id(), limit=limit, cursor=cursor
+        )
+        return _page([_delivery(get_session(), event) for event in events], next_cursor)
+
+
+def _delivery_page_args() -> tuple[int, int | None]:
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= 200:
+        fail(422, errors={"query": {"limit": ["Must be from 1 to 200."]}})
+    return int(raw), _cursor(request.args.get("cursor"))
+
+
+def _delivery(session: Any, event: OutboxEvent) -> dict[str, Any]:
+    part = session.get(SupplierOrder, event.supplier_order_id) if event.supplier_order_id else None
+    return {
+        "id": event.event_id,
+        "type": event.type,
+        "order_id": part.public_id if part is not None else None,
+        "status": event.status,
+        "attempts": event.attempts,
+        "last_status_code": event.last_status_code,
+        "last_error": event.last_error,
+        "last_attempt_at": rfc3339(event.last_attempt_at),
+        "next_attempt_at": rfc3339(event.next_attempt_at) if event.status == "pending" else None,
+        "created_at": rfc3339(event.created_at),
+    }
+
+
+@blp.route("/webhook/deliveries/<event_id>/retry")
+class DeliveryRetry(_SupplierResource):
+    @documented(404, writes=True)
+    @blp.response(200, schemas.DeliveryOut)
+    def post(self, event_id: str) -> dict[str, Any]:
+        """Send a delivery again now (a failed one gets a fresh retry schedule)."""
+        session = get_session()
+        event = dispatch.requeue(session, current_supplier_id(), event_id, utcnow())
+        return _delivery(session, event)
+
+
+@blp.route("/shipping")
+class Shipping(_SupplierResource):
+    @documented()
+    @blp.response(200, schemas.ShippingOut)
+    def get(self) -> dict[str, Any]:
+        """What consumers pay for shipping your part of an order."""
+        return _shipping(current_supplier())
+
+    @documented(422, writes=True)
+    @blp.doc(requestBody=_body("Shipping"))
+    @blp.response(200, schemas.ShippingOut)
+    def put(self) -> dict[str, Any]:
+        """Set the shipping fee of your part of an order, and the amount from which it is
+        free (``free_over``, optional), in your currency's minor units."""
+        loaded = _load(schemas.ShippingIn())
+        supplier = current_supplier()
+        suppliers.set_shipping(get_session(), supplier, loaded["fee"], loaded["free_over"])
+        return _shipping(supplier)
+
+
+def _shipping(supplier: Supplier) -> dict[str, Any]:
+    return {
+        "currency": supplier.currency,
+        "fee": supplier.shipping_fee_minor,
+        "free_over": supplier.free_shipping_over_minor,
+    }

@@ -96,3 +96,123 @@ def register_pydantic(spec: Any, model: type[BaseModel]) -> dict[str, Any]:
         "required": True,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
     }
+
+
+class OrderListArgs(ma.Schema):
+    """Query of ``GET /orders``."""
+
+    limit = fields.Int(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=40))
+    status = fields.Str(
+        load_default=None,
+        validate=validate.OneOf(
+            ["pending", "accepted", "partially_shipped", "shipped", "delivered", "cancelled"]
+        ),
+    )
+
+
+class LineQuantityIn(ma.Schema):
+    sku = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    quantity = fields.Int(required=True, strict=True, validate=validate.Range(1, 1_000_000))
+
+
+class ShipmentIn(ma.Schema):
+    """Body of ``POST /orders/<id>/shipments``; ``lines`` absent: everything left."""
+
+    carrier = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    tracking_number = fields.Str(required=True, validate=validate.Length(min=1, max=128))
+    lines = fields.List(
+        fields.Nested(LineQuantityIn), load_default=None, validate=validate.Length(1, 1000)
+    )
+
+
+class CancelIn(ma.Schema):
+    """Body of ``POST /orders/<id>/cancel``; ``lines`` absent: every unshipped line."""
+
+    reason = fields.Str(load_default="", validate=validate.Length(max=500))
+    lines = fields.List(
+        fields.Nested(LineQuantityIn), load_default=None, validate=validate.Length(1, 1000)
+    )
+
+
+class WebhookIn(ma.Schema):
+    url = fields.Str(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class WebhookOut(ma.Schema):
+    url = fields.Str(required=True)
+    secret = fields.Str(required=True, metadata={"description": "Shown once; PUT rotates it"})
+
+
+class ShippingIn(ma.Schema):
+    """Body of ``PUT /shipping``: what consumers pay for shipping your part of an order."""
+
+    fee = fields.Int(required=True, strict=True, validate=validate.Range(0, 2**31 - 1))
+    free_over = fields.Int(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 2**31 - 1)
+    )
+
+
+class ShippingOut(ma.Schema):
+    currency = fields.Str(required=True)
+    fee = fields.Int(required=True)
+    free_over = fields.Int(allow_none=True, required=True)
+
+
+class OrderLineOut(ma.Schema):
+    sku = fields.Str(required=True)
+    external_id = fields.Str(required=True)
+    title = fields.Str(required=True)
+    options = fields.Dict(keys=fields.Str(), values=fields.Str())
+    quantity = fields.Int(required=True)
+    supply_price = fields.Int(required=True)
+    shipped_quantity = fields.Int(required=True)
+    cancelled_quantity = fields.Int(required=True)
+
+
+class ShipmentOut(ma.Schema):
+    id = fields.Str(required=True)
+    carrier = fields.Str(required=True)
+    tracking_number = fields.Str(required=True)
+    lines = fields.List(fields.Dict(), required=True)
+    shipped_at = fields.Str(required=True)
+
+
+class SupplierOrderOut(ma.Schema):
+    id = fields.Str(required=True, metadata={"description": "so_..."})
+    order_number = fields.Str(required=True)
+    status = fields.Str(required=True)
+    currency = fields.Str(required=True)
+    created_at = fields.Str(required=True)
+    updated_at = fields.Str(required=True)
+    lines = fields.List(fields.Nested(OrderLineOut), required=True)
+    shipping_address = fields.Dict(keys=fields.Str(), values=fields.Str(), required=True)
+    contact_phone = fields.Str(allow_none=True)
+    shipments = fields.List(fields.Nested(ShipmentOut), required=True)
+    accepted_at = fields.Str(allow_none=True)
+    delivered_at = fields.Str(allow_none=True)
+    cancelled_at = fields.Str(allow_none=True)
+    cancel_reason = fields.Str(allow_none=True)
+
+
+class SupplierOrderPageOut(ma.Schema):
+    items = fields.List(fields.Nested(SupplierOrderOut), required=True)
+    next_cursor = fields.Str(allow_none=True, required=True)
+
+
+class DeliveryOut(ma.Schema):
+    id = fields.Str(required=True, metadata={"description": "The event id (evt_...)"})
+    type = fields.Str(required=True)
+    order_id = fields.Str(allow_none=True, metadata={"description": "so_..."})
+    status = fields.Str(required=True, metadata={"description": "pending/delivered/failed/skipped"})
+    attempts = fields.Int(required=True)
+    last_status_code = fields.Int(allow_none=True)
+    last_error = fields.Str(allow_none=True)
+    last_attempt_at = fields.Str(allow_none=True)
+    next_attempt_at = fields.Str(allow_none=True)
+    created_at = fields.Str(required=True)
+
+
+class DeliveryPageOut(ma.Schema):
+    items = fields.List(fields.Nested(DeliveryOut), required=True)
+    next_cursor = fields.Str(allow_none=True, required=True)

@@ -1,0 +1,1 @@
+"""Handing orders to suppliers: webhook delivery and what it records."""

@@ -1,0 +1,275 @@
+"""Checkout: a cart becomes one order ``awaiting_payment``, with its stock allocated.
+
+Everything the consumer pays is computed here from the database (the shop's prices today,
+each supplier's shipping fee), never taken from the browser. A repeated submission of the
+same checkout form (its ``checkout_key``) returns the order the first one made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from ..catalog.models import Product, Supplier, Variant
+from ..errors import Conflict, ValidationError
+from ..shops import listing
+from ..shops.listing import ShopView
+from ..shops.pricing import MAX_PRICE, Rates
+from ..sql import table_of
+from . import events, stock
+from .models import CustomerBinding, Order, OrderLine
+from .states import OrderStatus
+
+#: Order numbers: the day, then six characters nobody misreads (no 0/O, 1/I/L).
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+NUMBER_LENGTH = 6
+#: Address fields of an order (``supplier-api.md``), all strings.
+ADDRESS_FIELDS = ("name", "phone", "line1", "line2", "city", "region", "postal_code", "country")
+
+_variant = table_of(Variant).c
+_product = table_of(Product).c
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach the consumer: an email address, a phone number, or both."""
+
+    email: str | None = None
+    phone: str | None = None
+
+    def customer_key(self) -> str:
+        """The consumer's identity for customer binding: a hash of the normalised email
+        (else phone), so the binding table holds no contact details."""
+        if self.email:
+            basis = "email:" + self.email.strip().lower()
+        elif self.phone:
+            basis = "phone:" + "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+        else:
+            raise ValueError("a contact needs an email or a phone")
+        return hashlib.sha256(basis.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Who a sale is credited to and why (``binding``, ``referral``, ``shop``, ``self``)."""
+
+    distributor_id: int | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    """A consumer's checkout, already validated field by field by the page."""
+
+    shop: ShopView
+    cart: Mapping[int, int]
+    contact: Contact
+    address: Mapping[str, str]
+    checkout_key: str
+    locale: str
+    provider: str
+    #: The distributor a referral link attributes the visit to (last click), if any.
+    referred_by: int | None = None
+    #: The distributor signed in to the console while buying (a self-purchase), if any.
+    buyer_distributor_id: int | None = None
+    #: The distributor whose email the consumer gave, if one has it (also a self-purchase).
+    contact_distributor_id: int | None = None
+
+
+class CartChanged(Conflict):
+    """Some cart lines are no longer sold by the shop (HTTP 409); nothing was ordered."""
+
+    code = "cart_changed"
+
+    def __init__(self, variant_ids: list[int]) -> None:
+        super().__init__("some items are no longer sold here")
+        self.variant_ids = variant_ids
+
+
+@dataclass
+class _Part:
+    supplier: Supplier
+    lines: list[OrderLine] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.amount_minor for line in self.lines)
+
+
+def shipping_fee(supplier: Supplier, subtotal: int) -> int:
+    """What the consumer pays for shipping a supplier's part worth ``subtotal``."""
+    free_over = supplier.free_shipping_over_minor
+    if free_over is not None and subtotal >= free_over:
+        return 0
+    return supplier.shipping_fee_minor
+
+
+def decide_credit(session: Session, request: CheckoutRequest, now: datetime) -> Credit:
+    """Who the sale is credited to: the distributor the customer is bound to, else the one
+    whose link they came through, else the shop's owner; never a distributor buying for
+    themselves (signed in, or giving their own email)."""
+    buyers = {request.buyer_distributor_id, request.contact_distributor_id} - {None}
+    binding = session.scalars(
+        sa.select(CustomerBinding).where(
+            col(CustomerBinding.customer_key) == request.contact.customer_key(),
+            col(CustomerBinding.expires_at) > now,
+        )
+    ).first()
+    if binding is not None:
+        found = Credit(binding.distributor_id, "binding")
+    elif request.referred_by is not None:
+        found = Credit(request.referred_by, "referral")
+    else:
+        found = Credit(request.shop.distributor_id, "shop")
+    return Credit(None, "self") if found.distributor_id in buyers else found
+
+
+def place_order(
+    session: Session, request: CheckoutRequest, rates: Rates, now: datetime, expiry: timedelta
+) -> Order:
+    """The order for ``request``: stock allocated, ``awaiting_payment`` until ``now +
+    expiry``. The same ``checkout_key`` in the same shop returns the existing order.
+
+    Raises :class:`CartChanged` (lines no longer sold), :class:`.stock.SoldOut` (not enough
+    stock: nothing is taken) or :class:`ValidationError` (an empty cart, several currencies,
+    a total too large).
+    """
+    existing = find_by_checkout_key(session, request.shop.id, request.checkout_key)
+    if existing is not None:
+        return existing
+    parts = _priced_parts(session, request, rates)
+    currencies = {line.currency for part in parts.values() for line in part.lines}
+    if len(currencies) > 1:
+        raise ValidationError(
+            "items priced in different currencies must be ordered separately: "
+            + ", ".join(sorted(currencies))
+        )
+    subtotal = sum(part.subtotal for part in parts.values())
+    fees = {str(id_): shipping_fee(part.supplier, part.subtotal) for id_, part in parts.items()}
+    shipping = sum(fees.values())
+    if subtotal + shipping > MAX_PRICE:
+        raise ValidationError("this order is too large; please split it")
+    credit = decide_credit(session, request, now)
+    order = Order(
+        number=_new_number(now),
+        token=secrets.token_urlsafe(24),
+        shop_id=request.shop.id,
+        credited_distributor_id=credit.distributor_id,
+        credit_source=credit.source,
+        customer_key=request.contact.customer_key(),
+        checkout_key=request.checkout_key,
+        status=OrderStatus.AWAITING_PAYMENT,
+        currency=currencies.pop(),
+        subtotal_minor=subtotal,
+        shipping_minor=shipping,
+        shipping_parts=fees,
+        total_minor=subtotal + shipping,
+        contact_email=request.contact.email,
+        contact_phone=request.contact.phone,
+        shipping_address={name: request.address.get(name, "") for name in ADDRESS_FIELDS},
+        locale=request.locale,
+        payment_provider=request.provider,
+        expires_at=now + expiry,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            stock.allocate(session, dict(request.cart))
+            session.add(order)
+            session.flush()
+            for part in parts.values():
+                for line in part.lines:
+                    line.order_id = order.id or 0
+                    session.add(line)
+            events.record(session, order, "placed", "consumer", {"total": order.total_minor})
+            session.flush()
+    except IntegrityError:
+        # A twin submission of this form committed first (unique shop + checkout key); its
+        # order is the answer. (A clash of random numbers or tokens is too rare to retry.)
+        existing = find_by_checkout_key(session, request.shop.id, request.checkout_key)
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def find_by_checkout_key(session: Session, shop_id: int, checkout_key: str) -> Order | None:
+    """The order a checkout form (``checkout_key``) already made in the shop, if any."""
+    return session.scalars(
+        sa.select(Order).where(
+            col(Order.shop_id) == shop_id,
+            col(Order.checkout_key) == checkout_key,
+        )
+    ).first()
+
+
+def _priced_parts(session: Session, request: CheckoutRequest, rates: Rates) -> dict[int, _Part]:
+    """The cart's lines at the shop's prices today, by supplier."""
+    if not request.cart:
+        raise ValidationError("the cart is empty")
+    if any(quantity < 1 for quantity in request.cart.values()):
+        raise ValidationError("every quantity must be at least 1")
+    ids = sorted(request.cart)
+    offers = listing.offers_for_cart(session, request.shop, rates, request.locale, ids)
+    gone = [id_ for id_ in ids if id_ not in offers]
+    if gone:
+        raise CartChanged(gone)
+    rows = {
+        row.id: row
+        for row in session.execute(
+            sa.select(
+                _variant.id,
+                _variant.supplier_id,
+                _variant.supply_price_minor,
+                _product.external_id,
+            )
+            .join(table_of(Product), _product.id == _variant.product_id)
+            .where(_variant.id.in_(ids))
+        )
+    }
+    suppliers = {
+        supplier.id: supplier
+        for supplier in session.scalars(
+            sa.select(Supplier).where(
+                col(Supplier.id).in_({row.supplier_id for row in rows.values()})
+            )
+        )
+    }
+    parts: dict[int, _Part] = {}
+    for variant_id in ids:
+        found, row = offers[variant_id], rows[variant_id]
+        offer, quantity = found.offer, request.cart[variant_id]
+        part = parts.setdefault(row.supplier_id, _Part(suppliers[row.supplier_id]))
+        part.lines.append(
+            OrderLine(
+                supplier_id=row.supplier_id,
+                product_id=offer.product_id,
+                variant_id=variant_id,
+                sku=offer.sku,
+                external_id=row.external_id,
+                title=found.title,
+                options=dict(offer.options),
+                image=found.image,
+                quantity=quantity,
+                currency=offer.currency,
+                unit_price_minor=offer.price,
+                retail_price_minor=offer.retail,
+                supply_price_minor=row.supply_price_minor,
+                amount_minor=offer.price * quantity,
+            )
+        )
+    return parts
+
+
+def _new_number(now: datetime) -> str:
+    suffix = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+    return f"{now:%y%m%d}-{suffix}"

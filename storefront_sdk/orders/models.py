@@ -1,0 +1,203 @@
+"""Tables of consumers' orders and their supplier parts.
+
+An order keeps a snapshot of everything it sold (titles, options, the three prices of each
+line), so later catalogue changes never rewrite history; money columns are integer minor
+units in the order's one ``currency``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from ..db import id_field, reference_field, timestamp_field
+from .states import OrderStatus, SupplierOrderStatus
+
+
+def _json(default: Any) -> Any:
+    return Field(
+        default_factory=lambda: type(default)(), sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+
+
+def _in(column: str, values: Any) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Order(SQLModel, table=True):
+    """A consumer's order in one shop, over one or several suppliers."""
+
+    __tablename__ = "sf_order"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", OrderStatus), name="status"),
+        sa.CheckConstraint("subtotal_minor >= 0 AND shipping_minor >= 0", name="amounts"),
+        sa.CheckConstraint("total_minor = subtotal_minor + shipping_minor", name="total"),
+        sa.CheckConstraint(
+            "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refunded"
+        ),
+        # A double-clicked "place order" (same form token) makes one order.
+        sa.UniqueConstraint("shop_id", "checkout_key"),
+        sa.Index("ix_sf_order_shop_created", "shop_id", "created_at"),
+        sa.Index("ix_sf_order_status_expires", "status", "expires_at"),
+    )
+
+    id: int | None = id_field()
+    #: Human-friendly, unique: ``YYMMDD-XXXXXX`` (what the consumer quotes).
+    number: str = Field(max_length=20, sa_column_kwargs={"unique": True})
+    #: The secret of the consumer's order page ``/s/<shop>/orders/<token>``.
+    token: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    shop_id: int = reference_field("sf_shop.id")
+    #: Who the sale is credited to (binding, referral link, else the shop's owner);
+    #: ``None`` for a distributor's own purchase, which earns nothing.
+    credited_distributor_id: int | None = reference_field("sf_distributor.id", nullable=True)
+    #: How the credit was decided: ``binding``, ``referral``, ``shop`` or ``self``.
+    credit_source: str = Field(max_length=16)
+    #: Hash of the normalised contact (customer binding key).
+    customer_key: str = Field(max_length=64, index=True)
+    checkout_key: str = Field(max_length=64)
+    status: str = Field(default=OrderStatus.AWAITING_PAYMENT, max_length=20)
+    currency: str = Field(max_length=3)
+    subtotal_minor: int
+    shipping_minor: int
+    #: Each supplier's shipping fee as charged (``{"<supplier id>": minor units}``).
+    shipping_parts: dict[str, int] = _json({})
+    total_minor: int
+    refunded_minor: int = 0
+    contact_email: str | None = Field(default=None, max_length=254)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    shipping_address: dict[str, str] = _json({})
+    locale: str = Field(max_length=35)
+    payment_provider: str = Field(max_length=16)
+    #: The provider's payment (a Stripe PaymentIntent id), once one was started.
+    payment_ref: str | None = Field(default=None, max_length=255, index=True)
+    expires_at: datetime | None = timestamp_field()
+    paid_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime | None = timestamp_field()
+    updated_at: datetime | None = timestamp_field()
+
+
+class OrderLine(SQLModel, table=True):
+    """One variant of an order, with the prices it sold at."""
+
+    __tablename__ = "sf_order_line"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity"),
+        sa.CheckConstraint(
+            "shipped_quantity >= 0 AND cancelled_quantity >= 0 "
+            "AND shipped_quantity + cancelled_quantity <= quantity",
+            name="fulfilled",
+        ),
+        sa.CheckConstraint("amount_minor = unit_price_minor * quantity", name="amount"),
+        sa.CheckConstraint(
+            "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded"
+        ),
+        # Stock reports subtract the units of lines still holding stock (reconciliation).
+        sa.Index(
+            "ix_sf_order_line_held",
+            "variant_id",
+            postgresql_where=sa.text("stock_held"),
+            sqlite_where=sa.text("stock_held"),
+        ),
+    )
+
+    id: int | None = id_field()
+    order_id: int = reference_field("sf_order.id", index=True)
+    supplier_id: int = reference_field("sf_supplier.id")
+    supplier_order_id: int | None = reference_field(
+        "sf_supplier_order.id", nullable=True, index=True
+    )
+    product_id: int = reference_field("sf_product.id")
+    variant_id: int = reference_field("sf_variant.id")
+    sku: str = Field(max_length=64)
+    external_id: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    options: dict[str, str] = _json({})
+    image: str | None = Field(default=None, max_length=2048)
+    quantity: int
+    currency: str = Field(max_length=3)
+    #: What the consumer paid per unit (the shop's price).
+    unit_price_minor: int
+    retail_price_minor: int
+    supply_price_minor: int
+    amount_minor: int
+    shipped_quantity: int = 0
+    cancelled_quantity: int = 0
+    refunded_minor: int = 0
+    #: The line's units are still taken from ``available`` and not yet reflected in the
+    #: supplier's stock reports (see :mod:`storefront_sdk.orders.stock`).
+    stock_held: bool = True
+
+
+class SupplierOrder(SQLModel, table=True):
+    """The part of a paid order one supplier fulfils (``so_...`` in the supplier API)."""
+
+    __tablename__ = "sf_supplier_order"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", SupplierOrderStatus), name="status"),
+        sa.UniqueConstraint("order_id", "supplier_id"),
+        sa.Index("ix_sf_supplier_order_supplier_status", "supplier_id", "status", "id"),
+    )
+
+    id: int | None = id_field()
+    public_id: str = Field(max_length=40, sa_column_kwargs={"unique": True})
+    order_id: int = reference_field("sf_order.id")
+    supplier_id: int = reference_field("sf_supplier.id")
+    status: str = Field(default=SupplierOrderStatus.PENDING, max_length=20)
+    currency: str = Field(max_length=3)
+    #: What the consumer paid for this supplier's shipping.
+    shipping_minor: int = 0
+    created_at: datetime | None = timestamp_field()
+    updated_at: datetime | None = timestamp_field()
+    accepted_at: datetime | None = timestamp_field(nullable=True)
+    delivered_at: datetime | None = timestamp_field(nullable=True)
+    cancelled_at: datetime | None = timestamp_field(nullable=True)
+    cancel_reason: str | None = Field(default=None, max_length=500)
+
+
+class Shipment(SQLModel, table=True):
+    """A parcel a supplier sent: carrier, tracking number and the units in it."""
+
+    __tablename__ = "sf_shipment"
+
+    id: int | None = id_field()
+    public_id: str = Field(max_length=40, sa_column_kwargs={"unique": True})
+    supplier_order_id: int = reference_field("sf_supplier_order.id", index=True)
+    carrier: str = Field(max_length=64)
+    tracking_number: str = Field(max_length=128)
+    #: ``[{"sku": ..., "quantity": n}]``
+    lines: list[dict[str, Any]] = _json([])
+    shipped_at: datetime | None = timestamp_field()
+
+
+class OrderEvent(SQLModel, table=True):
+    """The audit trail of an order: every change of status, payment, shipment, refund,
+    with who did it. Rows are only ever added."""
+
+    __tablename__ = "sf_order_event"
+
+    id: int | None = id_field()
+    order_id: int = reference_field("sf_order.id", index=True)
+    supplier_order_id: int | None = reference_field("sf_supplier_order.id", nullable=True)
+    #: ``placed``, ``paid``, ``expired``, ``shipped``, ``refund``...
+    kind: str = Field(max_length=32)
+    #: ``consumer``, ``provider:stripe``, ``supplier:<id>``, ``system``.
+    actor: str = Field(max_length=64)
+    detail: dict[str, Any] = _json({})
+    created_at: datetime | None = timestamp_field()
+
+
+class CustomerBinding(SQLModel, table=True):
+    """A customer bound to the distributor credited with their first paid order, until
+    ``expires_at``: their later orders credit that distributor whatever link they use."""
+
+    __tablename__ = "sf_customer_binding"
+
+    id: int | None = id_field()
+    customer_key: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    distributor_id: int = reference_field("sf_distributor.id", index=True)
+    order_id: int = reference_field("sf_order.id")
+    bound_at: datetime | None = timestamp_field()
+    expires_at: datetime | None = timestamp_field()

@@ -1,0 +1,1 @@
+"""Payments: the provider interface, the Stripe and dev providers, refunds."""

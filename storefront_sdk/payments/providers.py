@@ -1,0 +1,246 @@
+"""Payment providers: the interface checkout talks to, Stripe, and the test-only dev provider.
+
+A provider starts a payment for an order, tells its current state when asked server-side,
+refunds and cancels. It never decides that an order is paid: :mod:`.service` does, from a
+verified provider event or a server-side retrieval.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import ConfigurationError, StorefrontError
+
+#: Normalised payment statuses.
+SUCCEEDED = "succeeded"
+PROCESSING = "processing"
+FAILED = "failed"
+#: Started, waiting for the consumer (or their bank: 3-D Secure).
+OPEN = "open"
+CANCELED = "canceled"
+
+
+class PaymentError(StorefrontError):
+    """The provider refused or could not be reached (HTTP 502 for the consumer)."""
+
+    code = "payment_error"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentState:
+    """What the provider says of one payment."""
+
+    ref: str
+    status: str
+    amount_minor: int
+    #: Upper case ISO 4217.
+    currency: str
+    #: A short reason when ``status`` is ``failed``.
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStart:
+    """A payment the consumer can now complete: its reference and, for Stripe's Payment
+    Element, the client secret."""
+
+    ref: str
+    client_secret: str | None = None
+
+
+class PaymentProvider(Protocol):
+    """What checkout needs from a payment provider (``STOREFRONT_PAYMENT_PROVIDER``)."""
+
+    #: ``stripe``, ``dev``...: stored on each order.
+    name: str
+    #: Payments are not real money (the pages show a test-mode banner).
+    test_mode: bool
+
+    def start(self, amount_minor: int, currency: str, order_token: str, key: str) -> PaymentStart:
+        """Start a payment of ``amount_minor``; ``key`` makes a retry start the same one."""
+        ...
+
+    def resume(self, ref: str) -> PaymentStart:
+        """The started payment ``ref``, to show its payment form again."""
+        ...
+
+    def retrieve(self, ref: str) -> PaymentState:
+        """The payment's state, asked of the provider now."""
+        ...
+
+    def refund(self, ref: str, amount_minor: int, key: str) -> str:
+        """Refund ``amount_minor`` of payment ``ref`` (``key``: once, however often
+        asked); returns the provider's refund id."""
+        ...
+
+    def cancel(self, ref: str) -> None:
+        """Cancel an unpaid payment (its order expired)."""
+        ...
+
+
+class DevProvider:
+    """Test-mode payments for the demo and tests: the payment page has "pay" and "fail"
+    buttons and nothing leaves the server. Loaded only when
+    ``STOREFRONT_PAYMENT_PROVIDER = "dev"`` says so; the pages show a test-mode banner.
+
+    Its payments live in the database as the orders' references (``dev_<token>``) and
+    their state in :class:`~.models.ProviderEvent` rows written by :mod:`.service`.
+    """
+
+    name = "dev"
+    test_mode = True
+
+    def start(self, amount_minor: int, currency: str, order_token: str, key: str) -> PaymentStart:
+        return PaymentStart(f"dev_{secrets.token_urlsafe(12)}")
+
+    def resume(self, ref: str) -> PaymentStart:
+        return PaymentStart(ref)
+
+    def retrieve(self, ref: str) -> PaymentState:
+        raise PaymentError("test-mode payments are confirmed by their buttons, not retrieved")
+
+    def refund(self, ref: str, amount_minor: int, key: str) -> str:
+        return f"dev_re_{secrets.token_urlsafe(12)}"
+
+    def cancel(self, ref: str) -> None:
+        return None
+
+
+#: Stripe's statuses of a PaymentIntent, normalised.
+_STRIPE_STATUSES = {
+    "succeeded": SUCCEEDED,
+    "processing": PROCESSING,
+    "requires_payment_method": OPEN,
+    "requires_confirmation": OPEN,
+    "requires_action": OPEN,
+    "requires_capture": PROCESSING,
+    "canceled": CANCELED,
+}
+
+
+class StripeProvider:
+    """PaymentIntents through the official SDK (``StripeClient``).
+
+    ``payment_methods`` are the PaymentIntent's ``payment_method_types`` (``card``,
+    ``alipay``, ``wechat_pay``...; ``STOREFRONT_STRIPE_PAYMENT_METHODS``). ``api_base``
+    points the SDK elsewhere (``STRIPE_API_BASE``: a local fake in tests).
+    """
+
+    name = "stripe"
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        publishable_key: str | None = None,
+        payment_methods: Sequence[str] = ("card",),
+        api_base: str | None = None,
+    ) -> None:
+        import stripe
+
+        if not secret_key.startswith(("sk_", "rk_")):
+            raise ConfigurationError("STRIPE_SECRET_KEY must be a Stripe secret key (sk_...)")
+        self.test_mode = "_test_" in secret_key
+        self.publishable_key = publishable_key
+        self.payment_methods = list(payment_methods)
+        bases = {"api": api_base} if api_base else {}
+        self._stripe = stripe
+        self._client = stripe.StripeClient(secret_key, base_addresses=bases, max_network_retries=2)  # type: ignore[arg-type]
+
+    def start(self, amount_minor: int, currency: str, order_token: str, key: str) -> PaymentStart:
+        intent = self._call(
+            self._client.v1.payment_intents.create,
+            {
+                "amount": amount_minor,
+                "currency": currency.lower(),
+                "payment_method_types": self.payment_methods,
+                "metadata": {"storefront_order": order_token},
+            },
+            {"idempotency_key": key},
+        )
+        return PaymentStart(intent.id, intent.client_secret)
+
+    def resume(self, ref: str) -> PaymentStart:
+        intent = self._call(self._client.v1.payment_intents.retrieve, ref)
+        return PaymentStart(intent.id, intent.client_secret)
+
+    def retrieve(self, ref: str) -> PaymentState:
+        return self.state_of(self._call(self._client.v1.payment_intents.retrieve, ref))
+
+    def refund(self, ref: str, amount_minor: int, key: str) -> str:
+        refund = self._call(
+            self._client.v1.refunds.create,
+            {"payment_intent": ref, "amount": amount_minor},
+            {"idempotency_key": key},
+        )
+        return str(refund.id)
+
+    def cancel(self, ref: str) -> None:
+        intent = self._call(self._client.v1.payment_intents.retrieve, ref)
+        if intent.status not in ("succeeded", "canceled", "processing"):
+            self._call(self._client.v1.payment_intents.cancel, ref)
+
+    def verify_event(self, body: bytes, header: str | None, secret: str) -> Any:
+        """The event of a webhook request, once its ``Stripe-Signature`` (300 s tolerance,
+        any of several ``v1``) checks out on the raw body; :class:`PaymentError` if not."""
+        try:
+            return self._stripe.Webhook.construct_event(body, header, secret, tolerance=300)
+        except (ValueError, self._stripe.SignatureVerificationError) as exc:
+            raise PaymentError(f"invalid Stripe webhook: {exc}") from None
+
+    @staticmethod
+    def state_of(intent: Mapping[str, Any] | Any) -> PaymentState:
+        """A PaymentIntent (SDK object or event payload) as a :class:`PaymentState`."""
+        status = _STRIPE_STATUSES.get(str(intent["status"]), OPEN)
+        error = intent.get("last_payment_error") if hasattr(intent, "get") else None
+        failure = None
+        if error:
+            failure = str(error.get("message") or error.get("code") or "declined")
+            if status == OPEN:
+                status = FAILED
+        return PaymentState(
+            str(intent["id"]),
+            status,
+            int(intent["amount"]),
+            str(intent["currency"]).upper(),
+            failure,
+        )
+
+    def _call(self, method: Any, *args: Any) -> Any:
+        try:
+            return method(*args)
+        except self._stripe.StripeError as exc:
+            message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+            raise PaymentError(f"Stripe: {message}") from None
+
+
+def load_provider(config: Mapping[str, Any]) -> PaymentProvider | None:
+    """The provider ``config`` asks for: ``STOREFRONT_PAYMENT_PROVIDER`` (``stripe``,
+    ``dev``), or ``stripe`` when unset and ``STRIPE_SECRET_KEY`` is; ``None`` when no
+    payments are configured (the library never falls back to ``dev``)."""
+    wanted = config.get("STOREFRONT_PAYMENT_PROVIDER")
+    secret = config.get("STRIPE_SECRET_KEY")
+    if wanted is None and secret:
+        wanted = "stripe"
+    if wanted == "dev":
+        return DevProvider()
+    if wanted == "stripe":
+        if not secret:
+            raise ConfigurationError(
+                "STOREFRONT_PAYMENT_PROVIDER is 'stripe': set STRIPE_SECRET_KEY"
+            )
+        if not config.get("STRIPE_WEBHOOK_SECRET"):
+            raise ConfigurationError(
+                "STOREFRONT_PAYMENT_PROVIDER is 'stripe': set STRIPE_WEBHOOK_SECRET (whsec_...)"
+            )
+        methods = config.get("STOREFRONT_STRIPE_PAYMENT_METHODS") or "card"
+        return StripeProvider(
+            str(secret),
+            publishable_key=config.get("STRIPE_PUBLISHABLE_KEY"),
+            payment_methods=[m.strip() for m in str(methods).split(",") if m.strip()],
+            api_base=config.get("STRIPE_API_BASE"),
+        )
+    return None

@@ -1,0 +1,264 @@
+"""Payments applied to orders: the one place an order becomes paid.
+
+An order becomes ``paid`` only from :func:`apply_payment`, fed by a verified provider event
+(Stripe's signed webhook, a dev-mode button) or by the provider's answer to a server-side
+retrieval, never by what the browser says. Applying the same state twice, or states out of
+order, changes nothing the second time: ``succeeded`` wins over ``processing``, and nothing
+moves a paid order back. Payment, split into supplier orders, outbox rows and customer
+binding are one transaction (DESIGN.md invariant 4).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from .. import signals
+from ..fulfillment import handoff
+from ..orders import events
+from ..orders.models import CustomerBinding, Order
+from ..orders.states import OrderAction, OrderStatus, advance_order
+from .models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, ProviderEvent, Refund
+from .providers import (
+    FAILED,
+    PROCESSING,
+    SUCCEEDED,
+    PaymentError,
+    PaymentProvider,
+    PaymentStart,
+    PaymentState,
+)
+
+#: Retry delays of refunds the provider could not make (then every last one).
+REFUND_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1))
+
+
+def lock_order(session: Session, order_id: int) -> Order:
+    """The order, locked for this transaction (PostgreSQL; SQLite writers are serial)."""
+    return session.get_one(Order, order_id, with_for_update=True, populate_existing=True)
+
+
+def start_payment(session: Session, order: Order, provider: PaymentProvider) -> PaymentStart:
+    """The order's payment, started with the provider on first use (the same one after)."""
+    if order.payment_ref is not None:
+        return provider.resume(order.payment_ref)
+    started = provider.start(
+        order.total_minor, order.currency, order.token, key=f"storefront-order-{order.token}"
+    )
+    claimed = session.connection().execute(
+        sa.update(Order)
+        .where(col(Order.id) == order.id, col(Order.payment_ref).is_(None))
+        .values(payment_ref=started.ref)
+    )
+    if claimed.rowcount != 1:
+        # A twin request started one first: keep theirs, drop ours.
+        provider.cancel(started.ref)
+        session.refresh(order)
+        assert order.payment_ref is not None
+        return provider.resume(order.payment_ref)
+    order.payment_ref = started.ref
+    return started
+
+
+def seen_event(session: Session, provider: str, event_id: str, event_type: str) -> bool:
+    """Records a provider event; ``True`` if it was already applied (a replay)."""
+    try:
+        with session.begin_nested():
+            session.add(ProviderEvent(provider=provider, event_id=event_id, type=event_type))
+            session.flush()
+    except IntegrityError:
+        return True
+    return False
+
+
+def find_by_payment(session: Session, provider: str, ref: str) -> Order | None:
+    """The order paid by the provider's payment ``ref``."""
+    return session.scalars(
+        sa.select(Order).where(
+            col(Order.payment_provider) == provider,
+            col(Order.payment_ref) == ref,
+        )
+    ).first()
+
+
+def apply_payment(
+    session: Session,
+    order_id: int,
+    state: PaymentState,
+    *,
+    actor: str,
+    now: datetime,
+    binding_days: int,
+) -> str:
+    """Bring the order in line with its payment's ``state``; returns what happened
+    (``paid``, ``processing``, ``failed``, ``late``, ``mismatch``, ``unchanged``)."""
+    order = lock_order(session, order_id)
+    if state.ref != order.payment_ref:
+        return "unchanged"  # not this order's payment (or one it replaced)
+    if state.amount_minor != order.total_minor or state.currency != order.currency:
+        events.record(
+            session,
+            order,
+            "payment_mismatch",
+            actor,
+            {"amount": state.amount_minor, "currency": state.currency},
+        )
+        return "mismatch"
+    status = OrderStatus(order.status)
+    if state.status == SUCCEEDED:
+        if status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PROCESSING):
+            _pay(session, order, actor, now, binding_days)
+            return "paid"
+        if status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+            # Money arrived for an order whose stock went back: give it back.
+            request_refund(session, order, order.total_minor, "paid after the order ended", now)
+            events.record(session, order, "late_payment", actor, {"ref": state.ref})
+            return "late"
+        return "unchanged"
+    if state.status == PROCESSING and status == OrderStatus.AWAITING_PAYMENT:
+        _move(session, order, OrderAction.PAYMENT_PROCESSING, now)
+        events.record(session, order, "payment_processing", actor, {"ref": state.ref})
+        return "processing"
+    if state.status == FAILED and status in (
+        OrderStatus.AWAITING_PAYMENT,
+        OrderStatus.PROCESSING,
+    ):
+        _move(session, order, OrderAction.PAYMENT_FAILED, now)
+        events.record(session, order, "payment_failed", actor, {"reason": state.failure})
+        return "failed"
+    return "unchanged"
+
+
+def _move(session: Session, order: Order, action: OrderAction, now: datetime) -> None:
+    order.status = advance_order(order.status, action)
+    order.updated_at = now
+    session.add(order)
+
+
+def _pay(session: Session, order: Order, actor: str, now: datetime, binding_days: int) -> None:
+    _move(session, order, OrderAction.PAY, now)
+    order.paid_at = now
+    session.flush()
+    events.record(session, order, "paid", actor, {"ref": order.payment_ref})
+    parts = handoff.split(session, order, now)
+    _bind_customer(session, order, now, binding_days)
+    signals.send_after_commit(
+        session, signals.order_paid, order_id=order.id, order_number=order.number
+    )
+    events.record(
+        session, order, "handed_off", "system", {"supplier_orders": [p.public_id for p in parts]}
+    )
+
+
+def _bind_customer(session: Session, order: Order, now: datetime, days: int) -> None:
+    """A customer's first paid order credited to a distributor binds them to it."""
+    if days <= 0 or order.credited_distributor_id is None:
+        return
+    binding = session.scalars(
+        sa.select(CustomerBinding).where(col(CustomerBinding.customer_key) == order.customer_key)
+    ).first()
+    if binding is not None and binding.expires_at is not None and binding.expires_at > now:
+        return
+    if binding is None:
+        binding = CustomerBinding(customer_key=order.customer_key)
+    binding.distributor_id = order.credited_distributor_id
+    binding.order_id = order.id or 0
+    binding.bound_at = now
+    binding.expires_at = now + timedelta(days=days)
+    session.add(binding)
+
+
+def request_refund(
+    session: Session,
+    order: Order,
+    amount_minor: int,
+    reason: str,
+    now: datetime,
+    *,
+    supplier_order_id: int | None = None,
+) -> Refund:
+    """Queue a refund of ``amount_minor``: made with the provider after commit by
+    :func:`run_refunds` (retried until the provider takes it)."""
+    refund = Refund(
+        order_id=order.id or 0,
+        supplier_order_id=supplier_order_id,
+        amount_minor=amount_minor,
+        currency=order.currency,
+        reason=reason[:500],
+        status=REFUND_PENDING,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(refund)
+    session.flush()
+    events.record(session, order, "refund_requested", "system", {"amount": amount_minor})
+    return refund
+
+
+def run_refunds(
+    session: Session, providers: dict[str, PaymentProvider], now: datetime, limit: int = 50
+) -> int:
+    """Ask the provider for every due pending refund; returns how many it made. Each is
+    committed on its own, so one provider failure holds up nothing else."""
+    query = (
+        sa.select(col(Refund.id))
+        .where(col(Refund.status) == REFUND_PENDING, col(Refund.next_attempt_at) <= now)
+        .order_by(col(Refund.id))
+        .limit(limit)
+    )
+    made = 0
+    for refund_id in list(session.scalars(query)):
+        refund = session.get_one(Refund, refund_id, with_for_update=True, populate_existing=True)
+        order = session.get_one(Order, refund.order_id)
+        if refund.status != REFUND_PENDING:
+            session.commit()
+            continue
+        provider = providers.get(order.payment_provider)
+        refund.attempts += 1
+        refund.updated_at = now
+        try:
+            if provider is None or order.payment_ref is None:
+                raise PaymentError(f"no {order.payment_provider} provider configured")
+            refund.provider_ref = provider.refund(
+                order.payment_ref, refund.amount_minor, key=f"storefront-refund-{refund.id}"
+            )
+        except PaymentError as error:
+            refund.last_error = error.message[:500]
+            delay = REFUND_RETRY_DELAYS[min(refund.attempts, len(REFUND_RETRY_DELAYS)) - 1]
+            refund.next_attempt_at = now + delay
+            if refund.attempts >= 20:
+                refund.status = REFUND_FAILED
+        else:
+            refund.status = REFUND_SUCCEEDED
+            refund.next_attempt_at = None
+            _refunded(session, order, refund, now)
+            made += 1
+        session.add(refund)
+        session.commit()
+    return made
+
+
+def _refunded(session: Session, order: Order, refund: Refund, now: datetime) -> None:
+    order = lock_order(session, order.id or 0)
+    order.refunded_minor = min(order.total_minor, order.refunded_minor + refund.amount_minor)
+    if order.refunded_minor == order.total_minor and order.status == OrderStatus.PAID:
+        _move(session, order, OrderAction.REFUND_ALL, now)
+    order.updated_at = now
+    session.add(order)
+    events.record(
+        session, order, "refunded", "system", {"amount": refund.amount_minor, "refund": refund.id}
+    )
+    signals.send_after_commit(
+        session,
+        signals.order_refunded,
+        order_id=order.id,
+        order_number=order.number,
+        refund_id=refund.id,
+        amount_minor=refund.amount_minor,
+        currency=refund.currency,
+    )

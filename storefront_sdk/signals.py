@@ -1,0 +1,70 @@
+"""Blinker signals an embedding app connects to, sent only after the change they announce
+is committed (a rolled-back change sends nothing).
+
+Each is sent with the app as sender and keyword arguments::
+
+    from storefront_sdk import signals
+
+    @signals.order_paid.connect
+    def thank(app, order_id, order_number, **extra):
+        ...
+
+- ``order_placed(order_id, order_number)``: a checkout made an order awaiting payment.
+- ``order_paid(order_id, order_number)``: the payment is confirmed and the order handed off.
+- ``order_expired(order_id, order_number)``: it was not paid in time; its stock is back.
+- ``order_cancelled(order_id, order_number)``: cancelled by the consumer or platform.
+- ``order_refunded(order_id, order_number, refund_id, amount_minor, currency)``: money went
+  back to the consumer (part or all of the order).
+- ``supplier_order_accepted / _shipped / _delivered / _cancelled(order_id, order_number,
+  supplier_order_id, supplier_id)``: a supplier's part moved on (shipped also on partial
+  shipments, with ``shipment_id``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blinker import Namespace
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+_signals = Namespace()
+
+order_placed = _signals.signal("order-placed")
+order_paid = _signals.signal("order-paid")
+order_expired = _signals.signal("order-expired")
+order_cancelled = _signals.signal("order-cancelled")
+order_refunded = _signals.signal("order-refunded")
+supplier_order_accepted = _signals.signal("supplier-order-accepted")
+supplier_order_shipped = _signals.signal("supplier-order-shipped")
+supplier_order_delivered = _signals.signal("supplier-order-delivered")
+supplier_order_cancelled = _signals.signal("supplier-order-cancelled")
+
+_PENDING = "storefront_pending_signals"
+_APP = "storefront_app"
+
+
+def send_after_commit(session: Session, signal: Any, **kwargs: Any) -> None:
+    """Send ``signal`` with ``kwargs`` once ``session``'s transaction commits."""
+    session.info.setdefault(_PENDING, []).append((signal, kwargs))
+
+
+def bind(sessions: Any, app: Flask) -> None:
+    """Make the sessions of ``sessions`` (a sessionmaker) send their pending signals after
+    commit, with ``app`` as sender."""
+    event.listen(sessions, "after_commit", _after_commit)
+    event.listen(sessions, "after_soft_rollback", _after_rollback)
+    sessions.kw.setdefault("info", {})[_APP] = app
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    app = session.info.get(_APP)
+    for signal, kwargs in pending:
+        signal.send(app, **kwargs)
+
+
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_PENDING, None)
