@@ -40,7 +40,7 @@ demo: $(STAMP)
 		mv $(INSTANCE)/demo.json.tmp $(INSTANCE)/demo.json; \
 	fi
 	@echo "example shop on http://127.0.0.1:$(PORT)/"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	EXAMPLE_SHOP_DEMO_WORKERS=1 PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## system-deps: PostgreSQL, Chromium (+ a CJK font for screenshots) for the test suite, and
 ## wrk for the benchmarks; apt-get only what is missing

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 
+from example_shop import orders
 from storefront_sdk import Storefront
 from storefront_sdk.config import from_environ
 from storefront_sdk.testing.demo import demo_image_svg
@@ -41,9 +42,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["STOREFRONT_PAYMENT_PROVIDER"] = (
             "stripe" if app.config.get("STRIPE_SECRET_KEY") else "dev"
         )
+    # `make demo`: webhooks go to a simulated supplier on this machine, which fulfils each
+    # order through the API (plain http to 127.0.0.1, allowed for the demo only).
+    demo_workers = os.environ.get("EXAMPLE_SHOP_DEMO_WORKERS") == "1"
+    if demo_workers:
+        app.config.setdefault("STOREFRONT_WEBHOOK_ALLOW_HTTP", True)
+        app.config.setdefault("STOREFRONT_WEBHOOK_ALLOW_PRIVATE", True)
     app.config.update(config or {})
     Storefront(app)
     _add_pages(app)
+    orders.init_app(app)
+    if demo_workers:
+        orders.start_demo_workers(app, int(os.environ.get("PORT", "5000")))
     return app
 
 

@@ -46,8 +46,9 @@ class Dispatcher:
 
     def run_forever(self, poll: float) -> None:
         """Pass after pass until SIGTERM or SIGINT; sleeps ``poll`` s when idle."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: self.stopping.set())
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: self.stopping.set())
         while not self.stopping.is_set():
             totals = self.run_once()
             if not any(totals.values()):
