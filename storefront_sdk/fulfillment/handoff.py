@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
@@ -56,9 +57,14 @@ def split(session: Session, order: Order, now: datetime) -> list[SupplierOrder]:
         )
         session.add(part)
         session.flush()
-        for line in supplier_lines:
-            line.supplier_order_id = part.id
-        session.flush()
+        session.execute(
+            sa.update(OrderLine)
+            .where(col(OrderLine.id).in_([line.id for line in supplier_lines]))
+            .values(supplier_order_id=part.id),
+            execution_options={"synchronize_session": False},
+        )
+        for line in supplier_lines:  # (what the UPDATE wrote, without a reload)
+            set_committed_value(line, "supplier_order_id", part.id)
         queue(session, part, ORDER_CREATED, now, order=order, lines=supplier_lines, shipments=[])
         made.append(part)
     return made

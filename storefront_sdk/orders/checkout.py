@@ -183,7 +183,7 @@ def place_order(
     )
     try:
         with session.begin_nested():
-            stock.allocate(session, dict(request.cart))
+            stock.allocate(session, dict(request.cart), savepoint=False)
             session.add(order)
             session.flush()
             for part in parts.values():
