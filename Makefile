@@ -85,7 +85,7 @@ translations: $(STAMP)
 		--omit-header -o $(TRANSLATIONS)/storefront.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/storefront.pot -d $(TRANSLATIONS) \
 		-D storefront --no-fuzzy-matching --omit-header
-	$(BIN)/pybabel -q compile -d $(TRANSLATIONS) -D storefront --statistics
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS) -D storefront --statistics --use-fuzzy
 
 clean:
 	rm -rf instance build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

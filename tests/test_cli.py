@@ -47,7 +47,7 @@ def test_create_api_key_adds_a_second_key(cli):
         (("create-supplier", "--name", " ", "--currency", "CNY"), "name must be 1 to 200"),
         (
             ("create-supplier", "--name", "A", "--currency", "CNY", "--webhook-url", "ftp://x"),
-            "webhook URL must be an absolute https URL",
+            "webhook URL refused: URL scheme must be https",
         ),
         (("create-api-key", "--supplier", "999"), "no supplier with id 999"),
         (("create-api-key", "--supplier", "abc"), "'abc' is not a valid integer"),
