@@ -41,6 +41,8 @@ from wtforms.validators import ValidationError as CSRFValidationError
 from .. import i18n
 from ..db import begin_read, get_session
 from ..errors import Conflict, NotFound, StorefrontError, ValidationError
+from ..money import money_formatter
+from ..orders.models import CustomerBinding, Order
 from ..ratelimit import RateLimiter
 from ..shops import accounts
 from ..shops.models import Distributor, Shop
@@ -81,6 +83,8 @@ MAX_FORM_BYTES = 256 * 1024
 MAX_UPLOAD_BODY = MAX_LOGO_BYTES + 64 * 1024
 #: Recruits per page of the team.
 TEAM_PAGE = 50
+#: Orders and bound customers listed on the console's orders page.
+ORDERS_PAGE = 50
 _PUBLIC = frozenset({"login", "logout", "join", "static"})
 _LANGUAGES = (("en", "English"), ("zh-Hans", "简体中文"))
 
@@ -448,6 +452,57 @@ def _recruits(parent_id: int, after: int | None) -> tuple[list[dict[str, str]], 
     rows = rows[:TEAM_PAGE]
     recruits = [{"name": row[1], "shop_name": row[3], "joined": _date(row[2])} for row in rows]
     return recruits, rows[-1][0] if more and rows else None
+
+
+@bp.get("/orders")
+def orders() -> Response:
+    """The shop's latest orders, and the customers bound to this distributor."""
+    session_ = get_session()
+    order = table_of(Order).c
+    recent = session_.execute(
+        sa.select(order.number, order.created_at, order.total_minor, order.currency, order.status)
+        .where(order.shop_id == my_shop().id)
+        .order_by(order.id.desc())
+        .limit(ORDERS_PAGE)
+    ).all()
+    binding = table_of(CustomerBinding).c
+    bound = session_.execute(
+        sa.select(binding.bound_at, binding.expires_at, order.contact_email, order.contact_phone)
+        .join(table_of(Order), order.id == binding.order_id)
+        .where(binding.distributor_id == me().id)
+        .order_by(binding.id.desc())
+        .limit(ORDERS_PAGE)
+    ).all()
+    shop = my_shop()
+    money = money_formatter
+    return page(
+        "orders.html",
+        orders=[
+            {
+                "number": row.number,
+                "date": _date(row.created_at),
+                "total": money(row.currency, locale(), shop.currency_display)(row.total_minor),
+                "status": row.status,
+            }
+            for row in recent
+        ],
+        bindings=[
+            {
+                "customer": _masked(row.contact_email, row.contact_phone),
+                "since": _date(row.bound_at),
+                "until": _date(row.expires_at),
+            }
+            for row in bound
+        ],
+    )
+
+
+def _masked(email: str | None, phone: str | None) -> str:
+    """A customer's contact with most of it hidden (``li***@example.com``, ``***5678``)."""
+    if email:
+        name, _, domain = email.partition("@")
+        return f"{name[:2]}***@{domain}"
+    return f"***{(phone or '')[-4:]}"
 
 
 def _date(when: datetime) -> str:
