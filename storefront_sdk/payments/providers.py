@@ -194,8 +194,10 @@ class StripeProvider:
     @staticmethod
     def state_of(intent: Mapping[str, Any] | Any) -> PaymentState:
         """A PaymentIntent (SDK object or event payload) as a :class:`PaymentState`."""
+        if hasattr(intent, "to_dict"):  # an SDK object (no ``.get`` in stripe 16)
+            intent = intent.to_dict()
         status = _STRIPE_STATUSES.get(str(intent["status"]), OPEN)
-        error = intent.get("last_payment_error") if hasattr(intent, "get") else None
+        error = intent.get("last_payment_error")
         failure = None
         if error:
             failure = str(error.get("message") or error.get("code") or "declined")

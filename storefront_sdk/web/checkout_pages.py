@@ -105,13 +105,16 @@ def checkout_page(slug: str) -> Response:
     """Contact and address, with the order's lines, shipping and total as they are now."""
     if not _cart(_shop()):
         return redirect(url_for("storefront_shop.cart"), code=303)  # type: ignore[return-value]
-    return _checkout_form({}, {})
+    with i18n.locale_of_page(_locale()):
+        return _checkout_form({}, {})
 
 
 def _checkout_form(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     shop = _shop()
     lines, totals = _cart_lines(shop)
     key = values.get("checkout_key") or secrets.token_urlsafe(24)
+    if provider() is None and "form" not in errors:
+        errors = {**errors, "form": _not_set_up()}
     response = _page(
         "checkout.html",
         status=status,
@@ -141,7 +144,7 @@ def place_order(slug: str) -> Response:
         errors = _check(values)
         found = provider()
         if found is None:
-            errors["form"] = i18n.gettext("Payments are not set up in this shop yet.")
+            errors["form"] = _not_set_up()
         if errors:
             return _checkout_form(values, errors, status=422)
         assert found is not None
@@ -181,6 +184,11 @@ def place_order(slug: str) -> Response:
             return _checkout_form(values, {"form": error.message}, status=422)
     _save_cart(shop, {})
     return redirect(url_for("storefront_shop.pay", token=order.token), code=303)  # type: ignore[return-value]
+
+
+def _not_set_up() -> str:
+    text: str = i18n.gettext("Payments are not set up in this shop yet.")
+    return text
 
 
 def _referred_by() -> int | None:
