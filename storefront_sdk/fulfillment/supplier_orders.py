@@ -113,6 +113,9 @@ def accept(session: Session, supplier_id: int, public_id: str, now: datetime) ->
     """Accept the order (idempotent): from now on the supplier's stock reports made after
     this moment include its units."""
     part = _find(session, supplier_id, public_id, lock=True)
+    if part.accepted_at is not None:  # a repeat: nothing changes (409 if it is too late)
+        advance_supplier_order(part.status, SupplierOrderAction.ACCEPT)
+        return supplier_order_object(session, part)
     _move(part, SupplierOrderAction.ACCEPT, now)
     if part.accepted_at is None:
         part.accepted_at = now

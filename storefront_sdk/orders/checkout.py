@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from .. import signals
 from ..catalog.models import Product, Supplier, Variant
 from ..errors import Conflict, ValidationError
 from ..shops import listing
@@ -192,6 +193,9 @@ def place_order(
                     session.add(line)
             events.record(session, order, "placed", "consumer", {"total": order.total_minor})
             session.flush()
+            signals.send_after_commit(
+                session, signals.order_placed, order_id=order.id, order_number=order.number
+            )
     except IntegrityError:
         # A twin submission of this form committed first (unique shop + checkout key); its
         # order is the answer. (A clash of random numbers or tokens is too rare to retry.)

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Product, Variant
+from ..catalog.stock import available_sql
 from ..errors import Conflict
-from ..sql import table_of
+from ..sql import is_postgresql, table_of
 
 _variant = table_of(Variant)
 _product = table_of(Product)
@@ -69,13 +70,18 @@ def allocate(session: Session, quantities: Mapping[int, int], *, savepoint: bool
 
 def release(session: Session, quantities: Mapping[int, int]) -> None:
     """Gives ``quantities`` (variant id → units) back to the variants' available stock (an
-    order expired or was cancelled before the supplier took it in hand)."""
+    order expired or was cancelled before the supplier took it in hand), but never more
+    than the supplier's last report allows: after a report lower than what orders held,
+    the units it left out are not there to give back. (The lines giving the units back
+    must no longer be marked as holding stock.)"""
+    least = "LEAST" if is_postgresql(session) else "MIN"
+    cap = available_sql(session, "sf_variant.stock", "sf_variant.stock_as_of")
+    statement = sa.text(
+        f"UPDATE sf_variant SET available = {least}(available + :units, {cap}) "  # noqa: S608
+        "WHERE id = :id"
+    )
     for variant_id, units in _checked(quantities):
-        session.execute(
-            sa.update(_variant)
-            .where(_variant.c.id == variant_id)
-            .values(available=_variant.c.available + units)
-        )
+        session.execute(statement, {"units": units, "id": variant_id})
 
 
 def _checked(quantities: Mapping[int, int]) -> list[tuple[int, int]]:

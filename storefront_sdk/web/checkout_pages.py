@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, current_app, g, redirect, request,
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from .. import i18n, signals
+from .. import i18n
 from ..db import get_session, utcnow
 from ..errors import StorefrontError
 from ..fulfillment.handoff import rfc3339
@@ -167,9 +167,6 @@ def place_order(slug: str) -> Response:
         try:
             order = checkout.place_order(
                 db, request_, shop_rates(), utcnow(), timedelta(minutes=minutes)
-            )
-            signals.send_after_commit(
-                db, signals.order_placed, order_id=order.id, order_number=order.number
             )
             db.commit()
         except SoldOut as error:
