@@ -112,31 +112,34 @@ def dispatch_once(
     for event_id in claim(session, clock(), limit, lease):
         event = session.get_one(OutboxEvent, event_id, populate_existing=True)
         supplier = session.get_one(Supplier, event.supplier_id, populate_existing=True)
-        session.rollback()  # no transaction open during the HTTP call
-        if not supplier.webhook_url or not supplier.webhook_secret:
+        # What the delivery needs, read now: no transaction (on SQLite, no write lock) may
+        # stay open during the HTTP call, and rolling back expires the loaded rows.
+        url, secret, public_id = supplier.webhook_url, supplier.webhook_secret, event.event_id
+        body, created_at = event.body.encode(), event.created_at
+        session.rollback()
+        if not url or not secret:
             _finish(session, event_id, clock(), None, SKIPPED)
             counts.skipped += 1
             continue
-        body = event.body.encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            "Storefront-Event-Id": event.event_id,
-            "Storefront-Signature": sign(body, supplier.webhook_secret, int(clock().timestamp())),
+            "Storefront-Event-Id": public_id,
+            "Storefront-Signature": sign(body, secret, int(clock().timestamp())),
         }
-        result = post(supplier.webhook_url, body, headers, policy)
+        result = post(url, body, headers, policy)
         now = clock()
         if result.ok:
             status = DELIVERED
             counts.delivered += 1
-            counts.event_ids.append(event.event_id)
-        elif event.created_at is not None and now - event.created_at >= RETRY_HORIZON:
+            counts.event_ids.append(public_id)
+        elif created_at is not None and now - created_at >= RETRY_HORIZON:
             status = FAILED
             counts.failed += 1
         else:
             status = PENDING
             counts.retrying += 1
-        _finish(session, event_id, now, (supplier.webhook_url, result), status)
+        _finish(session, event_id, now, (url, result), status)
     return counts
 
 
