@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 FLASK   = $(BIN)/flask --app example_shop.wsgi:app
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest system-deps bench bench-shop clean
+.PHONY: demo test lint typecheck pytest system-deps bench bench-shop bench-checkout clean
 
 $(BIN)/python:
 	@# Debian's python3 needs python3-venv for `-m venv` (ensurepip).
@@ -73,6 +73,12 @@ test: lint typecheck pytest
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/catalog_sync.py
 	$(BIN)/python bench/shop_pages.py
+	$(BIN)/python bench/checkout.py
+
+## bench-checkout: paid orders/s through the services against raw SQL, the HTTP flow, and
+## paid-to-webhook latency with 2 dispatchers
+bench-checkout: $(STAMP) system-deps
+	$(BIN)/python bench/checkout.py
 
 ## bench-shop: the shop pages' req/s and latency against a Flask hello-world (wrk)
 bench-shop: $(STAMP) system-deps
