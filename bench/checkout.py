@@ -135,6 +135,17 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def in_threads(work: Any) -> float:
+    """Runs ``work(n)`` in :data:`THREADS` threads until all end; the seconds it took."""
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
 def service_path(app: Flask, slug: str, ids: list[int], seconds: float) -> tuple[int, float]:
     """Paid orders placed by :data:`THREADS` threads in ``seconds``; (count, rate)."""
     state = app.extensions["storefront"]
@@ -174,14 +185,8 @@ def service_path(app: Flask, slug: str, ids: list[int], seconds: float) -> tuple
             finally:
                 session.close()
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
     total = sum(done)
-    return total, total / (time.monotonic() - started)
+    return total, total / in_threads(work)
 
 
 def raw_path(dsn: str, ids: list[int], seconds: float) -> float:
@@ -230,13 +235,7 @@ def raw_path(dsn: str, ids: list[int], seconds: float) -> float:
                     )
                 done[n] += 1
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / (time.monotonic() - started)
+    return sum(done) / in_threads(work)
 
 
 def http_path(base: str, slug: str, ids: list[int], seconds: float) -> float:
@@ -292,13 +291,7 @@ def http_path(base: str, slug: str, ids: list[int], seconds: float) -> float:
                 if paid.status_code == 303:
                     done[n] += 1
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / (time.monotonic() - started)
+    return sum(done) / in_threads(work)
 
 
 def start_dispatchers(url: str, instance: Path, count: int = 2) -> list[subprocess.Popen[bytes]]:

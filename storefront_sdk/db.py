@@ -66,6 +66,13 @@ def id_field() -> Any:
     return Field(default=None, sa_column=sa.Column(BigIntKey, primary_key=True, autoincrement=True))
 
 
+def json_field(default: dict[Any, Any] | list[Any]) -> Any:
+    """A non-null JSON column whose default is a new empty ``dict`` or ``list`` per row."""
+    return Field(
+        default_factory=lambda: type(default)(), sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+
+
 def reference_field(
     target: str,
     *,

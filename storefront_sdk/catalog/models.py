@@ -4,23 +4,16 @@ variants (SKUs, with their stock)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..db import id_field, reference_field, timestamp_field
+from ..db import id_field, json_field, reference_field, timestamp_field
 
 #: Product and variant statuses.
 ACTIVE = "active"
 ARCHIVED = "archived"
 STATUSES = (ACTIVE, ARCHIVED)
-
-
-def _json(default: Any) -> Any:
-    return Field(
-        default_factory=lambda: type(default)(), sa_column=sa.Column(sa.JSON, nullable=False)
-    )
 
 
 class Supplier(SQLModel, table=True):
@@ -89,11 +82,11 @@ class Product(SQLModel, table=True):
     supplier_id: int = reference_field("sf_supplier.id")
     external_id: str = Field(max_length=64)
     title: str = Field(max_length=300)
-    title_i18n: dict[str, str] = _json({})
+    title_i18n: dict[str, str] = json_field({})
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
-    description_i18n: dict[str, str] = _json({})
+    description_i18n: dict[str, str] = json_field({})
     category_id: int | None = reference_field("sf_category.id", nullable=True, index=True)
-    images: list[str] = _json([])
+    images: list[str] = json_field([])
     status: str = Field(default=ACTIVE, max_length=16)
     currency: str = Field(max_length=3)
     #: Digest of the supplier's last body for this product (stock excluded): a replay with
@@ -140,7 +133,7 @@ class Variant(SQLModel, table=True):
     product_id: int = reference_field("sf_product.id", index=True)
     supplier_id: int = reference_field("sf_supplier.id")
     sku: str = Field(max_length=64)
-    options: dict[str, str] = _json({})
+    options: dict[str, str] = json_field({})
     currency: str = Field(max_length=3)
     supply_price_minor: int
     retail_price_minor: int

@@ -27,12 +27,12 @@ class ProductPage:
 
 
 def encode_cursor(last_id: int) -> str:
-    """An opaque cursor positioned after product ``last_id``."""
+    """An opaque cursor positioned after row ``last_id`` (of any list ordered by id)."""
     return base64.urlsafe_b64encode(f"p{last_id}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> int:
-    """The product id a cursor points after; :class:`ValidationError` if it is not ours."""
+    """The row id a cursor points after; :class:`ValidationError` if it is not ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         if not raw.startswith("p") or not raw[1:].isdigit() or len(raw) > 20:

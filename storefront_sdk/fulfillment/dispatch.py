@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -59,7 +59,6 @@ class DispatchCounts:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
-    event_ids: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -132,7 +131,6 @@ def dispatch_once(
         if result.ok:
             status = DELIVERED
             counts.delivered += 1
-            counts.event_ids.append(public_id)
         elif created_at is not None and now - created_at >= RETRY_HORIZON:
             status = FAILED
             counts.failed += 1

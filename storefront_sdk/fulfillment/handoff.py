@@ -102,7 +102,19 @@ def queue(
     return event
 
 
+def supplier_order_lines(session: Session, part: SupplierOrder) -> list[OrderLine]:
+    """The lines of supplier order ``part``, in order."""
+    return list(
+        session.scalars(
+            sa.select(OrderLine)
+            .where(col(OrderLine.supplier_order_id) == part.id)
+            .order_by(col(OrderLine.id))
+        )
+    )
+
+
 def order_lines(session: Session, order_id: int) -> list[OrderLine]:
+    """The lines of order ``order_id``, in order."""
     return list(
         session.scalars(
             sa.select(OrderLine)
@@ -123,13 +135,7 @@ def supplier_order_object(
     if order is None:
         order = session.get_one(Order, part.order_id)
     if lines is None:
-        lines = list(
-            session.scalars(
-                sa.select(OrderLine)
-                .where(col(OrderLine.supplier_order_id) == part.id)
-                .order_by(col(OrderLine.id))
-            )
-        )
+        lines = supplier_order_lines(session, part)
     if shipments is None:
         shipments = list(
             session.scalars(

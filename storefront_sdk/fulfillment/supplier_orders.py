@@ -25,7 +25,7 @@ from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
 from ..orders.states import SupplierOrderAction, SupplierOrderStatus, advance_supplier_order
 from ..payments.service import request_refund
 from ..validation import ErrorTree, add_error
-from .handoff import new_id, supplier_order_object
+from .handoff import new_id, supplier_order_lines, supplier_order_object
 
 MAX_PAGE = 200
 
@@ -80,14 +80,9 @@ def _find(session: Session, supplier_id: int, public_id: str, *, lock: bool) -> 
     return part
 
 
-def _lines(session: Session, part: SupplierOrder) -> list[OrderLine]:
-    return list(
-        session.scalars(
-            sa.select(OrderLine)
-            .where(col(OrderLine.supplier_order_id) == part.id)
-            .order_by(col(OrderLine.id))
-        )
-    )
+def _left(line: OrderLine) -> int:
+    """Units of ``line`` neither shipped nor cancelled."""
+    return line.quantity - line.shipped_quantity - line.cancelled_quantity
 
 
 def _move(part: SupplierOrder, action: SupplierOrderAction, now: datetime) -> None:
@@ -117,11 +112,10 @@ def accept(session: Session, supplier_id: int, public_id: str, now: datetime) ->
         advance_supplier_order(part.status, SupplierOrderAction.ACCEPT)
         return supplier_order_object(session, part)
     _move(part, SupplierOrderAction.ACCEPT, now)
-    if part.accepted_at is None:
-        part.accepted_at = now
-        order = session.get_one(Order, part.order_id)
-        events.record(session, order, "accepted", f"supplier:{supplier_id}", supplier_order=part)
-        _announce(session, signals.supplier_order_accepted, order, part)
+    part.accepted_at = now
+    order = session.get_one(Order, part.order_id)
+    events.record(session, order, "accepted", f"supplier:{supplier_id}", supplier_order=part)
+    _announce(session, signals.supplier_order_accepted, order, part)
     session.add(part)
     session.flush()
     return supplier_order_object(session, part)
@@ -140,16 +134,14 @@ def ship(
     Shipping more than is left of a line → :class:`ValidationError` naming it."""
     part = _find(session, supplier_id, public_id, lock=True)
     advance_supplier_order(part.status, SupplierOrderAction.SHIP_PART)  # 409 if shipped...
-    order_lines = _lines(session, part)
+    order_lines = supplier_order_lines(session, part)
     wanted = _wanted(order_lines, lines, "lines")
     if not wanted:
         raise ValidationError("nothing is left to ship in this order")
     for line in order_lines:
         line.shipped_quantity += wanted.get(line.sku, 0)
         session.add(line)
-    rest = sum(
-        line.quantity - line.shipped_quantity - line.cancelled_quantity for line in order_lines
-    )
+    rest = sum(_left(line) for line in order_lines)
     action = SupplierOrderAction.SHIP_PART if rest else SupplierOrderAction.SHIP_REST
     _move(part, action, now)
     if part.accepted_at is None:
@@ -202,7 +194,7 @@ def cancel(
     (with the part's shipping fee when nothing of it is left to ship)."""
     part = _find(session, supplier_id, public_id, lock=True)
     advance_supplier_order(part.status, SupplierOrderAction.CANCEL_PART)  # 409 if shipped...
-    order_lines = _lines(session, part)
+    order_lines = supplier_order_lines(session, part)
     wanted = _wanted(order_lines, lines, "lines")
     if not wanted:
         raise ValidationError("nothing is left to cancel in this order")
@@ -212,9 +204,7 @@ def cancel(
         line.cancelled_quantity += units
         amount += units * line.unit_price_minor
         session.add(line)
-    rest = sum(
-        line.quantity - line.shipped_quantity - line.cancelled_quantity for line in order_lines
-    )
+    rest = sum(_left(line) for line in order_lines)
     shipped = any(line.shipped_quantity for line in order_lines)
     if rest:
         action = SupplierOrderAction.CANCEL_PART
@@ -255,10 +245,7 @@ def _wanted(
 ) -> dict[str, int]:
     """Units per SKU to act on: ``lines`` checked against what each line has left, or
     everything left when ``lines`` is ``None``."""
-    left = {
-        line.sku: line.quantity - line.shipped_quantity - line.cancelled_quantity
-        for line in order_lines
-    }
+    left = {line.sku: _left(line) for line in order_lines}
     if lines is None:
         return {sku: n for sku, n in left.items() if n > 0}
     errors: ErrorTree = {}

@@ -13,14 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..db import id_field, reference_field, timestamp_field
+from ..db import id_field, json_field, reference_field, timestamp_field
 from .states import OrderStatus, SupplierOrderStatus
-
-
-def _json(default: Any) -> Any:
-    return Field(
-        default_factory=lambda: type(default)(), sa_column=sa.Column(sa.JSON, nullable=False)
-    )
 
 
 def _in(column: str, values: Any) -> str:
@@ -63,12 +57,12 @@ class Order(SQLModel, table=True):
     subtotal_minor: int
     shipping_minor: int
     #: Each supplier's shipping fee as charged (``{"<supplier id>": minor units}``).
-    shipping_parts: dict[str, int] = _json({})
+    shipping_parts: dict[str, int] = json_field({})
     total_minor: int
     refunded_minor: int = 0
     contact_email: str | None = Field(default=None, max_length=254)
     contact_phone: str | None = Field(default=None, max_length=32)
-    shipping_address: dict[str, str] = _json({})
+    shipping_address: dict[str, str] = json_field({})
     locale: str = Field(max_length=35)
     payment_provider: str = Field(max_length=16)
     #: The provider's payment (a Stripe PaymentIntent id), once one was started.
@@ -114,7 +108,7 @@ class OrderLine(SQLModel, table=True):
     sku: str = Field(max_length=64)
     external_id: str = Field(max_length=64)
     title: str = Field(max_length=300)
-    options: dict[str, str] = _json({})
+    options: dict[str, str] = json_field({})
     image: str | None = Field(default=None, max_length=2048)
     quantity: int
     currency: str = Field(max_length=3)
@@ -168,7 +162,7 @@ class Shipment(SQLModel, table=True):
     carrier: str = Field(max_length=64)
     tracking_number: str = Field(max_length=128)
     #: ``[{"sku": ..., "quantity": n}]``
-    lines: list[dict[str, Any]] = _json([])
+    lines: list[dict[str, Any]] = json_field([])
     shipped_at: datetime | None = timestamp_field()
 
 
@@ -185,7 +179,7 @@ class OrderEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     #: ``consumer``, ``provider:stripe``, ``supplier:<id>``, ``system``.
     actor: str = Field(max_length=64)
-    detail: dict[str, Any] = _json({})
+    detail: dict[str, Any] = json_field({})
     created_at: datetime | None = timestamp_field()
 
 

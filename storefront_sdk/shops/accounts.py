@@ -18,7 +18,8 @@ from .models import Distributor, Shop
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 MIN_PASSWORD_LENGTH = 8
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+#: What the library takes for an email address (sign-up, checkout contact).
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 
 
@@ -94,7 +95,7 @@ def find_by_code(session: Session, code: str) -> Distributor:
 
 def _normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if len(email) > 254 or not _EMAIL.fullmatch(email):
+    if len(email) > 254 or not EMAIL.fullmatch(email):
         raise ValidationError(f"not an email address: {email!r}")
     return email
 

@@ -22,9 +22,10 @@ from sqlmodel import col
 from .. import i18n
 from ..db import get_session, utcnow
 from ..errors import StorefrontError
+from ..fulfillment import handoff
 from ..fulfillment.handoff import rfc3339
 from ..orders import checkout, expiry
-from ..orders.models import Order, OrderEvent, OrderLine, Shipment, SupplierOrder
+from ..orders.models import Order, OrderEvent, Shipment, SupplierOrder
 from ..orders.stock import SoldOut
 from ..payments import service
 from ..payments.providers import (
@@ -36,6 +37,7 @@ from ..payments.providers import (
     PaymentState,
     StripeProvider,
 )
+from ..shops.accounts import EMAIL
 from ..shops.models import Distributor
 from . import identity, referral
 from .shop_pages import (
@@ -64,7 +66,6 @@ FIELDS = {
     "country": 2,
 }
 REQUIRED = ("name", "line1", "city", "country")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 _PHONE = re.compile(r"\+?[0-9][0-9 \-]{4,30}")
 _KEY = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,64}")
@@ -223,7 +224,7 @@ def _check(values: dict[str, str]) -> dict[str, str]:
             errors.setdefault(name, i18n.gettext("Required."))
     if not values["email"] and not values["phone"]:
         errors.setdefault("email", i18n.gettext("Give an email address or a phone number."))
-    if values["email"] and not _EMAIL.fullmatch(values["email"]):
+    if values["email"] and not EMAIL.fullmatch(values["email"]):
         errors.setdefault("email", i18n.gettext("This is not an email address."))
     if values["phone"] and not _PHONE.fullmatch(values["phone"]):
         errors.setdefault("phone", i18n.gettext("This is not a phone number."))
@@ -370,13 +371,7 @@ def order_page(slug: str, token: str) -> Response:
 
 def _order_context(order: Order) -> dict[str, Any]:
     db = get_session()
-    lines = list(
-        db.scalars(
-            sa.select(OrderLine)
-            .where(col(OrderLine.order_id) == order.id)
-            .order_by(col(OrderLine.id))
-        )
-    )
+    lines = handoff.order_lines(db, order.id or 0)
     parts = list(
         db.scalars(
             sa.select(SupplierOrder)

@@ -227,15 +227,12 @@ def _load(schema: ma.Schema) -> dict[str, Any]:
 
 
 def _cursor(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        fail(422, errors={"query": {"cursor": ["Not a cursor from this API."]}})
-    return int(raw)
+    return None if raw is None else queries.decode_cursor(raw)
 
 
 def _page(items: list[Any], next_cursor: int | None) -> dict[str, Any]:
-    return {"items": items, "next_cursor": None if next_cursor is None else str(next_cursor)}
+    cursor = None if next_cursor is None else queries.encode_cursor(next_cursor)
+    return {"items": items, "next_cursor": cursor}
 
 
 def _lines(loaded: dict[str, Any]) -> list[supplier_orders.LineQuantity] | None:
@@ -350,21 +347,17 @@ class Webhook(_SupplierResource):
 @blp.route("/webhook/deliveries")
 class Deliveries(_SupplierResource):
     @documented(422)
+    @blp.arguments(schemas.PageArgs, location="query")
     @blp.response(200, schemas.DeliveryPageOut)
-    def get(self) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Recent webhook deliveries, newest first."""
-        limit, cursor = _delivery_page_args()
         events, next_cursor = dispatch.recent_deliveries(
-            get_session(), current_supplier_id(), limit=limit, cursor=cursor
+            get_session(),
+            current_supplier_id(),
+            limit=args["limit"],
+            cursor=_cursor(args["cursor"]),
         )
         return _page([_delivery(get_session(), event) for event in events], next_cursor)
-
-
-def _delivery_page_args() -> tuple[int, int | None]:
-    raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 200:
-        fail(422, errors={"query": {"limit": ["Must be from 1 to 200."]}})
-    return int(raw), _cursor(request.args.get("cursor"))
 
 
 def _delivery(session: Any, event: OutboxEvent) -> dict[str, Any]:

@@ -16,11 +16,16 @@ from ..catalog.inputs import EARLIEST, LATEST
 from ..catalog.models import STATUSES
 
 
-class ListArgs(ma.Schema):
-    """Query of ``GET /products``."""
+class PageArgs(ma.Schema):
+    """Query of a paginated list (``GET /webhook/deliveries``)."""
 
     limit = fields.Int(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.Str(load_default=None, validate=validate.Length(max=100))
+
+
+class ListArgs(PageArgs):
+    """Query of ``GET /products``."""
+
     status = fields.Str(load_default=None, validate=validate.OneOf(STATUSES))
     updated_since = fields.AwareDateTime(
         load_default=None, validate=validate.Range(EARLIEST, LATEST)
@@ -98,11 +103,9 @@ def register_pydantic(spec: Any, model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-class OrderListArgs(ma.Schema):
+class OrderListArgs(PageArgs):
     """Query of ``GET /orders``."""
 
-    limit = fields.Int(load_default=50, validate=validate.Range(1, 200))
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=40))
     status = fields.Str(
         load_default=None,
         validate=validate.OneOf(

@@ -39,8 +39,6 @@ from storefront_sdk.payments.models import Refund
 from storefront_sdk.payments.providers import StripeProvider, load_provider
 from storefront_sdk.testing.localstripe_server import start
 
-pytest.importorskip("localstripe", reason="localstripe is a dev dependency")
-
 ADDRESS = {
     "email": "buyer@example.com",
     "phone": "",

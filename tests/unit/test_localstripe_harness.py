@@ -30,8 +30,6 @@ from stripe_support import (
 
 from storefront_sdk.testing.localstripe_server import LocalStripe, LocalStripeError, start
 
-pytest.importorskip("localstripe", reason="localstripe is a dev dependency")
-
 CARD = {"payment_method_types": ["card"]}
 
 
