@@ -30,9 +30,10 @@ __all__ = [
     "format_money",
 ]
 
-#: ISO 4217 minor-unit exponents for current currencies where CLDR (Babel) reports a different
-#: number of digits. CLDR records the digits commonly *displayed*; ISO 4217 records the minor
-#: unit that payment systems settle in, which is what amounts are stored in here.
+#: ISO 4217 minor-unit exponents for current currencies where CLDR (Babel) reports, or in a
+#: supported Babel release reported, a different number of digits. CLDR records the digits
+#: commonly *displayed*; ISO 4217 records the minor unit that payment systems settle in,
+#: which is what amounts are stored in here.
 ISO_EXPONENT_OVERRIDES: Final[Mapping[str, int]] = MappingProxyType(
     {
         "AFN": 2,
