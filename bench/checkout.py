@@ -47,8 +47,8 @@ from storefront_sdk.orders.checkout import CheckoutRequest, Contact, place_order
 from storefront_sdk.payments import service
 from storefront_sdk.payments.providers import SUCCEEDED, PaymentState
 from storefront_sdk.shops.accounts import create_distributor
+from storefront_sdk.shops.listing import load_shop
 from storefront_sdk.shops.pricing import Rates
-from storefront_sdk.shops.reader import ShopReader
 from storefront_sdk.testing.factories import make_supplier
 from storefront_sdk.testing.postgres import start_cluster
 
@@ -161,11 +161,10 @@ def service_path(app: Flask, slug: str, ids: list[int], seconds: float) -> tuple
         while time.monotonic() < stop_at:
             session = state.sessionmaker()
             try:
-                reader = ShopReader(state.page_cache, lambda s=session: s, rates, fresh=True)
-                shop = reader.shop(slug=slug)
+                shop = load_shop(session, slug=slug)
                 a, b = rng.sample(ids, 2)
                 request = CheckoutRequest(
-                    shop=shop.view,
+                    shop=shop,
                     cart={a: 1, b: 1},
                     contact=Contact(f"c{n}-{rng.random()}@example.com"),
                     address=ADDRESS,
@@ -185,8 +184,8 @@ def service_path(app: Flask, slug: str, ids: list[int], seconds: float) -> tuple
             finally:
                 session.close()
 
-    total = sum(done)
-    return total, total / in_threads(work)
+    elapsed = in_threads(work)
+    return sum(done), sum(done) / elapsed
 
 
 def raw_path(dsn: str, ids: list[int], seconds: float) -> float:
@@ -235,7 +234,8 @@ def raw_path(dsn: str, ids: list[int], seconds: float) -> float:
                     )
                 done[n] += 1
 
-    return sum(done) / in_threads(work)
+    elapsed = in_threads(work)
+    return sum(done) / elapsed
 
 
 def http_path(base: str, slug: str, ids: list[int], seconds: float) -> float:
@@ -291,7 +291,8 @@ def http_path(base: str, slug: str, ids: list[int], seconds: float) -> float:
                 if paid.status_code == 303:
                     done[n] += 1
 
-    return sum(done) / in_threads(work)
+    elapsed = in_threads(work)
+    return sum(done) / elapsed
 
 
 def start_dispatchers(url: str, instance: Path, count: int = 2) -> list[subprocess.Popen[bytes]]:

@@ -14,12 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
 from ..orders.states import SupplierOrderStatus
-from .models import OutboxEvent
+from ..sql import table_of
+from .models import PENDING, OutboxEvent
 
 #: Event types (``webhooks.md``).
 ORDER_CREATED = "order.created"
@@ -37,37 +37,81 @@ def rfc3339(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def split(session: Session, order: Order, now: datetime) -> list[SupplierOrder]:
-    """Make ``order``'s supplier orders (``pending``) and queue ``order.created`` for each."""
-    lines = order_lines(session, order.id or 0)
-    by_supplier: dict[int, list[OrderLine]] = {}
-    for line in lines:
-        by_supplier.setdefault(line.supplier_id, []).append(line)
-    made = []
-    for supplier_id, supplier_lines in sorted(by_supplier.items()):
-        part = SupplierOrder(
-            public_id=new_id("so"),
-            order_id=order.id or 0,
-            supplier_id=supplier_id,
-            status=SupplierOrderStatus.PENDING,
-            currency=order.currency,
-            shipping_minor=order.shipping_parts.get(str(supplier_id), 0),
-            created_at=now,
-            updated_at=now,
+def split(session: Session, order: Any, now: datetime) -> list[str]:
+    """Make the supplier orders (``pending``) of the paid ``order`` (an :class:`Order`, or
+    a row with its columns) and queue ``order.created`` for each; their public ids. Four
+    statements whatever the number of suppliers."""
+    supplier_ids = sorted(int(key) for key in order.shipping_parts)
+    connection = session.connection()
+    parts = connection.execute(
+        _NEW_PARTS,
+        [
+            {
+                "public_id": new_id("so"),
+                "order_id": order.id,
+                "supplier_id": supplier_id,
+                "status": SupplierOrderStatus.PENDING,
+                "currency": order.currency,
+                "shipping_minor": order.shipping_parts[str(supplier_id)],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for supplier_id in supplier_ids
+        ],
+    ).all()
+    lines: dict[int, list[Any]] = {part.id: [] for part in parts}
+    for line in sorted(connection.execute(_ASSIGN_LINES, {"order": order.id}), key=_by_id):
+        if line.supplier_order_id not in lines:
+            raise LookupError(f"order {order.id} has a line of a supplier it charged nothing")
+        lines[line.supplier_order_id].append(line)
+    connection.execute(
+        sa.insert(_outbox),
+        [
+            outbox_row(part, ORDER_CREATED, now, order=order, lines=lines[part.id], shipments=[])
+            for part in parts
+        ],
+    )
+    return [part.public_id for part in parts]
+
+
+_supplier_order = table_of(SupplierOrder)
+_line = table_of(OrderLine)
+_outbox = table_of(OutboxEvent)
+_NEW_PARTS = sa.insert(_supplier_order).returning(*_supplier_order.c, sort_by_parameter_order=True)
+#: Each line of an order joins its supplier's part (the supplier order of its supplier).
+_ASSIGN_LINES = (
+    sa.update(_line)
+    .where(_line.c.order_id == sa.bindparam("order"))
+    .values(
+        supplier_order_id=sa.select(_supplier_order.c.id)
+        .where(
+            _supplier_order.c.order_id == _line.c.order_id,
+            _supplier_order.c.supplier_id == _line.c.supplier_id,
         )
-        session.add(part)
-        session.flush()
-        session.execute(
-            sa.update(OrderLine)
-            .where(col(OrderLine.id).in_([line.id for line in supplier_lines]))
-            .values(supplier_order_id=part.id),
-            execution_options={"synchronize_session": False},
+        .scalar_subquery()
+    )
+    .returning(
+        *(
+            _line.c[name]
+            for name in (
+                "id",
+                "supplier_order_id",
+                "sku",
+                "external_id",
+                "title",
+                "options",
+                "quantity",
+                "supply_price_minor",
+                "shipped_quantity",
+                "cancelled_quantity",
+            )
         )
-        for line in supplier_lines:  # (what the UPDATE wrote, without a reload)
-            set_committed_value(line, "supplier_order_id", part.id)
-        queue(session, part, ORDER_CREATED, now, order=order, lines=supplier_lines, shipments=[])
-        made.append(part)
-    return made
+    )
+)
+
+
+def _by_id(row: Any) -> int:
+    return int(row.id)
 
 
 def queue(
@@ -82,24 +126,49 @@ def queue(
 ) -> OutboxEvent:
     """Write an event about ``part`` to the outbox (delivered by ``flask storefront
     dispatch``); its body carries the supplier order as it is now."""
-    event_id = new_id("evt")
-    body = {
-        "id": event_id,
-        "type": event_type,
-        "created": rfc3339(now),
-        "data": {"object": supplier_order_object(session, part, order, lines, shipments)},
-    }
     event = OutboxEvent(
-        event_id=event_id,
-        supplier_id=part.supplier_id,
-        supplier_order_id=part.id,
-        type=event_type,
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        next_attempt_at=now,
-        created_at=now,
+        **outbox_row(
+            part,
+            event_type,
+            now,
+            body=supplier_order_object(session, part, order, lines, shipments),
+        )
     )
     session.add(event)
     return event
+
+
+def outbox_row(
+    part: Any,
+    event_type: str,
+    now: datetime,
+    *,
+    body: dict[str, Any] | None = None,
+    order: Any = None,
+    lines: Sequence[Any] = (),
+    shipments: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """The ``sf_outbox_event`` row of an event about ``part``: its body is the supplier
+    order ``body`` (else built from ``order``, ``lines`` and ``shipments``)."""
+    event_id = new_id("evt")
+    data = body if body is not None else supplier_order_fields(part, order, lines, shipments)
+    document = {
+        "id": event_id,
+        "type": event_type,
+        "created": rfc3339(now),
+        "data": {"object": data},
+    }
+    return {
+        "event_id": event_id,
+        "supplier_id": part.supplier_id,
+        "supplier_order_id": part.id,
+        "type": event_type,
+        "body": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def supplier_order_lines(session: Session, part: SupplierOrder) -> list[OrderLine]:
@@ -131,7 +200,8 @@ def supplier_order_object(
     lines: Sequence[OrderLine] | None = None,
     shipments: Sequence[Shipment] | None = None,
 ) -> dict[str, Any]:
-    """The supplier order as ``supplier-api.md`` shows it (pull API and webhooks alike)."""
+    """The supplier order as ``supplier-api.md`` shows it (pull API and webhooks alike);
+    what is not given is read."""
     if order is None:
         order = session.get_one(Order, part.order_id)
     if lines is None:
@@ -144,6 +214,13 @@ def supplier_order_object(
                 .order_by(col(Shipment.id))
             )
         )
+    return supplier_order_fields(part, order, lines, shipments)
+
+
+def supplier_order_fields(
+    part: Any, order: Any, lines: Sequence[Any], shipments: Sequence[Any]
+) -> dict[str, Any]:
+    """:func:`supplier_order_object` of models or rows with their columns."""
     return {
         "id": part.public_id,
         "order_number": order.number,

@@ -12,11 +12,10 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from .. import signals
 from ..catalog.models import Product, Supplier, Variant
@@ -24,7 +23,7 @@ from ..errors import Conflict, ValidationError
 from ..shops import listing
 from ..shops.listing import ShopView
 from ..shops.pricing import MAX_PRICE, Rates
-from ..sql import table_of
+from ..sql import insert_row, table_of
 from . import events, stock
 from .models import CustomerBinding, Order, OrderLine
 from .states import OrderStatus
@@ -37,6 +36,8 @@ ADDRESS_FIELDS = ("name", "phone", "line1", "line2", "city", "region", "postal_c
 
 _variant = table_of(Variant).c
 _product = table_of(Product).c
+_supplier = table_of(Supplier).c
+_line = table_of(OrderLine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +96,28 @@ class CartChanged(Conflict):
         self.variant_ids = variant_ids
 
 
+class ShippingRule(Protocol):
+    """A supplier's shipping terms (a :class:`~.catalog.models.Supplier`, or a row with the
+    same two columns)."""
+
+    @property
+    def shipping_fee_minor(self) -> int: ...
+
+    @property
+    def free_shipping_over_minor(self) -> int | None: ...
+
+
 @dataclass
 class _Part:
-    supplier: Supplier
-    lines: list[OrderLine] = field(default_factory=list)
+    rule: ShippingRule
+    lines: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def subtotal(self) -> int:
-        return sum(line.amount_minor for line in self.lines)
+        return sum(line["amount_minor"] for line in self.lines)
 
 
-def shipping_fee(supplier: Supplier, subtotal: int) -> int:
+def shipping_fee(supplier: ShippingRule, subtotal: int) -> int:
     """What the consumer pays for shipping a supplier's part worth ``subtotal``."""
     free_over = supplier.free_shipping_over_minor
     if free_over is not None and subtotal >= free_over:
@@ -113,19 +125,24 @@ def shipping_fee(supplier: Supplier, subtotal: int) -> int:
     return supplier.shipping_fee_minor
 
 
+_binding = table_of(CustomerBinding).c
+_BOUND_TO = sa.select(_binding.distributor_id).where(
+    _binding.customer_key == sa.bindparam("key"), _binding.expires_at > sa.bindparam("now")
+)
+
+
 def decide_credit(session: Session, request: CheckoutRequest, now: datetime) -> Credit:
     """Who the sale is credited to: the distributor the customer is bound to, else the one
     whose link they came through, else the shop's owner; never a distributor buying for
     themselves (signed in, or giving their own email)."""
     buyers = {request.buyer_distributor_id, request.contact_distributor_id} - {None}
-    binding = session.scalars(
-        sa.select(CustomerBinding).where(
-            col(CustomerBinding.customer_key) == request.contact.customer_key(),
-            col(CustomerBinding.expires_at) > now,
-        )
-    ).first()
-    if binding is not None:
-        found = Credit(binding.distributor_id, "binding")
+    bound_to = (
+        session.connection()
+        .execute(_BOUND_TO, {"key": request.contact.customer_key(), "now": now})
+        .scalar()
+    )
+    if bound_to is not None:
+        found = Credit(bound_to, "binding")
     elif request.referred_by is not None:
         found = Credit(request.referred_by, "referral")
     else:
@@ -140,136 +157,142 @@ def place_order(
     expiry``. The same ``checkout_key`` in the same shop returns the existing order.
 
     Raises :class:`CartChanged` (lines no longer sold), :class:`.stock.SoldOut` (not enough
-    stock: nothing is taken) or :class:`ValidationError` (an empty cart, several currencies,
-    a total too large).
+    stock) or :class:`ValidationError` (an empty cart, several currencies, a total too
+    large); the caller then rolls the transaction back, which undoes everything.
     """
     existing = find_by_checkout_key(session, request.shop.id, request.checkout_key)
     if existing is not None:
         return existing
     parts = _priced_parts(session, request, rates)
-    currencies = {line.currency for part in parts.values() for line in part.lines}
+    currencies = {line["currency"] for part in parts.values() for line in part.lines}
     if len(currencies) > 1:
         raise ValidationError(
             "items priced in different currencies must be ordered separately: "
             + ", ".join(sorted(currencies))
         )
     subtotal = sum(part.subtotal for part in parts.values())
-    fees = {str(id_): shipping_fee(part.supplier, part.subtotal) for id_, part in parts.items()}
+    fees = {str(id_): shipping_fee(part.rule, part.subtotal) for id_, part in parts.items()}
     shipping = sum(fees.values())
     if subtotal + shipping > MAX_PRICE:
         raise ValidationError("this order is too large; please split it")
     credit = decide_credit(session, request, now)
-    order = Order(
-        number=_new_number(now),
-        token=secrets.token_urlsafe(24),
-        shop_id=request.shop.id,
-        credited_distributor_id=credit.distributor_id,
-        credit_source=credit.source,
-        customer_key=request.contact.customer_key(),
-        checkout_key=request.checkout_key,
-        status=OrderStatus.AWAITING_PAYMENT,
-        currency=currencies.pop(),
-        subtotal_minor=subtotal,
-        shipping_minor=shipping,
-        shipping_parts=fees,
-        total_minor=subtotal + shipping,
-        contact_email=request.contact.email,
-        contact_phone=request.contact.phone,
-        shipping_address={name: request.address.get(name, "") for name in ADDRESS_FIELDS},
-        locale=request.locale,
-        payment_provider=request.provider,
-        expires_at=now + expiry,
-        created_at=now,
-        updated_at=now,
+    order = insert_row(
+        session,
+        Order(
+            number=_new_number(now),
+            token=secrets.token_urlsafe(24),
+            shop_id=request.shop.id,
+            credited_distributor_id=credit.distributor_id,
+            credit_source=credit.source,
+            customer_key=request.contact.customer_key(),
+            checkout_key=request.checkout_key,
+            status=OrderStatus.AWAITING_PAYMENT,
+            currency=currencies.pop(),
+            subtotal_minor=subtotal,
+            shipping_minor=shipping,
+            shipping_parts=fees,
+            total_minor=subtotal + shipping,
+            contact_email=request.contact.email,
+            contact_phone=request.contact.phone,
+            shipping_address={name: request.address.get(name, "") for name in ADDRESS_FIELDS},
+            locale=request.locale,
+            payment_provider=request.provider,
+            expires_at=now + expiry,
+            created_at=now,
+            updated_at=now,
+        ),
+        unless_exists=("shop_id", "checkout_key"),
     )
-    try:
-        with session.begin_nested():
-            stock.allocate(session, dict(request.cart), savepoint=False)
-            session.add(order)
-            session.flush()
-            for part in parts.values():
-                for line in part.lines:
-                    line.order_id = order.id or 0
-                    session.add(line)
-            events.record(session, order, "placed", "consumer", {"total": order.total_minor})
-            session.flush()
-            signals.send_after_commit(
-                session, signals.order_placed, order_id=order.id, order_number=order.number
-            )
-    except IntegrityError:
-        # A twin submission of this form committed first (unique shop + checkout key); its
-        # order is the answer. (A clash of random numbers or tokens is too rare to retry.)
-        existing = find_by_checkout_key(session, request.shop.id, request.checkout_key)
-        if existing is None:
-            raise
-        return existing
+    if order is None:
+        # A twin submission of this form committed first: its order is the answer. (A
+        # clash of random numbers or tokens is too rare to retry.)
+        twin = find_by_checkout_key(session, request.shop.id, request.checkout_key)
+        assert twin is not None
+        return twin
+    lines = [line | {"order_id": order.id} for part in parts.values() for line in part.lines]
+    session.connection().execute(sa.insert(_line), lines)
+    events.record(session, order, "placed", "consumer", {"total": order.total_minor})
+    # Last, so the hot variants' rows stay locked for as short a time as can be.
+    stock.allocate(session, dict(request.cart), savepoint=False)
+    signals.send_after_commit(
+        session, signals.order_placed, order_id=order.id, order_number=order.number
+    )
     return order
+
+
+_order = table_of(Order).c
+_BY_CHECKOUT_KEY = sa.select(_order.id).where(
+    _order.shop_id == sa.bindparam("shop"), _order.checkout_key == sa.bindparam("key")
+)
 
 
 def find_by_checkout_key(session: Session, shop_id: int, checkout_key: str) -> Order | None:
     """The order a checkout form (``checkout_key``) already made in the shop, if any."""
-    return session.scalars(
-        sa.select(Order).where(
-            col(Order.shop_id) == shop_id,
-            col(Order.checkout_key) == checkout_key,
+    found = (
+        session.connection()
+        .execute(_BY_CHECKOUT_KEY, {"shop": shop_id, "key": checkout_key})
+        .scalar()
+    )
+    return None if found is None else session.get_one(Order, found)
+
+
+def _checkout_query(shop: ShopView) -> sa.Select[Any]:
+    """:func:`.listing.cart_variants` with what an order line and shipping need."""
+    return (
+        listing.cart_variants(shop)
+        .add_columns(
+            _variant.supplier_id,
+            _product.external_id,
+            _supplier.shipping_fee_minor,
+            _supplier.free_shipping_over_minor,
         )
-    ).first()
+        .join(table_of(Supplier), _supplier.id == _variant.supplier_id)
+    )
+
+
+#: The query of every shop that follows the whole catalogue (built once).
+_CHECKOUT_OF_FOLLOWING_SHOP = _checkout_query(
+    ShopView(0, 0, "", "", None, "", "", "", "", None, True, None, datetime.min, "")
+)
 
 
 def _priced_parts(session: Session, request: CheckoutRequest, rates: Rates) -> dict[int, _Part]:
-    """The cart's lines at the shop's prices today, by supplier."""
+    """The cart's lines at the shop's prices today, by supplier (rows of ``sf_order_line``
+    but for their order)."""
     if not request.cart:
         raise ValidationError("the cart is empty")
     if any(quantity < 1 for quantity in request.cart.values()):
         raise ValidationError("every quantity must be at least 1")
     ids = sorted(request.cart)
-    offers = listing.offers_for_cart(session, request.shop, rates, request.locale, ids)
-    gone = [id_ for id_ in ids if id_ not in offers]
+    shop = request.shop
+    query = _CHECKOUT_OF_FOLLOWING_SHOP if shop.follows_all else _checkout_query(shop)
+    found = session.connection().execute(query, {"shop": shop.id, "ids": ids})
+    rows = {row.id: row for row in found}
+    gone = [id_ for id_ in ids if id_ not in rows]
     if gone:
         raise CartChanged(gone)
-    rows = {
-        row.id: row
-        for row in session.execute(
-            sa.select(
-                _variant.id,
-                _variant.supplier_id,
-                _variant.supply_price_minor,
-                _product.external_id,
-            )
-            .join(table_of(Product), _product.id == _variant.product_id)
-            .where(_variant.id.in_(ids))
-        )
-    }
-    suppliers = {
-        supplier.id: supplier
-        for supplier in session.scalars(
-            sa.select(Supplier).where(
-                col(Supplier.id).in_({row.supplier_id for row in rows.values()})
-            )
-        )
-    }
     parts: dict[int, _Part] = {}
     for variant_id in ids:
-        found, row = offers[variant_id], rows[variant_id]
-        offer, quantity = found.offer, request.cart[variant_id]
-        part = parts.setdefault(row.supplier_id, _Part(suppliers[row.supplier_id]))
+        row, quantity = rows[variant_id], request.cart[variant_id]
+        offer = listing.cart_offer(row, shop, rates, request.locale)
+        part = parts.setdefault(row.supplier_id, _Part(row))
         part.lines.append(
-            OrderLine(
-                supplier_id=row.supplier_id,
-                product_id=offer.product_id,
-                variant_id=variant_id,
-                sku=offer.sku,
-                external_id=row.external_id,
-                title=found.title,
-                options=dict(offer.options),
-                image=found.image,
-                quantity=quantity,
-                currency=offer.currency,
-                unit_price_minor=offer.price,
-                retail_price_minor=offer.retail,
-                supply_price_minor=row.supply_price_minor,
-                amount_minor=offer.price * quantity,
-            )
+            {
+                "supplier_id": row.supplier_id,
+                "product_id": row.product_id,
+                "variant_id": variant_id,
+                "sku": row.sku,
+                "external_id": row.external_id,
+                "title": offer.title,
+                "options": dict(row.options),
+                "image": offer.image,
+                "quantity": quantity,
+                "currency": row.currency,
+                "unit_price_minor": offer.offer.price,
+                "retail_price_minor": row.retail_price_minor,
+                "supply_price_minor": row.supply_price_minor,
+                "amount_minor": offer.offer.price * quantity,
+            }
         )
     return parts
 

@@ -29,6 +29,17 @@ _on_sale = (
     .where(_product.c.id == _variant.c.product_id, _product.c.status == ACTIVE)
     .exists()
 )
+#: One variant's allocation: a conditional update, so racing checkouts cannot both win.
+_TAKE = (
+    sa.update(_variant)
+    .where(
+        _variant.c.id == sa.bindparam("variant"),
+        _variant.c.status == ACTIVE,
+        _variant.c.available >= sa.bindparam("units"),
+        _on_sale,
+    )
+    .values(available=_variant.c.available - sa.bindparam("units"))
+)
 
 
 class SoldOut(Conflict):
@@ -51,17 +62,9 @@ def allocate(session: Session, quantities: Mapping[int, int], *, savepoint: bool
     wanted = _checked(quantities)
     short: list[int] = []
     with session.begin_nested() if savepoint else nullcontext():
+        connection = session.connection()
         for variant_id, units in wanted:
-            taken = session.connection().execute(
-                sa.update(_variant)
-                .where(
-                    _variant.c.id == variant_id,
-                    _variant.c.status == ACTIVE,
-                    _variant.c.available >= units,
-                    _on_sale,
-                )
-                .values(available=_variant.c.available - units)
-            )
+            taken = connection.execute(_TAKE, {"variant": variant_id, "units": units})
             if taken.rowcount != 1:
                 short.append(variant_id)
         if short:

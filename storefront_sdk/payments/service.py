@@ -10,18 +10,23 @@ binding are one transaction (DESIGN.md invariant 4).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from .. import signals
 from ..fulfillment import handoff
 from ..orders import events
 from ..orders.models import CustomerBinding, Order
-from ..orders.states import OrderAction, OrderStatus, advance_order
+from ..orders.states import ORDER_TRANSITIONS, OrderAction, OrderStatus, advance_order
+from ..sql import set_loaded, table_of
 from .models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, ProviderEvent, Refund
 from .providers import (
     FAILED,
@@ -49,19 +54,22 @@ def start_payment(session: Session, order: Order, provider: PaymentProvider) -> 
     started = provider.start(
         order.total_minor, order.currency, order.token, key=f"storefront-order-{order.token}"
     )
-    claimed = session.connection().execute(
-        sa.update(Order)
-        .where(col(Order.id) == order.id, col(Order.payment_ref).is_(None))
-        .values(payment_ref=started.ref)
-    )
+    claimed = session.connection().execute(_CLAIM, {"order": order.id, "ref": started.ref})
     if claimed.rowcount != 1:
         # A twin request started one first: keep theirs, drop ours.
         provider.cancel(started.ref)
         session.refresh(order)
         assert order.payment_ref is not None
         return provider.resume(order.payment_ref)
-    order.payment_ref = started.ref
+    set_loaded(order, payment_ref=started.ref)
     return started
+
+
+_CLAIM = (
+    sa.update(table_of(Order))
+    .where(table_of(Order).c.id == sa.bindparam("order"), table_of(Order).c.payment_ref.is_(None))
+    .values(payment_ref=sa.bindparam("ref"))
+)
 
 
 def seen_event(session: Session, provider: str, event_id: str, event_type: str) -> bool:
@@ -96,6 +104,11 @@ def apply_payment(
 ) -> str:
     """Bring the order in line with its payment's ``state``; returns what happened
     (``paid``, ``processing``, ``failed``, ``late``, ``mismatch``, ``unchanged``)."""
+    if state.status == SUCCEEDED:
+        paid = _pay_if_due(session, order_id, state, now)
+        if paid is not None:
+            _hand_off(session, paid, actor, now, binding_days)
+            return "paid"
     order = lock_order(session, order_id)
     if state.ref != order.payment_ref:
         return "unchanged"  # not this order's payment (or one it replaced)
@@ -110,9 +123,7 @@ def apply_payment(
         return "mismatch"
     status = OrderStatus(order.status)
     if state.status == SUCCEEDED:
-        if status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PROCESSING):
-            _pay(session, order, actor, now, binding_days)
-            return "paid"
+        # (Payable orders were paid above: this one is paid already, or ended.)
         if status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
             # Money arrived for an order whose stock went back: give it back.
             request_refund(session, order, order.total_minor, "paid after the order ended", now)
@@ -139,37 +150,124 @@ def _move(session: Session, order: Order, action: OrderAction, now: datetime) ->
     session.add(order)
 
 
-def _pay(session: Session, order: Order, actor: str, now: datetime, binding_days: int) -> None:
-    _move(session, order, OrderAction.PAY, now)
-    order.paid_at = now
-    session.flush()
-    events.record(session, order, "paid", actor, {"ref": order.payment_ref})
+_order = table_of(Order)
+#: Statuses an order is paid from (the transition table's ``pay`` that changes something).
+PAYABLE = tuple(
+    status
+    for status, actions in ORDER_TRANSITIONS.items()
+    if actions.get(OrderAction.PAY) not in (None, status)
+)
+#: Pay an order if its payment is this one, of its amount, and it is payable: one
+#: conditional update, which racing events for the same order pass one at a time.
+_PAY = (
+    sa.update(_order)
+    .where(
+        _order.c.id == sa.bindparam("order"),
+        _order.c.payment_ref == sa.bindparam("paid_ref"),
+        _order.c.total_minor == sa.bindparam("amount"),
+        _order.c.currency == sa.bindparam("paid_currency"),
+        _order.c.status.in_(PAYABLE),
+    )
+    .values(status=OrderStatus.PAID, paid_at=sa.bindparam("now"), updated_at=sa.bindparam("now"))
+    .returning(
+        *(
+            _order.c[name]
+            for name in (
+                "id",
+                "number",
+                "status",
+                "paid_at",
+                "currency",
+                "shipping_parts",
+                "shipping_address",
+                "contact_phone",
+                "customer_key",
+                "credited_distributor_id",
+                "payment_ref",
+            )
+        )
+    )
+)
+
+
+def _pay_if_due(
+    session: Session, order_id: int, state: PaymentState, now: datetime
+) -> sa.Row[Any] | None:
+    """The order, paid now by ``state`` (a succeeded payment), if it was payable by it."""
+    paid = (
+        session.connection()
+        .execute(
+            _PAY,
+            {
+                "order": order_id,
+                "paid_ref": state.ref,
+                "amount": state.amount_minor,
+                "paid_currency": state.currency,
+                "now": now,
+            },
+        )
+        .first()
+    )
+    if paid is not None:
+        loaded = session.identity_map.get(identity_key(Order, order_id))
+        if loaded is not None:  # (an object of this session would say otherwise)
+            set_loaded(loaded, status=paid.status, paid_at=paid.paid_at, updated_at=now)
+    return paid
+
+
+def _hand_off(
+    session: Session, order: sa.Row[Any], actor: str, now: datetime, binding_days: int
+) -> None:
+    """What paying ``order`` sets off: its split into supplier orders with their outbox
+    events, the customer's binding, the audit trail and ``order_paid`` after commit."""
     parts = handoff.split(session, order, now)
     _bind_customer(session, order, now, binding_days)
+    events.record_many(
+        session,
+        order.id,
+        [
+            ("paid", actor, {"ref": order.payment_ref}, None),
+            ("handed_off", "system", {"supplier_orders": parts}, None),
+        ],
+        now,
+    )
     signals.send_after_commit(
         session, signals.order_paid, order_id=order.id, order_number=order.number
     )
-    events.record(
-        session, order, "handed_off", "system", {"supplier_orders": [p.public_id for p in parts]}
+
+
+_binding = table_of(CustomerBinding)
+_BOUND = ("distributor_id", "order_id", "bound_at", "expires_at")
+
+
+@functools.cache
+def _binding_upsert(dialect: str) -> Any:
+    """Bind a customer, or bind them again once their binding has run out."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_binding)
+    return insert.on_conflict_do_update(
+        index_elements=["customer_key"],
+        set_={name: insert.excluded[name] for name in _BOUND},
+        where=_binding.c.expires_at <= sa.bindparam("now", type_=_binding.c.expires_at.type),
     )
 
 
-def _bind_customer(session: Session, order: Order, now: datetime, days: int) -> None:
-    """A customer's first paid order credited to a distributor binds them to it."""
+def _bind_customer(session: Session, order: sa.Row[Any], now: datetime, days: int) -> None:
+    """A customer's first paid order credited to a distributor binds them to it (again,
+    once an earlier binding has run out)."""
     if days <= 0 or order.credited_distributor_id is None:
         return
-    binding = session.scalars(
-        sa.select(CustomerBinding).where(col(CustomerBinding.customer_key) == order.customer_key)
-    ).first()
-    if binding is not None and binding.expires_at is not None and binding.expires_at > now:
-        return
-    if binding is None:
-        binding = CustomerBinding(customer_key=order.customer_key)
-    binding.distributor_id = order.credited_distributor_id
-    binding.order_id = order.id or 0
-    binding.bound_at = now
-    binding.expires_at = now + timedelta(days=days)
-    session.add(binding)
+    connection = session.connection()
+    connection.execute(
+        _binding_upsert(connection.dialect.name),
+        {
+            "customer_key": order.customer_key,
+            "distributor_id": order.credited_distributor_id,
+            "order_id": order.id,
+            "bound_at": now,
+            "expires_at": now + timedelta(days=days),
+            "now": now,
+        },
+    )
 
 
 def request_refund(

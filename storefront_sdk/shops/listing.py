@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -140,6 +141,14 @@ _SHOP_COLUMNS = [
 ]
 
 
+_distributor = table_of(Distributor).c
+_SHOP = sa.select(*_SHOP_COLUMNS, _distributor.referral_code).join(
+    table_of(Distributor), _distributor.id == _shop.distributor_id
+)
+_SHOP_AT_SLUG = _SHOP.where(_shop.slug == sa.bindparam("slug"))
+_SHOP_ON_HOST = _SHOP.where(_shop.host == sa.bindparam("host"))
+
+
 def load_shop(
     session: Session,
     *,
@@ -149,13 +158,11 @@ def load_shop(
 ) -> ShopView:
     """The shop at ``slug`` (or served on ``host``), with its follows resolved unless
     ``with_follows`` is false."""
-    where = _shop.slug == slug if host is None else _shop.host == host.lower()
-    distributor = table_of(Distributor).c
-    row = session.execute(
-        sa.select(*_SHOP_COLUMNS, distributor.referral_code)
-        .join(table_of(Distributor), distributor.id == _shop.distributor_id)
-        .where(where)
-    ).first()
+    if host is None:
+        found = session.connection().execute(_SHOP_AT_SLUG, {"slug": slug})
+    else:
+        found = session.connection().execute(_SHOP_ON_HOST, {"host": host.lower()})
+    row = found.first()
     if row is None:
         raise NotFound(f"no shop {slug or host!r}")
     view = ShopView(*row)  # type: ignore[call-arg]  # the columns, in order
@@ -189,12 +196,14 @@ def subtree_ids(session: Session, category_ids: Sequence[int]) -> tuple[int, ...
     return tuple(sorted(session.scalars(stmt)))
 
 
-def _owner_choice(shop: ShopView, *, included: bool) -> sa.Exists:
-    """The product is one the owner added (``included``) or took out of ``shop``."""
+def _owner_choice(shop: ShopView | None, *, included: bool) -> sa.Exists:
+    """The product is one the owner added (``included``) or took out of ``shop`` (``None``:
+    of the shop whose id is bound as ``shop``)."""
+    shop_id: Any = sa.bindparam("shop") if shop is None else shop.id
     return (
         sa.select(_shop_product.product_id)
         .where(
-            _shop_product.shop_id == shop.id,
+            _shop_product.shop_id == shop_id,
             _shop_product.product_id == _product.id,
             _shop_product.included.is_(included),
         )
@@ -322,37 +331,21 @@ def offers_for_cart(
     ids = sorted(set(variant_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        sa.select(
-            _variant.id,
-            _variant.product_id,
-            _product.title,
-            _product.title_i18n,
-            _product.images,
-        )
-        .join(table_of(Product), _product.id == _variant.product_id)
-        .where(_variant.id.in_(ids), _variant.status == ACTIVE, in_shop(shop))
-    ).all()
-    offers = _offers(session, shop, rates, sorted({row.product_id for row in rows}))
-    by_id = {offer.id: offer for product_offers in offers.values() for offer in product_offers}
-    return {
-        row.id: CartOffer(
-            by_id[row.id],
-            localized(row.title, row.title_i18n, locale),
-            row.images[0] if row.images else None,
-        )
-        for row in rows
-        if row.id in by_id
-    }
+    rows = session.connection().execute(cart_variants(shop), {"shop": shop.id, "ids": ids})
+    return {row.id: cart_offer(row, shop, rates, locale) for row in rows}
 
 
-def _offers(
-    session: Session, shop: ShopView, rates: Rates, product_ids: Sequence[int]
-) -> dict[int, list[Offer]]:
-    """Active variants of ``product_ids`` at the shop's prices, by product id."""
-    if not product_ids:
-        return {}
-    rows = session.execute(
+def cart_variants(shop: ShopView) -> sa.Select[Any]:
+    """The query of the variants that ``shop`` sells now among those bound as ``ids`` (a
+    list), with what :func:`cart_offer` needs; the shop's id is bound as ``shop``. Callers
+    may add columns."""
+    if shop.follows_all:
+        return _CART_OF_FOLLOWING_SHOP  # (one query for every such shop: built once)
+    return _cart_variants(in_shop(shop))
+
+
+def _cart_variants(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return (
         sa.select(
             _variant.id,
             _variant.product_id,
@@ -364,31 +357,46 @@ def _offers(
             _variant.min_price_minor,
             _variant.available,
             _shop_price.price_minor.label("own_price"),
+            _product.title,
+            _product.title_i18n,
+            _product.images,
         )
+        .join(table_of(Product), _product.id == _variant.product_id)
         .outerjoin(
             table_of(ShopPrice),
-            sa.and_(_shop_price.shop_id == shop.id, _shop_price.variant_id == _variant.id),
+            sa.and_(
+                _shop_price.shop_id == sa.bindparam("shop"), _shop_price.variant_id == _variant.id
+            ),
         )
-        .where(_variant.product_id.in_(product_ids), _variant.status == ACTIVE)
-        .order_by(_variant.product_id, _variant.position, _variant.id)
-    ).all()
-    offers: dict[int, list[Offer]] = {}
-    for row in rows:
-        offers.setdefault(row.product_id, []).append(
-            make_offer(
-                row.product_id,
-                row.id,
-                row.sku,
-                row.options,
-                row.currency,
-                VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor),
-                row.available,
-                rates,
-                own_price=row.own_price,
-                markup_bp=shop.markup_bp,
-            )
+        .where(
+            _variant.id.in_(sa.bindparam("ids", expanding=True)),
+            _variant.status == ACTIVE,
+            condition,
         )
-    return offers
+    )
+
+
+_CART_OF_FOLLOWING_SHOP = _cart_variants(
+    sa.and_(_product.status == ACTIVE, ~_owner_choice(None, included=False))
+)
+
+
+def cart_offer(row: Any, shop: ShopView, rates: Rates, locale: str) -> CartOffer:
+    """A row of :func:`cart_variants` as the shop sells it."""
+    offer = make_offer(
+        row.product_id,
+        row.id,
+        row.sku,
+        row.options,
+        row.currency,
+        VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor),
+        row.available,
+        rates,
+        own_price=row.own_price,
+        markup_bp=shop.markup_bp,
+    )
+    title = localized(row.title, row.title_i18n, locale)
+    return CartOffer(offer, title, row.images[0] if row.images else None)
 
 
 def make_offer(

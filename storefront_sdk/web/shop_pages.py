@@ -431,7 +431,7 @@ def _fresh_shop() -> ShopView:
     checks what it sells by the shop's current rules."""
     page = page_state()
     if "fresh_view" not in page:
-        page["fresh_view"] = reader(fresh=True).shop(slug=_shop().slug).view
+        page["fresh_view"] = listing.load_shop(_read_session(), slug=_shop().slug)
     view: ShopView = page["fresh_view"]
     return view
 

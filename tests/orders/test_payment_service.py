@@ -1,0 +1,86 @@
+"""apply_payment at the service level: a succeeded payment pays a payable order once (one
+conditional update), keeps an object the session already holds in step with the database,
+and leaves mismatched, replaced or late payments to the checks that follow."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+from order_support import app_on, buy, stocked_shop
+
+from storefront_sdk.db import session_scope, utcnow
+from storefront_sdk.orders.models import Order, OrderEvent, SupplierOrder
+from storefront_sdk.payments import service
+from storefront_sdk.payments.providers import SUCCEEDED, PaymentState
+
+
+def _placed(app: Flask) -> Order:
+    """An order awaiting payment, with its dev payment started."""
+    _, shop, skus = stocked_shop(app)
+    token = buy(app.test_client(), shop.slug, {skus["A"]: 1})
+    with session_scope(app) as session:
+        order = session.scalars(sa.select(Order).where(Order.token == token)).one()
+        service.start_payment(session, order, app.extensions["storefront"].payments)
+        return order
+
+
+def _apply(app: Flask, order: Order, state: PaymentState) -> tuple[str, Order]:
+    with session_scope(app) as session:
+        held = session.get_one(Order, order.id)  # the caller holds the order already
+        outcome = service.apply_payment(
+            session, order.id or 0, state, actor="test", now=utcnow(), binding_days=30
+        )
+        assert not session.dirty  # nothing left for a flush to write again
+        return outcome, held
+
+
+def _kinds(app: Flask, order: Order) -> list[str]:
+    with session_scope(app) as session:
+        query = sa.select(OrderEvent.kind).where(OrderEvent.order_id == order.id)
+        return list(session.scalars(query.order_by(OrderEvent.id)))
+
+
+def test_a_succeeded_payment_pays_once_and_the_held_object_says_so(db_url: str) -> None:
+    with app_on(db_url) as app:
+        order = _placed(app)
+        paid = PaymentState(order.payment_ref or "", SUCCEEDED, order.total_minor, "CNY")
+        outcome, held = _apply(app, order, paid)
+        assert outcome == "paid"
+        assert (held.status, held.paid_at is not None) == ("paid", True)
+        again, _ = _apply(app, order, paid)
+        assert again == "unchanged"
+        with session_scope(app) as session:
+            assert session.get_one(Order, order.id).status == "paid"
+            parts = session.scalars(sa.select(SupplierOrder)).all()
+            assert [part.status for part in parts] == ["pending"]
+        assert _kinds(app, order) == ["placed", "paid", "handed_off"]
+
+
+def test_a_payment_of_another_amount_is_recorded_and_pays_nothing(db_url: str) -> None:
+    with app_on(db_url) as app:
+        order = _placed(app)
+        short = PaymentState(order.payment_ref or "", SUCCEEDED, order.total_minor - 1, "CNY")
+        outcome, held = _apply(app, order, short)
+        assert (outcome, held.status) == ("mismatch", "awaiting_payment")
+        other = PaymentState(order.payment_ref or "", SUCCEEDED, order.total_minor, "USD")
+        assert _apply(app, order, other)[0] == "mismatch"
+        assert _kinds(app, order) == ["placed", "payment_mismatch", "payment_mismatch"]
+
+
+def test_a_payment_that_is_not_the_orders_changes_nothing(db_url: str) -> None:
+    with app_on(db_url) as app:
+        order = _placed(app)
+        stranger = PaymentState("dev_somebody_else", SUCCEEDED, order.total_minor, "CNY")
+        assert _apply(app, order, stranger)[0] == "unchanged"
+        assert _kinds(app, order) == ["placed"]
+
+
+def test_money_for_an_expired_order_is_given_back(db_url: str) -> None:
+    with app_on(db_url) as app:
+        order = _placed(app)
+        with session_scope(app) as session:
+            session.execute(sa.update(Order).where(Order.id == order.id).values(status="expired"))
+        paid = PaymentState(order.payment_ref or "", SUCCEEDED, order.total_minor, "CNY")
+        outcome, held = _apply(app, order, paid)
+        assert (outcome, held.status) == ("late", "expired")
+        assert _kinds(app, order) == ["placed", "refund_requested", "late_payment"]
