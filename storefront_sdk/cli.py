@@ -159,25 +159,40 @@ def seed_demo_command(image_base: str) -> dict[str, Any]:
 @storefront_cli.command("expire-orders")
 @json_command
 def expire_orders_command() -> dict[str, Any]:
-    """Expire unpaid orders past their expiry and give their stock back."""
+    """Expire unpaid orders past their expiry and give their stock back (first asking the
+    payment provider whether they were paid after all, and about long-settling payments)."""
     from .orders.expiry import expire_orders
+    from .payments.service import reconcile_payments
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with session_scope(app) as session:
-        expired = expire_orders(session, utcnow())
     provider = app.extensions["storefront"].payments
+    with session_scope(app) as session:
+        asked = reconcile_payments(
+            session,
+            {provider.name: provider} if provider is not None else {},
+            utcnow(),
+            binding_days=app.config["STOREFRONT_CUSTOMER_BINDING_DAYS"],
+        )
+        expired = expire_orders(session, utcnow())
     for order in expired:  # their unfinished payments can no longer succeed
         if provider is not None and order.payment_ref and order.payment_provider == provider.name:
             try:
                 provider.cancel(order.payment_ref)
             except StorefrontError as exc:
                 click.echo(f"warning: {exc.message}", err=True)
-    return {"expired": len(expired)}
+    return {"expired": len(expired), "paid_meanwhile": asked.get("paid", 0)}
 
 
 @storefront_cli.command("dispatch")
 @click.option("--once", is_flag=True, help="Deliver what is due now, print counts and exit.")
 @click.option("--batch", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Deliveries under way at once.",
+)
 @click.option(
     "--poll",
     default=0.25,
@@ -186,13 +201,13 @@ def expire_orders_command() -> dict[str, Any]:
     help="Seconds between looks at the outbox when it is empty.",
 )
 @with_appcontext
-def dispatch_command(once: bool, batch: int, poll: float) -> None:
+def dispatch_command(once: bool, batch: int, concurrency: int, poll: float) -> None:
     """Deliver due webhook events to suppliers (and due refunds); loops until stopped
     (SIGTERM/SIGINT finish the current delivery first) unless --once."""
     from .dispatcher import Dispatcher
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    dispatcher = Dispatcher(app, batch=batch)
+    dispatcher = Dispatcher(app, batch=batch, concurrency=concurrency)
     if once:
         try:
             counts = dispatcher.run_once()

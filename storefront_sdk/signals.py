@@ -1,5 +1,6 @@
 """Blinker signals an embedding app connects to, sent only after the change they announce
-is committed (a rolled-back change sends nothing).
+is committed (a rolled-back change sends nothing). A receiver that raises is logged
+(``storefront_sdk.signals``) and the others still hear of the change.
 
 Each is sent with the app as sender and keyword arguments::
 
@@ -22,6 +23,7 @@ Each is sent with the app as sender and keyword arguments::
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from blinker import Namespace
@@ -40,6 +42,8 @@ supplier_order_accepted = _signals.signal("supplier-order-accepted")
 supplier_order_shipped = _signals.signal("supplier-order-shipped")
 supplier_order_delivered = _signals.signal("supplier-order-delivered")
 supplier_order_cancelled = _signals.signal("supplier-order-cancelled")
+
+log = logging.getLogger(__name__)
 
 _PENDING = "storefront_pending_signals"
 _APP = "storefront_app"
@@ -62,7 +66,13 @@ def _after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     app = session.info.get(_APP)
     for signal, kwargs in pending:
-        signal.send(app, **kwargs)
+        for receiver in signal.receivers_for(app):
+            # The change is committed: a receiver's failure (a mail server down) must not
+            # turn it into an error, nor keep the other receivers from hearing of it.
+            try:
+                receiver(app, **kwargs)
+            except Exception:
+                log.exception("a receiver of %s failed", signal.name)
 
 
 def _after_rollback(session: Session, previous_transaction: Any) -> None:

@@ -43,15 +43,15 @@ def insert_for(session: Session, table: sa.Table) -> Any:
     return postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)
 
 
-def insert_row(session: Session, row: M, *, unless_exists: Sequence[str] = ()) -> M | None:
+def insert_row(session: Session, row: M, *, skip_duplicate: bool = False) -> M | None:
     """Insert the table model ``row`` with one ``INSERT ... RETURNING`` and attach it to
     ``session`` as if it had been loaded: no unit-of-work flush, so a hot path pays one
     statement and nothing else. Columns left ``None`` that have a default get it (and are
     read back, with the primary key).
 
-    With ``unless_exists`` (the columns of a unique constraint), a row clashing on them is
-    not inserted (``ON CONFLICT DO NOTHING``, which waits for a concurrent twin's
-    transaction) and ``None`` is returned; ``session`` is unchanged then.
+    With ``skip_duplicate``, a row clashing with another on a unique constraint is not
+    inserted (``ON CONFLICT DO NOTHING``, which waits for a concurrent twin's transaction)
+    and ``None`` is returned; ``session`` is unchanged then.
     """
     table = table_of(type(row))
     values: dict[str, Any] = {}
@@ -65,9 +65,7 @@ def insert_row(session: Session, row: M, *, unless_exists: Sequence[str] = ()) -
         else:
             values[column.key] = value
     connection = session.connection()
-    insert = _insert_returning(
-        table, tuple(read_back), tuple(unless_exists), connection.dialect.name
-    )
+    insert = _insert_returning(table, tuple(read_back), skip_duplicate, connection.dialect.name)
     found = connection.execute(insert, values).first()
     if found is None:
         return None
@@ -80,12 +78,12 @@ def insert_row(session: Session, row: M, *, unless_exists: Sequence[str] = ()) -
 
 @functools.lru_cache(maxsize=256)
 def _insert_returning(
-    table: sa.Table, read_back: tuple[str, ...], unless_exists: tuple[str, ...], dialect: str
+    table: sa.Table, read_back: tuple[str, ...], skip_duplicate: bool, dialect: str
 ) -> Any:
     insert: Any = sa.insert(table)
-    if unless_exists:
+    if skip_duplicate:
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        insert = insert.on_conflict_do_nothing(index_elements=list(unless_exists))
+        insert = insert.on_conflict_do_nothing()
     return insert.returning(*(table.c[name] for name in read_back))
 
 

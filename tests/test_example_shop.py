@@ -125,3 +125,62 @@ def test_front_page_lists_two_themed_demo_shops_and_their_logins(demo_server):
         assert signed_in.status_code == 200
         assert slug in signed_in.text
     assert len(colours) == 2  # different themes
+
+
+def test_a_purchase_in_the_demo_is_fulfilled_by_the_simulated_supplier(demo_server):
+    # Given the demo's first shop and a product in it
+    import requests
+
+    slug = re.search(r'<tr data-slug="([^"]+)">', _get(demo_server + "/")).group(1)
+    shop = _get(f"{demo_server}/s/{slug}/")
+    product = re.search(rf'href="(/s/{slug}/p/\d+)[^"]*"', shop).group(1)
+    buyer = requests.Session()
+    page = buyer.get(demo_server + product, timeout=5).text
+    variant = re.search(r'name="variant_id" value="(\d+)"(?![^>]*disabled)', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    # When a consumer buys it and pays in test mode
+    added = buyer.post(
+        f"{demo_server}/s/{slug}/cart/add",
+        data={"csrf_token": token, "variant_id": variant, "quantity": "1"},
+        timeout=5,
+    )
+    assert added.status_code == 200
+    form = buyer.get(f"{demo_server}/s/{slug}/checkout", timeout=5).text
+    placed = buyer.post(
+        f"{demo_server}/s/{slug}/checkout",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+            "checkout_key": re.search(r'name="checkout_key" value="([^"]+)"', form).group(1),
+            "email": "buyer@example.com",
+            "name": "Mei",
+            "line1": "1 Nanjing Road",
+            "city": "Shanghai",
+            "country": "CN",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert placed.status_code == 303, placed.text
+    pay_url = demo_server + placed.headers["Location"]
+    pay = buyer.get(pay_url, timeout=5).text
+    assert 'data-testid="test-mode"' in pay
+    paid = buyer.post(
+        pay_url.removesuffix("/pay") + "/dev-pay",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', pay).group(1),
+            "outcome": "succeeded",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert paid.status_code == 303
+    # Then the simulated supplier, which verifies each webhook's signature, accepts and
+    # ships it through the API, and the consumer's order page shows the tracking number
+    order_url = pay_url.removesuffix("/pay")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        order_page = buyer.get(order_url, timeout=5).text
+        if 'data-testid="tracking"' in order_page:
+            break
+        time.sleep(0.5)
+    assert re.search(r'data-testid="tracking">[^<]*SIM[0-9A-Z_-]{8}', order_page), order_page

@@ -15,10 +15,13 @@ re-queue it (:func:`requeue`). Pull works all along.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,6 +29,7 @@ from sqlmodel import col
 
 from ..catalog.models import Supplier
 from ..errors import Conflict, NotFound
+from ..sql import table_of
 from ..webhooks import sign
 from .models import DELIVERED, FAILED, PENDING, SKIPPED, DeliveryAttempt, OutboxEvent
 from .transport import DeliveryResult, TransportPolicy, post
@@ -73,29 +77,76 @@ class DispatchCounts:
         }
 
 
-def claim(session: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[int]:
-    """Take up to ``limit`` due events for this dispatcher (committed)."""
-    query = (
-        sa.select(col(OutboxEvent.id))
-        .where(
-            col(OutboxEvent.status) == PENDING,
-            col(OutboxEvent.next_attempt_at) <= now,
-            sa.or_(col(OutboxEvent.leased_until).is_(None), col(OutboxEvent.leased_until) <= now),
-        )
-        .order_by(col(OutboxEvent.next_attempt_at))
-        .limit(limit)
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed event with what sending it needs (read while claiming it)."""
+
+    id: int
+    event_id: str
+    body: bytes
+    attempts: int
+    created_at: datetime
+    url: str | None
+    secret: str | None
+    #: This dispatcher's hold on the event (see :func:`_renew`).
+    leased_until: datetime
+
+
+_outbox = table_of(OutboxEvent)
+_supplier = table_of(Supplier)
+_attempt = table_of(DeliveryAttempt)
+_DUE = (
+    sa.select(
+        _outbox.c.id,
+        _outbox.c.event_id,
+        _outbox.c.body,
+        _outbox.c.attempts,
+        _outbox.c.created_at,
+        _supplier.c.webhook_url,
+        _supplier.c.webhook_secret,
     )
+    .join(_supplier, _supplier.c.id == _outbox.c.supplier_id)
+    .where(
+        _outbox.c.status == PENDING,
+        _outbox.c.next_attempt_at <= sa.bindparam("now"),
+        sa.or_(_outbox.c.leased_until.is_(None), _outbox.c.leased_until <= sa.bindparam("now")),
+    )
+    .order_by(_outbox.c.next_attempt_at)
+    .limit(sa.bindparam("limit"))
+)
+_LEASE = (
+    sa.update(_outbox)
+    .where(_outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(leased_until=sa.bindparam("until"))
+)
+
+
+def claim(session: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Delivery]:
+    """Take up to ``limit`` due events for this dispatcher (committed), with what
+    delivering them needs."""
+    query = _DUE
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids: list[int] = list(session.scalars(query))
-    if ids:
-        session.execute(
-            sa.update(OutboxEvent)
-            .where(col(OutboxEvent.id).in_(ids))
-            .values(leased_until=now + lease)
+        query = query.with_for_update(skip_locked=True, of=_outbox)
+    connection = session.connection()
+    until = now + lease
+    claimed = [
+        Delivery(
+            row.id,
+            row.event_id,
+            row.body.encode(),
+            row.attempts,
+            row.created_at,
+            row.webhook_url,
+            row.webhook_secret,
+            until,
         )
+        for row in connection.execute(query, {"now": now, "limit": limit})
+    ]
+    if claimed:
+        ids = [delivery.id for delivery in claimed]
+        connection.execute(_LEASE, {"ids": ids, "until": until})
     session.commit()
-    return ids
+    return claimed
 
 
 def dispatch_once(
@@ -105,75 +156,124 @@ def dispatch_once(
     *,
     limit: int = 20,
     lease: timedelta = LEASE,
+    pool: Executor | None = None,
 ) -> DispatchCounts:
-    """Claim and deliver one batch of due events; returns what became of them."""
+    """Claim and deliver one batch of due events (at once, in ``pool``'s threads, if one
+    is given); returns what became of them. Each outcome is committed on its own as soon
+    as it is known."""
+    engine = session.get_bind()
+    assert isinstance(engine, sa.Engine)
+    claimed = claim(session, clock(), limit, lease)
+    deliver = functools.partial(_deliver, engine, policy, clock, lease)
+    outcomes = list(pool.map(deliver, claimed) if pool is not None else map(deliver, claimed))
     counts = DispatchCounts()
-    for event_id in claim(session, clock(), limit, lease):
-        event = session.get_one(OutboxEvent, event_id, populate_existing=True)
-        supplier = session.get_one(Supplier, event.supplier_id, populate_existing=True)
-        # What the delivery needs, read now: no transaction (on SQLite, no write lock) may
-        # stay open during the HTTP call, and rolling back expires the loaded rows.
-        url, secret, public_id = supplier.webhook_url, supplier.webhook_secret, event.event_id
-        body, created_at = event.body.encode(), event.created_at
-        session.rollback()
-        if not url or not secret:
-            _finish(session, event_id, clock(), None, SKIPPED)
-            counts.skipped += 1
-            continue
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "Storefront-Event-Id": public_id,
-            "Storefront-Signature": sign(body, secret, int(clock().timestamp())),
-        }
-        result = post(url, body, headers, policy)
-        now = clock()
-        if result.ok:
-            status = DELIVERED
-            counts.delivered += 1
-        elif created_at is not None and now - created_at >= RETRY_HORIZON:
-            status = FAILED
-            counts.failed += 1
-        else:
-            status = PENDING
-            counts.retrying += 1
-        _finish(session, event_id, now, (url, result), status)
+    for outcome in outcomes:
+        if outcome is not None:
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
     return counts
 
 
+_OUTCOMES = {DELIVERED: "delivered", FAILED: "failed", PENDING: "retrying", SKIPPED: "skipped"}
+
+
+def _deliver(
+    engine: sa.Engine,
+    policy: TransportPolicy,
+    clock: Callable[[], datetime],
+    lease: timedelta,
+    claimed: Delivery,
+) -> str | None:
+    """Send one claimed event and record the outcome: which :class:`DispatchCounts` it
+    adds to (``None``: another dispatcher holds it now). No transaction is open during
+    the HTTP call."""
+    delivery = _renew(engine, claimed, clock(), lease)
+    if delivery is None:
+        return None
+    if not delivery.url or not delivery.secret:
+        _finish(engine, delivery, clock(), None, SKIPPED)
+        return _OUTCOMES[SKIPPED]
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Storefront-Event-Id": delivery.event_id,
+        "Storefront-Signature": sign(delivery.body, delivery.secret, int(clock().timestamp())),
+    }
+    result = post(delivery.url, delivery.body, headers, policy)
+    now = clock()
+    if result.ok:
+        status = DELIVERED
+    elif now - delivery.created_at >= RETRY_HORIZON:
+        status = FAILED
+    else:
+        status = PENDING
+    _finish(engine, delivery, now, (delivery.url, result), status)
+    return _OUTCOMES[status]
+
+
+_RENEW = (
+    sa.update(_outbox)
+    .where(_outbox.c.id == sa.bindparam("event"), _outbox.c.leased_until == sa.bindparam("held"))
+    .values(leased_until=sa.bindparam("until"))
+)
+
+
+def _renew(
+    engine: sa.Engine, delivery: Delivery, now: datetime, lease: timedelta
+) -> Delivery | None:
+    """``delivery`` held for a whole ``lease`` from ``now`` (its delivery is about to
+    start), or ``None`` if its hold ran out while it waited and another dispatcher took
+    it (it is that one's to send)."""
+    until = now + lease
+    with engine.begin() as connection:
+        renewed = connection.execute(
+            _RENEW, {"event": delivery.id, "held": delivery.leased_until, "until": until}
+        )
+    return replace(delivery, leased_until=until) if renewed.rowcount == 1 else None
+
+
 def _finish(
-    session: Session,
-    event_id: int,
+    engine: sa.Engine,
+    delivery: Delivery,
     now: datetime,
     attempt: tuple[str, DeliveryResult] | None,
     status: str,
 ) -> None:
-    event = session.get_one(OutboxEvent, event_id, with_for_update=True, populate_existing=True)
-    event.status = status
-    event.leased_until = None
-    if attempt is not None:
-        url, result = attempt
-        event.attempts += 1
-        event.last_attempt_at = now
-        event.last_status_code = result.status_code
-        event.last_error = _error_of(result)
-        session.add(
-            DeliveryAttempt(
-                outbox_event_id=event_id,
-                url=url,
-                status_code=result.status_code,
-                error=event.last_error,
-                duration_ms=result.duration_ms,
-                response_excerpt=result.response_excerpt[:500],
-                attempted_at=now,
-            )
-        )
+    """Record what became of ``delivery`` (its lease ends) and the attempt, if one was
+    made, in one short transaction."""
+    values: dict[str, Any] = {"status": status, "leased_until": None}
     if status == DELIVERED:
-        event.delivered_at = now
-    elif status == PENDING:
-        event.next_attempt_at = next_attempt(event.attempts, now)
-    session.add(event)
-    session.commit()
+        values["delivered_at"] = now
+    with engine.begin() as connection:
+        if attempt is not None:
+            url, result = attempt
+            error = _error_of(result)
+            attempts = delivery.attempts + 1
+            values |= {
+                "attempts": attempts,
+                "last_attempt_at": now,
+                "last_status_code": result.status_code,
+                "last_error": error,
+            }
+            if status == PENDING:
+                values["next_attempt_at"] = next_attempt(attempts, now)
+            connection.execute(
+                sa.insert(_attempt),
+                {
+                    "outbox_event_id": delivery.id,
+                    "url": url,
+                    "status_code": result.status_code,
+                    "error": error,
+                    "duration_ms": result.duration_ms,
+                    "response_excerpt": result.response_excerpt[:500],
+                    "attempted_at": now,
+                },
+            )
+        # (Only while this dispatcher holds the event: never over another's outcome.)
+        connection.execute(
+            sa.update(_outbox)
+            .where(_outbox.c.id == delivery.id, _outbox.c.leased_until == delivery.leased_until)
+            .values(values)
+        )
 
 
 def _error_of(result: DeliveryResult) -> str | None:

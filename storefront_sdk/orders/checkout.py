@@ -31,6 +31,8 @@ from .states import OrderStatus
 #: Order numbers: the day, then six characters nobody misreads (no 0/O, 1/I/L).
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 6
+#: Numbers drawn before giving up (each clashes with a day's n orders at n / 31**6).
+NUMBER_ATTEMPTS = 5
 #: Address fields of an order (``supplier-api.md``), all strings.
 ADDRESS_FIELDS = ("name", "phone", "line1", "line2", "city", "region", "postal_code", "country")
 
@@ -176,39 +178,42 @@ def place_order(
     if subtotal + shipping > MAX_PRICE:
         raise ValidationError("this order is too large; please split it")
     credit = decide_credit(session, request, now)
-    order = insert_row(
-        session,
-        Order(
-            number=_new_number(now),
-            token=secrets.token_urlsafe(24),
-            shop_id=request.shop.id,
-            credited_distributor_id=credit.distributor_id,
-            credit_source=credit.source,
-            customer_key=request.contact.customer_key(),
-            checkout_key=request.checkout_key,
-            status=OrderStatus.AWAITING_PAYMENT,
-            currency=currencies.pop(),
-            subtotal_minor=subtotal,
-            shipping_minor=shipping,
-            shipping_parts=fees,
-            total_minor=subtotal + shipping,
-            contact_email=request.contact.email,
-            contact_phone=request.contact.phone,
-            shipping_address={name: request.address.get(name, "") for name in ADDRESS_FIELDS},
-            locale=request.locale,
-            payment_provider=request.provider,
-            expires_at=now + expiry,
-            created_at=now,
-            updated_at=now,
-        ),
-        unless_exists=("shop_id", "checkout_key"),
-    )
-    if order is None:
-        # A twin submission of this form committed first: its order is the answer. (A
-        # clash of random numbers or tokens is too rare to retry.)
+    fields = {
+        "shop_id": request.shop.id,
+        "credited_distributor_id": credit.distributor_id,
+        "credit_source": credit.source,
+        "customer_key": request.contact.customer_key(),
+        "checkout_key": request.checkout_key,
+        "status": OrderStatus.AWAITING_PAYMENT,
+        "currency": currencies.pop(),
+        "subtotal_minor": subtotal,
+        "shipping_minor": shipping,
+        "shipping_parts": fees,
+        "total_minor": subtotal + shipping,
+        "contact_email": request.contact.email,
+        "contact_phone": request.contact.phone,
+        "shipping_address": {name: request.address.get(name, "") for name in ADDRESS_FIELDS},
+        "locale": request.locale,
+        "payment_provider": request.provider,
+        "expires_at": now + expiry,
+        "created_at": now,
+        "updated_at": now,
+    }
+    for _attempt in range(NUMBER_ATTEMPTS):
+        order = insert_row(
+            session,
+            Order(number=_new_number(now), token=secrets.token_urlsafe(24), **fields),
+            skip_duplicate=True,
+        )
+        if order is not None:
+            break
+        # A twin submission of this form committed first: its order is the answer. Else
+        # the random number was taken (a few in a billion a day): draw another.
         twin = find_by_checkout_key(session, request.shop.id, request.checkout_key)
-        assert twin is not None
-        return twin
+        if twin is not None:
+            return twin
+    else:
+        raise Conflict("no order number could be drawn; please try again")
     lines = [line | {"order_id": order.id} for part in parts.values() for line in part.lines]
     session.connection().execute(sa.insert(_line), lines)
     events.record(session, order, "placed", "consumer", {"total": order.total_minor})

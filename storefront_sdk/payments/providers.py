@@ -58,6 +58,9 @@ class PaymentProvider(Protocol):
     name: str
     #: Payments are not real money (the pages show a test-mode banner).
     test_mode: bool
+    #: :meth:`retrieve` can tell a payment's state (before an order expires, a payment
+    #: that succeeded unannounced is found this way). The dev provider's cannot.
+    retrievable: bool
 
     def start(self, amount_minor: int, currency: str, order_token: str, key: str) -> PaymentStart:
         """Start a payment of ``amount_minor``; ``key`` makes a retry start the same one."""
@@ -92,6 +95,7 @@ class DevProvider:
 
     name = "dev"
     test_mode = True
+    retrievable = False
 
     def start(self, amount_minor: int, currency: str, order_token: str, key: str) -> PaymentStart:
         return PaymentStart(f"dev_{secrets.token_urlsafe(12)}")
@@ -130,6 +134,7 @@ class StripeProvider:
     """
 
     name = "stripe"
+    retrievable = True
 
     def __init__(
         self,

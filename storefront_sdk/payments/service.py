@@ -10,6 +10,7 @@ binding are one transaction (DESIGN.md invariant 4).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +30,9 @@ from ..orders.states import ORDER_TRANSITIONS, OrderAction, OrderStatus, advance
 from ..sql import set_loaded, table_of
 from .models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, ProviderEvent, Refund
 from .providers import (
+    CANCELED,
     FAILED,
+    OPEN,
     PROCESSING,
     SUCCEEDED,
     PaymentError,
@@ -56,10 +59,12 @@ def start_payment(session: Session, order: Order, provider: PaymentProvider) -> 
     )
     claimed = session.connection().execute(_CLAIM, {"order": order.id, "ref": started.ref})
     if claimed.rowcount != 1:
-        # A twin request started one first: keep theirs, drop ours.
-        provider.cancel(started.ref)
+        # A twin request started one first: keep theirs, and drop ours unless the provider
+        # gave us both the same one (Stripe does: the idempotency key is the order's).
         session.refresh(order)
         assert order.payment_ref is not None
+        if started.ref != order.payment_ref:
+            provider.cancel(started.ref)
         return provider.resume(order.payment_ref)
     set_loaded(order, payment_ref=started.ref)
     return started
@@ -268,6 +273,71 @@ def _bind_customer(session: Session, order: sa.Row[Any], now: datetime, days: in
             "now": now,
         },
     )
+
+
+#: An order whose payment has been settling this long is asked about by ``expire-orders``
+#: (its provider's news of the outcome may have been lost).
+SETTLING_CHECK_AFTER = timedelta(hours=1)
+
+
+def reconcile_payments(
+    session: Session,
+    providers: dict[str, PaymentProvider],
+    now: datetime,
+    *,
+    binding_days: int,
+    limit: int = 200,
+) -> dict[str, int]:
+    """Ask the provider about the payments of orders about to be given up on: unpaid
+    orders past their expiry (a payment that succeeded unannounced pays its order instead
+    of being refunded as late) and payments settling for over
+    :data:`SETTLING_CHECK_AFTER`. Each order is committed on its own; what happened, by
+    outcome of :func:`apply_payment` (``unreachable``: the provider did not answer)."""
+    overdue = sa.or_(
+        sa.and_(
+            _order.c.status == OrderStatus.AWAITING_PAYMENT,
+            _order.c.expires_at <= now,
+        ),
+        sa.and_(
+            _order.c.status == OrderStatus.PROCESSING,
+            _order.c.updated_at <= now - SETTLING_CHECK_AFTER,
+        ),
+    )
+    asked = [name for name, provider in providers.items() if provider.retrievable]
+    rows = session.execute(
+        sa.select(_order.c.id, _order.c.status, _order.c.payment_ref, _order.c.payment_provider)
+        .where(
+            overdue,
+            _order.c.payment_ref.is_not(None),
+            _order.c.payment_provider.in_(asked),
+        )
+        .order_by(_order.c.id)
+        .limit(limit)
+    ).all()
+    session.rollback()  # no transaction stays open while the provider is asked
+    outcomes: dict[str, int] = {}
+    for order_id, status, ref, name in rows:
+        provider = providers[name]
+        try:
+            state = provider.retrieve(ref)
+        except PaymentError:
+            outcome = "unreachable"
+        else:
+            if status == OrderStatus.PROCESSING and state.status in (OPEN, CANCELED):
+                # Settling no more, and not paid: the attempt failed (the provider says so
+                # now, whatever news of it was lost), and the order may expire.
+                state = dataclasses.replace(state, status=FAILED, failure="no longer settling")
+            outcome = apply_payment(
+                session,
+                order_id,
+                state,
+                actor=f"provider:{name}",
+                now=now,
+                binding_days=binding_days,
+            )
+            session.commit()
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def request_refund(

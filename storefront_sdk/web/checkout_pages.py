@@ -248,12 +248,36 @@ def _order(token: str) -> Order:
     ).first()
     if order is None:
         abort(404)
-    if order.status == "awaiting_payment" and order.expires_at and order.expires_at <= utcnow():
+    overdue = (
+        order.status == "awaiting_payment" and order.expires_at and order.expires_at <= utcnow()
+    )
+    if overdue and not _settled_meanwhile(order):
         order = service.lock_order(db, order.id or 0)
         if expiry.expire_if_due(db, order, utcnow()):
             db.commit()
             _cancel_payment(order)
     return order
+
+
+def _settled_meanwhile(order: Order) -> bool:
+    """Whether the overdue ``order`` must not expire now: the provider says its payment
+    went through (or is settling) after all — it is applied — or cannot be asked."""
+    found = provider()
+    if found is None or not order.payment_ref or found.name != order.payment_provider:
+        return False
+    if not found.retrievable:
+        return False
+    db = get_session()
+    db.rollback()  # no transaction stays open while the provider is asked
+    try:
+        state = found.retrieve(order.payment_ref)
+    except PaymentError as error:
+        current_app.logger.warning("payment retrieval failed: %s", error.message)
+        return True  # expire-orders asks again later
+    outcome = _apply(order, state, f"provider:{found.name}")
+    db.commit()
+    db.refresh(order)
+    return outcome in ("paid", "processing")
 
 
 def _cancel_payment(order: Order) -> None:
@@ -438,6 +462,15 @@ def stripe_webhook() -> Response:
     order = service.find_by_payment(db, "stripe", str(intent["id"]))
     outcome = "unknown payment"
     if order is not None:
-        outcome = _apply(order, StripeProvider.state_of(intent), "provider:stripe")
+        state = StripeProvider.state_of(intent)
+        if state.status == FAILED and order.status == "processing":
+            # Events come in any order: a failure told after the payment began settling may
+            # be an earlier attempt's. Stripe's word now decides.
+            try:
+                state = found.retrieve(state.ref)
+            except PaymentError as error:
+                db.rollback()  # (the event is not marked seen: Stripe sends it again)
+                return Response(error.message + "\n", status=503, mimetype="text/plain")
+        outcome = _apply(order, state, "provider:stripe")
     db.commit()
     return Response(outcome + "\n", mimetype="text/plain")

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from storefront_sdk.db import create_engine, session_scope, utcnow
 from storefront_sdk.dispatcher import Dispatcher
 from storefront_sdk.fulfillment import handoff
-from storefront_sdk.fulfillment.dispatch import LEASE, dispatch_once
+from storefront_sdk.fulfillment.dispatch import LEASE, _deliver, claim, dispatch_once
 from storefront_sdk.fulfillment.handoff import rfc3339
 from storefront_sdk.fulfillment.models import DeliveryAttempt, OutboxEvent
 from storefront_sdk.fulfillment.transport import TransportPolicy
@@ -645,6 +645,30 @@ def test_killed_dispatcher_loses_nothing_and_never_overlaps(pg_db: str, tmp_path
         with dispatch_session(app) as session:
             assert dispatch_once(session, POLICY, Clock(utcnow() + LEASE * 2)).total == 0
         assert len(receiver.requests) == 2
+
+
+def test_an_event_whose_hold_ran_out_in_a_waiting_batch_is_left_to_its_new_holder(
+    db_url: str,
+) -> None:
+    with app_on(db_url) as app, Receiver() as receiver:
+        # Given an event claimed by a dispatcher whose batch then waited past the lease
+        paid = paid_order(app, receiver.url)
+        engine = app.extensions["storefront"].engine
+        start = Clock(utcnow())
+        with dispatch_session(app) as session:
+            (stale,) = claim(session, start(), limit=1)
+        # and which another dispatcher has taken and delivered meanwhile
+        later = Clock(start.now + LEASE + timedelta(seconds=1))
+        with dispatch_session(app) as session:
+            assert dispatch_once(session, POLICY, later).delivered == 1
+        # When the first dispatcher's turn to send it comes
+        outcome = _deliver(engine, POLICY, later, LEASE, stale)
+        # Then it sends nothing and records nothing: the event is the other one's
+        assert outcome is None
+        assert receiver.ids() == [paid.event_id]
+        event = outbox(app, paid.event_id)
+        assert (event.status, event.attempts) == ("delivered", 1)
+        assert len(attempts_of(app, paid.event_id)) == 1
 
 
 # --- (g) a supplier without a webhook -----------------------------------------------------

@@ -5,11 +5,13 @@ supplier's cancellation becomes a real Stripe refund. On both backends."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -469,6 +471,67 @@ def test_processing_then_succeeded_pays(app: Flask, shop: Shop, ls: stripe.Strip
     assert kinds.count("payment_processing") == 1
     assert kinds.count("paid") == 1
     assert sum(outbox_per_supplier(app).values()) == 2
+
+
+def test_a_failure_told_after_settling_began_is_checked_with_stripe(
+    app: Flask, shop: Shop, ls: stripe.StripeClient
+) -> None:
+    # Given an order whose payment Stripe announced as settling
+    client = app.test_client()
+    token = buy(client, shop)
+    _, ref = open_pay(client, shop, token)
+    settling = {**intent_dict(ls, ref), "status": "processing"}
+    assert post_event(client, "payment_intent.processing", settling).status_code == 200
+    assert order_of(app, token)["status"] == "processing"
+    # and whose payment went through at Stripe meanwhile
+    assert confirm(ls, ref).status == "succeeded"
+    # When an earlier attempt's failure arrives late
+    stale = {
+        **settling,
+        "status": "requires_payment_method",
+        "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+    }
+    answer = post_event(client, "payment_intent.payment_failed", stale)
+    # Then the shop asked Stripe, which said succeeded: the order is paid, not reopened
+    assert (answer.status_code, answer.get_data(as_text=True)) == (200, "paid\n")
+    assert order_of(app, token)["status"] == "paid"
+    assert "payment_failed" not in audit(app, order_of(app, token)["id"])
+
+
+def test_expire_orders_asks_stripe_before_giving_an_order_up(
+    app: Flask, shop: Shop, ls: stripe.StripeClient
+) -> None:
+    # Given two overdue orders: one paid at Stripe without the shop hearing of it, one not
+    client = app.test_client()
+    paid_token, _ = paid_by_hand(ls, client, shop)
+    unpaid_token = buy(app.test_client(), shop)
+    open_pay(app.test_client(), shop, unpaid_token)
+    with session_scope(app) as session:
+        session.execute(sa.update(Order).values(expires_at=datetime.now(UTC) - timedelta(1)))
+    # When expire-orders runs
+    result = app.test_cli_runner().invoke(args=["storefront", "expire-orders"])
+    # Then the paid one is paid and handed off, and only the other one expired
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"expired": 1, "paid_meanwhile": 1}
+    assert order_of(app, paid_token)["status"] == "paid"
+    assert order_of(app, unpaid_token)["status"] == "expired"
+    assert sum(outbox_per_supplier(app).values()) == 2
+
+
+def test_an_overdue_order_paid_unannounced_is_paid_when_looked_at(
+    app: Flask, shop: Shop, ls: stripe.StripeClient
+) -> None:
+    # Given an overdue order whose payment succeeded at Stripe, unannounced
+    client = app.test_client()
+    token, _ = paid_by_hand(ls, client, shop)
+    with session_scope(app) as session:
+        session.execute(sa.update(Order).values(expires_at=datetime.now(UTC) - timedelta(1)))
+    # When the consumer opens the order page
+    page = client.get(f"/s/{shop.slug}/orders/{token}")
+    # Then the shop asked Stripe: the order is paid, not expired and refunded
+    assert page.status_code == 200
+    assert 'data-testid="thanks"' in page.get_data(as_text=True)
+    assert order_of(app, token)["status"] == "paid"
 
 
 def test_payment_failed_while_awaiting_keeps_the_order_open(
