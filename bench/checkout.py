@@ -41,6 +41,7 @@ from _common import ROOT, create_database, free_port, shop_env, start_gunicorn, 
 from flask import Flask
 
 from storefront_sdk import Storefront
+from storefront_sdk.commissions.rates import RateBook
 from storefront_sdk.db import session_scope, utcnow
 from storefront_sdk.orders.checkout import CheckoutRequest, Contact, place_order
 from storefront_sdk.payments import service
@@ -148,7 +149,7 @@ def in_threads(work: Any) -> float:
 def service_path(app: Flask, slug: str, ids: list[int], seconds: float) -> tuple[int, float]:
     """Paid orders placed by :data:`THREADS` threads in ``seconds``; (count, rate)."""
     state = app.extensions["storefront"]
-    rates = Rates(1000, 200)
+    rates = RateBook(Rates(1000, 200))
     provider = state.payments
     stop_at = time.monotonic() + seconds
     done = [0] * THREADS

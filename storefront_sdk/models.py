@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
+from .commissions.models import CommissionEntry, CommissionRate, Payout, PlatformAdmin
 from .db import metadata
 from .fulfillment.models import DeliveryAttempt, OutboxEvent
 from .idempotency import IdempotencyRecord
@@ -13,6 +14,8 @@ from .shops.models import Distributor, ReferralVisit, Shop, ShopFollow, ShopPric
 __all__ = [
     "ApiKey",
     "Category",
+    "CommissionEntry",
+    "CommissionRate",
     "CustomerBinding",
     "DeliveryAttempt",
     "Distributor",
@@ -21,6 +24,8 @@ __all__ = [
     "OrderEvent",
     "OrderLine",
     "OutboxEvent",
+    "Payout",
+    "PlatformAdmin",
     "Product",
     "ProviderEvent",
     "ReferralVisit",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,10 +38,19 @@ def rfc3339(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def split(session: Session, order: Any, now: datetime) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """What :func:`split` made: the supplier orders' public ids, and the order's lines
+    (rows with their split, for the commission ledger)."""
+
+    parts: list[str]
+    lines: list[Any]
+
+
+def split(session: Session, order: Any, now: datetime) -> Handoff:
     """Make the supplier orders (``pending``) of the paid ``order`` (an :class:`Order`, or
-    a row with its columns) and queue ``order.created`` for each; their public ids. Four
-    statements whatever the number of suppliers."""
+    a row with its columns) and queue ``order.created`` for each. Three statements
+    whatever the number of suppliers."""
     supplier_ids = sorted(int(key) for key in order.shipping_parts)
     connection = session.connection()
     parts = connection.execute(
@@ -60,7 +70,8 @@ def split(session: Session, order: Any, now: datetime) -> list[str]:
         ],
     ).all()
     lines: dict[int, list[Any]] = {part.id: [] for part in parts}
-    for line in sorted(connection.execute(_ASSIGN_LINES, {"order": order.id}), key=_by_id):
+    assigned = sorted(connection.execute(_ASSIGN_LINES, {"order": order.id}), key=_by_id)
+    for line in assigned:
         if line.supplier_order_id not in lines:
             raise LookupError(f"order {order.id} has a line of a supplier it charged nothing")
         lines[line.supplier_order_id].append(line)
@@ -71,7 +82,7 @@ def split(session: Session, order: Any, now: datetime) -> list[str]:
             for part in parts
         ],
     )
-    return [part.public_id for part in parts]
+    return Handoff([part.public_id for part in parts], assigned)
 
 
 _supplier_order = table_of(SupplierOrder)
@@ -104,6 +115,10 @@ _ASSIGN_LINES = (
                 "supply_price_minor",
                 "shipped_quantity",
                 "cancelled_quantity",
+                "level1_distributor_id",
+                "level1_minor",
+                "level2_distributor_id",
+                "level2_minor",
             )
         )
     )

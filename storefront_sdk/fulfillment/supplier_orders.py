@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from .. import signals
+from ..commissions import ledger
 from ..errors import NotFound, ValidationError
 from ..orders import events
 from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
@@ -201,9 +202,11 @@ def cancel(
     amount = 0
     for line in order_lines:
         units = wanted.get(line.sku, 0)
-        line.cancelled_quantity += units
-        amount += units * line.unit_price_minor
-        session.add(line)
+        if units:
+            line.cancelled_quantity += units
+            amount += units * line.unit_price_minor
+            # The consumer gets these units' money back: each part of it is reversed.
+            ledger.reverse(session, line, part.currency, units * line.unit_price_minor, now)
     rest = sum(_left(line) for line in order_lines)
     shipped = any(line.shipped_quantity for line in order_lines)
     if rest:

@@ -19,10 +19,13 @@ from sqlalchemy.orm import Session
 
 from .. import signals
 from ..catalog.models import Product, Supplier, Variant
+from ..commissions.rates import RateBook
+from ..commissions.split import SplitError, split_line
 from ..errors import Conflict, ValidationError
 from ..shops import listing
 from ..shops.listing import ShopView
-from ..shops.pricing import MAX_PRICE, Rates
+from ..shops.models import Distributor
+from ..shops.pricing import MAX_PRICE, VariantBounds
 from ..sql import insert_row, table_of
 from . import events, stock
 from .models import CustomerBinding, Order, OrderLine
@@ -63,10 +66,12 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class Credit:
-    """Who a sale is credited to and why (``binding``, ``referral``, ``shop``, ``self``)."""
+    """Who a sale is credited to and why (``binding``, ``referral``, ``shop``, ``self``):
+    level 1 of its commission; ``recruiter_id`` (their recruiter) earns level 2."""
 
     distributor_id: int | None
     source: str
+    recruiter_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,32 +133,52 @@ def shipping_fee(supplier: ShippingRule, subtotal: int) -> int:
 
 
 _binding = table_of(CustomerBinding).c
-_BOUND_TO = sa.select(_binding.distributor_id).where(
-    _binding.customer_key == sa.bindparam("key"), _binding.expires_at > sa.bindparam("now")
+_distributor = table_of(Distributor).c
+_BOUND_TO = (
+    sa.select(_distributor.id, _distributor.parent_id, _distributor.status)
+    .join(table_of(CustomerBinding), _binding.distributor_id == _distributor.id)
+    .where(_binding.customer_key == sa.bindparam("key"), _binding.expires_at > sa.bindparam("now"))
+)
+_DISTRIBUTOR = sa.select(_distributor.id, _distributor.parent_id, _distributor.status).where(
+    _distributor.id == sa.bindparam("id")
 )
 
 
 def decide_credit(session: Session, request: CheckoutRequest, now: datetime) -> Credit:
     """Who the sale is credited to: the distributor the customer is bound to, else the one
-    whose link they came through, else the shop's owner; never a distributor buying for
-    themselves (signed in, or giving their own email)."""
+    whose link they came through, else the shop's owner (a distributor who is not
+    ``active`` is passed over); never a distributor buying for themselves (signed in, or
+    giving their own email), who earns neither level of it."""
     buyers = {request.buyer_distributor_id, request.contact_distributor_id} - {None}
-    bound_to = (
-        session.connection()
-        .execute(_BOUND_TO, {"key": request.contact.customer_key(), "now": now})
-        .scalar()
-    )
-    if bound_to is not None:
-        found = Credit(bound_to, "binding")
+    connection = session.connection()
+    shop = request.shop
+    bound = connection.execute(
+        _BOUND_TO, {"key": request.contact.customer_key(), "now": now}
+    ).first()
+    found: Credit | None = None
+    if bound is not None and bound.status == "active":
+        found = Credit(bound.id, "binding", bound.parent_id)
+    elif request.referred_by == shop.distributor_id:
+        found = Credit(shop.distributor_id, "referral", shop.owner_parent_id)
     elif request.referred_by is not None:
-        found = Credit(request.referred_by, "referral")
-    else:
-        found = Credit(request.shop.distributor_id, "shop")
-    return Credit(None, "self") if found.distributor_id in buyers else found
+        referrer = connection.execute(_DISTRIBUTOR, {"id": request.referred_by}).first()
+        if referrer is not None and referrer.status == "active":
+            found = Credit(referrer.id, "referral", referrer.parent_id)
+    if found is None:
+        found = Credit(shop.distributor_id, "shop", shop.owner_parent_id)
+    if found.distributor_id in buyers:
+        return Credit(None, "self")
+    if found.recruiter_id in buyers:
+        return Credit(found.distributor_id, found.source)  # (the recruiter's own purchase)
+    return found
 
 
 def place_order(
-    session: Session, request: CheckoutRequest, rates: Rates, now: datetime, expiry: timedelta
+    session: Session,
+    request: CheckoutRequest,
+    rates: RateBook,
+    now: datetime,
+    expiry: timedelta,
 ) -> Order:
     """The order for ``request``: stock allocated, ``awaiting_payment`` until ``now +
     expiry``. The same ``checkout_key`` in the same shop returns the existing order.
@@ -165,7 +190,10 @@ def place_order(
     existing = find_by_checkout_key(session, request.shop.id, request.checkout_key)
     if existing is not None:
         return existing
-    parts = _priced_parts(session, request, rates)
+    if request.shop.owner_status != "active":
+        raise Conflict("this shop is not selling at the moment")
+    credit = decide_credit(session, request, now)
+    parts = _priced_parts(session, request, rates, credit)
     currencies = {line["currency"] for part in parts.values() for line in part.lines}
     if len(currencies) > 1:
         raise ValidationError(
@@ -177,7 +205,6 @@ def place_order(
     shipping = sum(fees.values())
     if subtotal + shipping > MAX_PRICE:
         raise ValidationError("this order is too large; please split it")
-    credit = decide_credit(session, request, now)
     fields = {
         "shop_id": request.shop.id,
         "credited_distributor_id": credit.distributor_id,
@@ -246,7 +273,6 @@ def _checkout_query(shop: ShopView) -> sa.Select[Any]:
     return (
         listing.cart_variants(shop)
         .add_columns(
-            _variant.supplier_id,
             _product.external_id,
             _supplier.shipping_fee_minor,
             _supplier.free_shipping_over_minor,
@@ -261,9 +287,11 @@ _CHECKOUT_OF_FOLLOWING_SHOP = _checkout_query(
 )
 
 
-def _priced_parts(session: Session, request: CheckoutRequest, rates: Rates) -> dict[int, _Part]:
+def _priced_parts(
+    session: Session, request: CheckoutRequest, book: RateBook, credit: Credit
+) -> dict[int, _Part]:
     """The cart's lines at the shop's prices today, by supplier (rows of ``sf_order_line``
-    but for their order)."""
+    but for their order), each with its split (:func:`.commissions.split.split_line`)."""
     if not request.cart:
         raise ValidationError("the cart is empty")
     if any(quantity < 1 for quantity in request.cart.values()):
@@ -279,7 +307,19 @@ def _priced_parts(session: Session, request: CheckoutRequest, rates: Rates) -> d
     parts: dict[int, _Part] = {}
     for variant_id in ids:
         row, quantity = rows[variant_id], request.cart[variant_id]
-        offer = listing.cart_offer(row, shop, rates, request.locale)
+        offer = listing.cart_offer(row, shop, book, request.locale)
+        bounds = VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor)
+        try:
+            split = split_line(
+                offer.offer.price,
+                quantity,
+                bounds,
+                book.for_product(row.product_id, row.supplier_id, row.category_id),
+                level1_earned=credit.distributor_id is not None,
+                level2_earned=credit.recruiter_id is not None,
+            )
+        except SplitError:
+            raise CartChanged([variant_id]) from None  # its price no longer splits: not sold
         part = parts.setdefault(row.supplier_id, _Part(row))
         part.lines.append(
             {
@@ -297,6 +337,11 @@ def _priced_parts(session: Session, request: CheckoutRequest, rates: Rates) -> d
                 "retail_price_minor": row.retail_price_minor,
                 "supply_price_minor": row.supply_price_minor,
                 "amount_minor": offer.offer.price * quantity,
+                "level1_distributor_id": credit.distributor_id,
+                "level2_distributor_id": credit.recruiter_id,
+                "level1_minor": split.level1,
+                "level2_minor": split.level2,
+                "platform_minor": split.platform,
             }
         )
     return parts

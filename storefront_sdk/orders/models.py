@@ -88,6 +88,15 @@ class OrderLine(SQLModel, table=True):
         sa.CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded"
         ),
+        sa.CheckConstraint(
+            "level1_minor >= 0 AND level2_minor >= 0 AND platform_minor >= 0", name="split"
+        ),
+        # Every paid cent is accounted for (DESIGN.md invariant 2).
+        sa.CheckConstraint(
+            "amount_minor = supply_price_minor * quantity + level1_minor + level2_minor "
+            "+ platform_minor",
+            name="parts",
+        ),
         # Stock reports subtract the units of lines still holding stock (reconciliation).
         sa.Index(
             "ix_sf_order_line_held",
@@ -123,6 +132,16 @@ class OrderLine(SQLModel, table=True):
     #: The line's units are still taken from ``available`` and not yet reflected in the
     #: supplier's stock reports (see :mod:`storefront_sdk.orders.stock`).
     stock_held: bool = True
+    #: How ``amount_minor`` splits (DESIGN.md invariant 2): the supplier's part is
+    #: ``supply_price_minor * quantity``; level 1 goes to the distributor credited with the
+    #: order, level 2 to their recruiter (``None``: nobody, the platform keeps it).
+    level1_distributor_id: int | None = reference_field("sf_distributor.id", nullable=True)
+    level2_distributor_id: int | None = reference_field("sf_distributor.id", nullable=True)
+    level1_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    level2_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    platform_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: When its commissions became available (delivered, and the return window passed).
+    settled_at: datetime | None = timestamp_field(nullable=True)
 
 
 class SupplierOrder(SQLModel, table=True):

@@ -23,6 +23,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from .. import signals
+from ..commissions import ledger
 from ..fulfillment import handoff
 from ..orders import events
 from ..orders.models import CustomerBinding, Order
@@ -224,15 +225,17 @@ def _hand_off(
     session: Session, order: sa.Row[Any], actor: str, now: datetime, binding_days: int
 ) -> None:
     """What paying ``order`` sets off: its split into supplier orders with their outbox
-    events, the customer's binding, the audit trail and ``order_paid`` after commit."""
-    parts = handoff.split(session, order, now)
+    events, its commissions (pending), the customer's binding, the audit trail and
+    ``order_paid`` after commit."""
+    made = handoff.split(session, order, now)
+    ledger.earn(session, order.id, order.currency, made.lines, now)
     _bind_customer(session, order, now, binding_days)
     events.record_many(
         session,
         order.id,
         [
             ("paid", actor, {"ref": order.payment_ref}, None),
-            ("handed_off", "system", {"supplier_orders": parts}, None),
+            ("handed_off", "system", {"supplier_orders": made.parts}, None),
         ],
         now,
     )

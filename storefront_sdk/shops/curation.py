@@ -18,6 +18,7 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
+from ..commissions.rates import RateBook
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
 from ..sql import insert_for, table_of
@@ -206,14 +207,21 @@ def priced_variant(session: Session, variant_id: int) -> Any:
             _variant.retail_price_minor,
             _variant.min_price_minor,
             _product.title,
+            _product.supplier_id,
+            _product.category_id,
         )
         .join(table_of(Product), _product.id == _variant.product_id)
         .where(_variant.id == variant_id, _variant.status == ACTIVE)
     ).first()
 
 
+def rates_of(book: RateBook, row: Any) -> Rates:
+    """The rates of the product of ``row`` (one of :func:`priced_variant`)."""
+    return book.for_product(row.product_id, row.supplier_id, row.category_id)
+
+
 def set_price(
-    session: Session, shop: Shop, variant_id: int, price: int | None, rates: Rates
+    session: Session, shop: Shop, variant_id: int, price: int | None, book: RateBook
 ) -> None:
     """The shop's own price for one variant (``None`` goes back to the markup rule or
     retail). Refused, naming the product and the allowed range, outside the supplier's
@@ -228,6 +236,7 @@ def set_price(
         )
     else:
         bounds = VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor)
+        rates = rates_of(book, row)
         allowed = price_range(bounds, rates)
         if (
             isinstance(price, bool)
@@ -292,7 +301,7 @@ class PickerPage:
 def picker(
     session: Session,
     shop: Shop,
-    rates: Rates,
+    book: RateBook,
     *,
     query: str | None = None,
     supplier_id: int | None = None,
@@ -352,8 +361,12 @@ def picker(
             )
         ).all()
     )
+    product_rates = {
+        row.id: book.for_product(row.id, row.supplier_id, row.category_id) for row in rows
+    }
     by_product: dict[int, list[PickerVariant]] = {}
     for v in variants:
+        rates = product_rates[v.product_id]
         bounds = VariantBounds(v.supply_price_minor, v.retail_price_minor, v.min_price_minor)
         current = shop_price(bounds, rates, price=own.get(v.id), markup_bp=shop.markup_bp)
         by_product.setdefault(v.product_id, []).append(

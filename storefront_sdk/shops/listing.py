@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ from ..errors import NotFound
 from ..sql import table_of
 from .models import Distributor, Shop, ShopFollow, ShopPrice, ShopProduct
 from .pricing import Rates, VariantBounds, shop_price
+
+if TYPE_CHECKING:
+    from ..commissions.rates import RateBook
 
 #: Products per listing page.
 PAGE_SIZE = 20
@@ -59,6 +62,10 @@ class ShopView:
     updated_at: datetime
     #: The owner's referral code (share links ``/r/<code>``).
     referral_code: str
+    #: The owner's recruiter (level 2 of the owner's sales), and the owner's status: a shop
+    #: whose owner is not ``active`` sells nothing.
+    owner_parent_id: int | None = None
+    owner_status: str = "active"
     followed_suppliers: tuple[int, ...] = ()
     #: Followed categories with all their subcategories.
     followed_categories: tuple[int, ...] = ()
@@ -142,9 +149,9 @@ _SHOP_COLUMNS = [
 
 
 _distributor = table_of(Distributor).c
-_SHOP = sa.select(*_SHOP_COLUMNS, _distributor.referral_code).join(
-    table_of(Distributor), _distributor.id == _shop.distributor_id
-)
+_SHOP = sa.select(
+    *_SHOP_COLUMNS, _distributor.referral_code, _distributor.parent_id, _distributor.status
+).join(table_of(Distributor), _distributor.id == _shop.distributor_id)
 _SHOP_AT_SLUG = _SHOP.where(_shop.slug == sa.bindparam("slug"))
 _SHOP_ON_HOST = _SHOP.where(_shop.host == sa.bindparam("host"))
 
@@ -325,7 +332,7 @@ class CartOffer:
 
 
 def offers_for_cart(
-    session: Session, shop: ShopView, rates: Rates, locale: str, variant_ids: Iterable[int]
+    session: Session, shop: ShopView, rates: RateBook, locale: str, variant_ids: Iterable[int]
 ) -> dict[int, CartOffer]:
     """The variants among ``variant_ids`` that ``shop`` sells now (others are left out)."""
     ids = sorted(set(variant_ids))
@@ -360,6 +367,8 @@ def _cart_variants(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
             _product.title,
             _product.title_i18n,
             _product.images,
+            _product.supplier_id,
+            _product.category_id,
         )
         .join(table_of(Product), _product.id == _variant.product_id)
         .outerjoin(
@@ -381,8 +390,9 @@ _CART_OF_FOLLOWING_SHOP = _cart_variants(
 )
 
 
-def cart_offer(row: Any, shop: ShopView, rates: Rates, locale: str) -> CartOffer:
+def cart_offer(row: Any, shop: ShopView, book: RateBook, locale: str) -> CartOffer:
     """A row of :func:`cart_variants` as the shop sells it."""
+    rates = book.for_product(row.product_id, row.supplier_id, row.category_id)
     offer = make_offer(
         row.product_id,
         row.id,

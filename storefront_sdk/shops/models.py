@@ -28,6 +28,9 @@ class Distributor(SQLModel, table=True):
     commission); it is set once, at sign-up, so the recruitment tree has no cycles."""
 
     __tablename__ = "sf_distributor"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'active', 'suspended')", name="status"),
+    )
 
     id: int | None = id_field()
     #: Stored lower-case: sign-in is case-insensitive.
@@ -38,6 +41,13 @@ class Distributor(SQLModel, table=True):
     #: Code of the distributor's referral and invite links (``/r/<code>``).
     referral_code: str = Field(max_length=16, sa_column_kwargs={"unique": True})
     parent_id: int | None = reference_field("sf_distributor.id", nullable=True, index=True)
+    #: ``active``; ``pending`` until the platform approves (when sign-ups need approval);
+    #: ``suspended`` by the platform: the shop sells nothing and earns nothing meanwhile.
+    status: str = Field(
+        default="active", max_length=16, sa_column_kwargs={"server_default": "active"}
+    )
+    #: The connected Stripe account payouts go to (Stripe Connect), once onboarded.
+    stripe_account_id: str | None = Field(default=None, max_length=255)
     created_at: datetime | None = timestamp_field()
 
 

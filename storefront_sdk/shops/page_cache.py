@@ -54,6 +54,7 @@ WATCHED_TABLES = frozenset(
         "sf_shop_product",
         "sf_shop_price",
         "sf_distributor",
+        "sf_commission_rate",
     }
 )
 #: The PostgreSQL notification channel of changes.
@@ -213,7 +214,7 @@ class PageCache:
         self._tree_loaded_at = -TREE_RELOAD_INTERVAL
         self._caches: dict[str, cachetools.TTLCache[Hashable, Any]] = {
             kind: cachetools.TTLCache(maxsize=maxsize, ttl=seconds or 1, timer=timer)
-            for kind in ("shop", "product", "ids", "tree")
+            for kind in ("shop", "product", "ids", "tree", "rates")
         }
 
     @property

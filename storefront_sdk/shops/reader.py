@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Category, Product, Variant
+from ..commissions.rates import RateBook
 from ..sql import table_of
 from .listing import (
     PAGE_SIZE,
@@ -146,27 +147,33 @@ class ShopState:
         return not self.prices or not any(variant.id in self.prices for variant in product.variants)
 
     def card(
-        self, product: ProductData, locale: str, rates: Rates, key: Hashable = None
+        self, product: ProductData, locale: str, book: RateBook, key: Hashable = None
     ) -> ProductCard:
         """``product``'s card in ``locale`` at this shop's prices (``key``: its
         :meth:`card_key`, when the caller made it once for many cards)."""
+        rates = book.for_product(product.id, product.supplier_id, product.category_id)
         if not self._shares_prices(product):
-            return _card(product, product.title_in(locale), self.offers(product, rates))
-        key = key or self.card_key(locale, rates)
-        found: ProductCard | None = product.memo.get(key)
+            return _card(product, product.title_in(locale), self._priced_offers(product, rates))
+        memo_key = (key or self.card_key(locale), rates)
+        found: ProductCard | None = product.memo.get(memo_key)
         if found is None:
-            found = _card(product, product.title_in(locale), self.offers(product, rates))
-            product.remember(key, found)
+            found = _card(product, product.title_in(locale), self._offers(product, rates))
+            product.remember(memo_key, found)
         return found
 
-    def card_key(self, locale: str, rates: Rates) -> Hashable:
-        """What the cards of products without own prices here depend on."""
-        return ("card", self.view.markup_bp, rates, locale)
+    def card_key(self, locale: str) -> Hashable:
+        """What the cards of products without own prices here depend on (with the
+        product's rates)."""
+        return ("card", self.view.markup_bp, locale)
 
-    def offers(self, product: ProductData, rates: Rates) -> list[Offer]:
+    def offers(self, product: ProductData, book: RateBook) -> list[Offer]:
         """``product``'s active variants at this shop's prices."""
+        rates = book.for_product(product.id, product.supplier_id, product.category_id)
         if not self._shares_prices(product):
             return self._priced_offers(product, rates)
+        return self._offers(product, rates)
+
+    def _offers(self, product: ProductData, rates: Rates) -> list[Offer]:
         key = ("offers", self.view.markup_bp, rates)
         found: tuple[Offer, ...] | None = product.memo.get(key)
         if found is None:
@@ -371,7 +378,7 @@ class ShopReader:
         self,
         cache: PageCache,
         session: Callable[[], Session],
-        rates: Rates,
+        rates: RateBook,
         *,
         fresh: bool = False,
     ) -> None:
@@ -453,7 +460,7 @@ class ShopReader:
         more = len(ids) > limit
         shown = ids[:limit]
         products = self.products(shown)
-        cards, key = [], state.card_key(locale, self.rates)
+        cards, key = [], state.card_key(locale)
         for id_ in shown:
             product = products.get(id_)
             if product is not None and state.lists(product):

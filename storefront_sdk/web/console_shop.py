@@ -414,7 +414,7 @@ def _price_refusal(variant: Any, shop: Shop) -> str:
     bounds = VariantBounds(
         variant.supply_price_minor, variant.retail_price_minor, variant.min_price_minor
     )
-    allowed = curation.price_range(bounds, shop_rates())
+    allowed = curation.price_range(bounds, curation.rates_of(shop_rates(), variant))
 
     def money(minor: int) -> str:
         return format_money(Money(minor, variant.currency), locale(), shop.currency_display)

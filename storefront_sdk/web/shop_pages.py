@@ -37,6 +37,7 @@ from wtforms.validators import ValidationError as CSRFValidationError
 
 from .. import i18n
 from ..catalog.queries import MAX_ID
+from ..commissions.rates import RateBook, load_rate_book
 from ..db import begin_read, get_session
 from ..errors import NotFound, StorefrontError
 from ..money import money_formatter
@@ -72,9 +73,21 @@ CSP = (
 )
 
 
-def shop_rates() -> Rates:
-    """The commission rates prices are checked against (per-scope rates come with the
-    commissions)."""
+def shop_rates() -> RateBook:
+    """The commission rates of every product, which shop prices are checked against (kept
+    in the page cache; a change of rates clears it in every process)."""
+    state = page_state()
+    if "rates" not in state:
+        cache: PageCache = current_app.extensions["storefront"].page_cache
+        state["rates"] = cache.get(
+            "rates", None, lambda: load_rate_book(_read_session(), default_rates())
+        )
+    book: RateBook = state["rates"]
+    return book
+
+
+def default_rates() -> Rates:
+    """The platform's rates in the configuration (``STOREFRONT_COMMISSION_LEVEL*_BP``)."""
     config = current_app.config
     return Rates(
         config["STOREFRONT_COMMISSION_LEVEL1_BP"], config["STOREFRONT_COMMISSION_LEVEL2_BP"]

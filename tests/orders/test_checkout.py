@@ -27,6 +27,7 @@ from shop_support import ShopRef, csrf_token, edit_shop, make_shop, product, pus
 
 from storefront_sdk import signals
 from storefront_sdk.catalog.models import Variant
+from storefront_sdk.commissions.rates import RateBook
 from storefront_sdk.db import session_scope
 from storefront_sdk.orders.models import CustomerBinding, Order, OrderLine, SupplierOrder
 from storefront_sdk.shops import curation
@@ -112,7 +113,7 @@ def test_the_order_is_priced_on_the_server_whatever_the_form_says(db_url: str) -
         _, shop, skus = stocked_shop(app)
 
         def own_price(session: Any, found: Any) -> None:
-            curation.set_price(session, found, skus["A"], 5500, Rates(1000, 200))
+            curation.set_price(session, found, skus["A"], 5500, RateBook(Rates(1000, 200)))
 
         edit_shop(app, shop, own_price)  # the shop sells A at 55.00 (retail 50.00)
         client = app.test_client()

@@ -33,6 +33,7 @@ from shop_support import (
 )
 
 from storefront_sdk.catalog.models import Category, Product
+from storefront_sdk.commissions.rates import RateBook
 from storefront_sdk.db import create_engine, session_scope
 from storefront_sdk.shops import curation
 from storefront_sdk.shops.listing import (
@@ -66,7 +67,7 @@ from storefront_sdk.shops.reader import (
 )
 from storefront_sdk.sql import table_of
 
-RATES = Rates(1000, 200)  # the app's default commission rates
+RATES = RateBook(Rates(1000, 200))  # the app's default commission rates
 PASSWORD = "password123"  # make_shop's
 _product = table_of(Product).c
 _NEXT = re.compile(r'rel="next" href="([^"]+)"')
@@ -775,6 +776,6 @@ def test_a_products_remembered_cards_stay_few_whatever_the_markup_rules():
             datetime.now(UTC), "CODE",
         )  # fmt: skip
         state = ShopState(view, frozenset(), frozenset(), frozenset(), frozenset(), {})
-        card = state.card(product, "en", rates)
+        card = state.card(product, "en", RateBook(rates))
         assert card.price == shop_price(bounds, rates, markup_bp=percent * 100).amount
         assert len(product.memo) <= MEMO_ENTRIES

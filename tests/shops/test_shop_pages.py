@@ -18,10 +18,11 @@ from shop_support import (
     variant_ids,
 )
 
+from storefront_sdk.commissions.rates import RateBook
 from storefront_sdk.shops import curation
 from storefront_sdk.shops.pricing import Rates
 
-RATES = Rates(1000, 200)
+RATES = RateBook(Rates(1000, 200))
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Commissions: rates per scope, the append-only ledger, settlement and payouts."""

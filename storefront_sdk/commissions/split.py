@@ -1,0 +1,88 @@
+"""How an order line's money splits, and how a refund takes it back: pure integer functions.
+
+At the sale (:func:`split_line`), each unit splits as :func:`.shops.pricing.split_price`
+says; level 1 goes to the distributor credited with the order, level 2 to their recruiter.
+A share nobody earns (a distributor's own purchase, a distributor without a recruiter) is
+the platform's, so the parts always sum exactly to what was paid.
+
+A refund takes each part back in proportion (:func:`reversed_parts`): after ``refunded`` of
+a line's ``amount`` went back, each distributor's part has given back ``floor(refunded x
+part / amount)`` — never more than its share, never less after a later refund, and exactly
+all of it once the whole line is refunded; the supplier's part likewise; the platform's
+takes what rounding leaves (on a partly refunded line it may be short of its proportion by
+up to 3 minor units, made good by the time the line is wholly refunded). Each refund
+reverses the difference between two such states, so partial refunds in any number and
+order add up exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..shops.pricing import PriceSplit, Rates, VariantBounds, split_price
+
+
+class SplitError(ValueError):
+    """The price leaves a part of the split negative (DESIGN.md invariant 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineParts:
+    """A line's money (or the part of it refunded): the four parts of invariant 2."""
+
+    supplier: int
+    level1: int
+    level2: int
+    platform: int
+
+    @property
+    def total(self) -> int:
+        return self.supplier + self.level1 + self.level2 + self.platform
+
+    def __sub__(self, other: LineParts) -> LineParts:
+        return LineParts(
+            self.supplier - other.supplier,
+            self.level1 - other.level1,
+            self.level2 - other.level2,
+            self.platform - other.platform,
+        )
+
+
+def split_line(
+    unit_price: int,
+    quantity: int,
+    bounds: VariantBounds,
+    rates: Rates,
+    *,
+    level1_earned: bool,
+    level2_earned: bool,
+) -> LineParts:
+    """The parts of ``quantity`` units sold at ``unit_price``; :class:`SplitError` if the
+    price splits into a negative part. Unearned levels are the platform's."""
+    unit: PriceSplit = split_price(bounds, unit_price, rates)
+    if not unit.valid:
+        raise SplitError(f"the price {unit_price} leaves a negative part: {unit}")
+    level1 = unit.level1 * quantity if level1_earned else 0
+    level2 = unit.level2 * quantity if level2_earned else 0
+    supplier = unit.supplier * quantity
+    return LineParts(supplier, level1, level2, unit_price * quantity - supplier - level1 - level2)
+
+
+def reversed_parts(parts: LineParts, refunded: int) -> LineParts:
+    """What ``refunded`` (of the line's whole amount, ``0 <= refunded <= total``) has taken
+    back from each part, in all."""
+    amount = parts.total
+    if not 0 <= refunded <= amount:
+        raise ValueError(f"refunded must be from 0 to {amount}, got {refunded}")
+    if amount == 0:
+        return LineParts(0, 0, 0, 0)
+    supplier = refunded * parts.supplier // amount
+    level1 = refunded * parts.level1 // amount
+    level2 = refunded * parts.level2 // amount
+    return LineParts(supplier, level1, level2, refunded - supplier - level1 - level2)
+
+
+def refund_reversal(parts: LineParts, refunded_before: int, refund: int) -> LineParts:
+    """What a refund of ``refund`` takes back from each part of a line of which
+    ``refunded_before`` was refunded already."""
+    return reversed_parts(parts, refunded_before + refund) - reversed_parts(parts, refunded_before)
