@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import config as _config
 from . import signals
+from .commissions.payout_providers import ManualPayouts, PayoutProvider, load_payout_provider
 from .db import close_session, create_engine, get_session, make_sessionmaker, session_scope
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
 from .money import Money
@@ -63,6 +64,8 @@ class StorefrontState:
     page_cache: PageCache
     #: The payment provider (``STOREFRONT_PAYMENT_PROVIDER``); ``None`` without payments.
     payments: PaymentProvider | None = None
+    #: How payouts reach distributors (``STOREFRONT_PAYOUT_PROVIDER``).
+    payouts: PayoutProvider = field(default_factory=ManualPayouts)
     #: The shop script's URL per application root.
     script_urls: dict[str, str] = field(default_factory=dict)
 
@@ -95,6 +98,9 @@ class Storefront:
       ``STOREFRONT_RETURN_WINDOW_DAYS``, ``STOREFRONT_COMMISSION_LEVEL1_BP``,
       ``STOREFRONT_COMMISSION_LEVEL2_BP``, ``STOREFRONT_ORDER_EXPIRY_MINUTES``: payments,
       webhooks, referrals, commissions and orders.
+    - ``STOREFRONT_PAYOUT_PROVIDER`` (``manual``, ``stripe_connect``),
+      ``STOREFRONT_PAYOUT_MINIMUM_MINOR``, ``STOREFRONT_DISTRIBUTOR_APPROVAL``: payouts and
+      the approval of new distributors.
     """
 
     def __init__(self, app: Flask | None = None, **options: Any) -> None:
@@ -132,6 +138,7 @@ class Storefront:
             storage=LocalFolderStorage(app.config["STOREFRONT_UPLOAD_FOLDER"]),
             page_cache=PageCache(app.config["STOREFRONT_PAGE_CACHE_SECONDS"]),
             payments=load_provider(app.config),
+            payouts=load_payout_provider(app.config),
         )
         signals.bind(state.sessionmaker, app)
         state.page_cache.watch(engine)

@@ -140,6 +140,45 @@ def create_distributor_command(
         }
 
 
+@storefront_cli.command("create-admin")
+@click.option("--email", required=True, help="Sign-in email (case-insensitive).")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option(
+    "--role",
+    default="admin",
+    show_default=True,
+    type=click.Choice(["admin", "viewer"]),
+    help="admin changes things; viewer only looks.",
+)
+@json_command
+def create_admin_command(email: str, password: str, role: str) -> dict[str, Any]:
+    """Create a platform admin for /admin/."""
+    from .platform_admins import create_admin
+
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        return {"id": create_admin(session, email, password, role).id}
+
+
+@storefront_cli.command("settle")
+@json_command
+def settle_command() -> dict[str, Any]:
+    """Make available the commissions of lines delivered at least the return window ago;
+    then take back by transfer reversals what refunds left distributors owing (Stripe
+    Connect payouts)."""
+    from datetime import timedelta
+
+    from .commissions.ledger import settle
+    from .commissions.payouts import clawback
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    state = app.extensions["storefront"]
+    window = timedelta(days=app.config["STOREFRONT_RETURN_WINDOW_DAYS"])
+    with session_scope(app) as session:
+        counts = settle(session, utcnow(), window).as_dict()
+        counts["clawbacks"] = clawback(session, state.payouts, utcnow())
+    return counts
+
+
 @storefront_cli.command("seed-demo")
 @click.option(
     "--image-base",

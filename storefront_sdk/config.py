@@ -108,6 +108,11 @@ def _payment_methods(name: str, value: Any) -> None:
         )
 
 
+def _payout_provider(name: str, value: Any) -> None:
+    if value not in ("manual", "stripe_connect"):
+        raise ConfigurationError(f"{name} must be 'manual' or 'stripe_connect', got {value!r}")
+
+
 def transport_policy(config: Mapping[str, Any]) -> TransportPolicy:
     """How webhook deliveries may reach supplier URLs under ``config``."""
     from .fulfillment.transport import TransportPolicy
@@ -273,6 +278,25 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         "Minutes before an unpaid order expires and releases its stock.",
         _int_range(1, 7 * 24 * 60),
+    ),
+    Setting(
+        "STOREFRONT_PAYOUT_PROVIDER",
+        "manual",
+        "How payouts reach distributors: `manual` (bank transfers, marked paid) or "
+        "`stripe_connect` (transfers to their connected accounts).",
+        _payout_provider,
+    ),
+    Setting(
+        "STOREFRONT_PAYOUT_MINIMUM_MINOR",
+        10000,
+        "The smallest payout a distributor may ask for, in minor units of its currency.",
+        _int_range(1, 2**31 - 1),
+    ),
+    Setting(
+        "STOREFRONT_DISTRIBUTOR_APPROVAL",
+        False,
+        "New distributors' shops wait for the platform's approval in `/admin/` before they sell.",
+        _bool,
     ),
 )
 

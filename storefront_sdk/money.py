@@ -142,6 +142,18 @@ class Money:
             raise TypeError(f"amount must be a decimal str or an int, not {type(amount).__name__}")
         return cls(amount * 10**exponent, currency)
 
+    def to_major(self) -> str:
+        """The amount as a plain decimal string of major units ("19.90", "-0.05", "500"
+        for JPY): the inverse of :meth:`from_major`, for files and messages, not display."""
+        exponent = currency_exponent(self.currency)
+        sign = "-" if self.minor < 0 else ""
+        whole, fraction = divmod(abs(self.minor), 10**exponent)
+        return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
+
+    def __str__(self) -> str:
+        """``CNY 19.90``: the code and :meth:`to_major` (displays use :func:`format_money`)."""
+        return f"{self.currency} {self.to_major()}"
+
     def _same_currency(self, other: Money, op: str) -> None:
         if self.currency != other.currency:
             raise CurrencyMismatch(f"cannot {op} {self.currency} and {other.currency} amounts")

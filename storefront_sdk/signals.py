@@ -19,6 +19,10 @@ Each is sent with the app as sender and keyword arguments::
 - ``supplier_order_accepted / _shipped / _delivered / _cancelled(order_id, order_number,
   supplier_order_id, supplier_id)``: a supplier's part moved on (shipped also on partial
   shipments, with ``shipment_id``).
+- ``commission_available(distributor_id, currency, amount_minor)``: ``settle`` made some of
+  a distributor's commissions available (one signal per distributor and currency).
+- ``payout_requested / payout_sent(payout_id, distributor_id, amount_minor, currency)``:
+  a distributor asked for a payout; it was sent (a Stripe transfer, or marked paid).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ supplier_order_accepted = _signals.signal("supplier-order-accepted")
 supplier_order_shipped = _signals.signal("supplier-order-shipped")
 supplier_order_delivered = _signals.signal("supplier-order-delivered")
 supplier_order_cancelled = _signals.signal("supplier-order-cancelled")
+commission_available = _signals.signal("commission-available")
+payout_requested = _signals.signal("payout-requested")
+payout_sent = _signals.signal("payout-sent")
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .. import signals
 from ..orders.models import Order, OrderLine, SupplierOrder
 from ..sql import chunks, is_postgresql, table_of
 from .models import (
@@ -213,14 +214,27 @@ def settle(session: Session, now: datetime, return_window: timedelta) -> SettleC
         if not ids:
             session.commit()
             return counts
+        released: dict[tuple[int, str], int] = {}
         for part in chunks(sorted(ids), batch):
-            _release(session, part, now, counts)
+            _release(session, part, now, counts, released)
+        for (distributor_id, currency), amount in released.items():
+            signals.send_after_commit(
+                session,
+                signals.commission_available,
+                distributor_id=distributor_id,
+                currency=currency,
+                amount_minor=amount,
+            )
         counts.lines += len(ids)
         session.commit()
 
 
 def _release(
-    session: Session, line_ids: Sequence[int], now: datetime, counts: SettleCounts
+    session: Session,
+    line_ids: Sequence[int],
+    now: datetime,
+    counts: SettleCounts,
+    released: dict[tuple[int, str], int],
 ) -> None:
     """Move the pending balance of each ``(distributor, line, level)`` of ``line_ids`` to
     available: two entries per move, in one statement."""
@@ -265,6 +279,8 @@ def _release(
                 )
             )
         counts.amounts[found.currency] = counts.amounts.get(found.currency, 0) + found.amount
+        key = (found.distributor_id, found.currency)
+        released[key] = released.get(key, 0) + found.amount
     append(session, rows)
     counts.entries += len(rows)
 

@@ -186,6 +186,18 @@ def outbox_row(
     }
 
 
+def announce_refund(
+    session: Session, order: Order, supplier_order_ids: Sequence[int], now: datetime
+) -> None:
+    """Queue ``order.refund_requested`` (after-sales) to the supplier of each part."""
+    for part in session.scalars(
+        sa.select(SupplierOrder)
+        .where(col(SupplierOrder.id).in_(list(supplier_order_ids)))
+        .order_by(col(SupplierOrder.id))
+    ):
+        queue(session, part, ORDER_REFUND_REQUESTED, now, order=order)
+
+
 def supplier_order_lines(session: Session, part: SupplierOrder) -> list[OrderLine]:
     """The lines of supplier order ``part``, in order."""
     return list(

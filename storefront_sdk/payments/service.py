@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,9 +25,10 @@ from sqlmodel import col
 
 from .. import signals
 from ..commissions import ledger
+from ..errors import Conflict, NotFound, ValidationError
 from ..fulfillment import handoff
 from ..orders import events
-from ..orders.models import CustomerBinding, Order
+from ..orders.models import CustomerBinding, Order, OrderLine
 from ..orders.states import ORDER_TRANSITIONS, OrderAction, OrderStatus, advance_order
 from ..sql import set_loaded, table_of
 from .models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, ProviderEvent, Refund
@@ -341,6 +343,53 @@ def reconcile_payments(
             session.commit()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+def refund_lines(
+    session: Session,
+    order_id: int,
+    amounts: Mapping[int, int],
+    reason: str,
+    now: datetime,
+    *,
+    actor: str,
+) -> Refund:
+    """An after-sales refund of parts of a paid order's lines (``{line id: amount}``),
+    decided by the platform: each part of each line's money is reversed in proportion
+    (commissions from pending, or from available once settled), one refund is queued with
+    the provider, and each supplier concerned is told (``order.refund_requested``)."""
+    order = lock_order(session, order_id)
+    if order.status not in (OrderStatus.PAID, OrderStatus.REFUNDED):
+        raise Conflict(f"cannot refund lines of an order that is {order.status}")
+    if not amounts or any(amount < 1 for amount in amounts.values()):
+        raise ValidationError("give a positive amount for each line to refund")
+    lines = {
+        line.id: line
+        for line in session.scalars(
+            sa.select(OrderLine)
+            .where(col(OrderLine.order_id) == order_id, col(OrderLine.id).in_(list(amounts)))
+            .order_by(col(OrderLine.id))
+            .with_for_update()
+        )
+    }
+    for line_id, amount in sorted(amounts.items()):
+        line = lines.get(line_id)
+        if line is None:
+            raise NotFound(f"order {order.number} has no line {line_id}")
+        left = line.amount_minor - line.refunded_minor
+        if amount > left:
+            raise ValidationError(
+                f"at most {left} (minor units) of line {line_id} is left to refund"
+            )
+        ledger.reverse(session, line, order.currency, amount, now)
+    total = sum(amounts.values())
+    refund = request_refund(session, order, total, reason, now)
+    events.record(
+        session, order, "refund_lines", actor, {"lines": {str(k): v for k, v in amounts.items()}}
+    )
+    parts = {line.supplier_order_id for line in lines.values()}
+    handoff.announce_refund(session, order, sorted(p for p in parts if p is not None), now)
+    return refund
 
 
 def request_refund(

@@ -39,10 +39,12 @@ def create_distributor(
     name: str = "",
     shop_name: str | None = None,
     parent_code: str | None = None,
+    pending: bool = False,
 ) -> SignUp:
     """A distributor with a new shop that follows the whole active catalogue at retail.
 
-    ``parent_code`` is the referral code of the recruiting distributor, if any.
+    ``parent_code`` is the referral code of the recruiting distributor, if any; a
+    ``pending`` distributor's shop sells nothing until the platform approves them.
     """
     email = _normalise_email(email)
     _check_password(password)
@@ -59,6 +61,7 @@ def create_distributor(
         name=name,
         referral_code=_new_code(session),
         parent_id=parent.id if parent else None,
+        status="pending" if pending else "active",
     )
     session.add(distributor)
     session.flush()
@@ -91,6 +94,16 @@ def find_by_code(session: Session, code: str) -> Distributor:
     if found is None:
         raise NotFound(f"no distributor with referral code {code!r}")
     return found
+
+
+def normalise_email(email: str) -> str:
+    """``email`` trimmed and lower-cased; :class:`ValidationError` if it is not one."""
+    return _normalise_email(email)
+
+
+def check_password(password: str) -> None:
+    """:class:`ValidationError` unless ``password`` has an acceptable length."""
+    _check_password(password)
 
 
 def _normalise_email(email: str) -> str:

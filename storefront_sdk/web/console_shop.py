@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
 from ..db import get_session
 from ..errors import Conflict, NotFound, StorefrontError, ValidationError
-from ..money import Money, currency_exponent, format_money
+from ..money import Money, format_money
 from ..shops import curation, listing
 from ..shops.models import DEFAULT_PRIMARY_COLOR, Shop, ShopFollow
 from ..shops.pricing import VariantBounds
@@ -222,11 +222,7 @@ def _picker_page(filters: Filters, status: int = 200, error: str | None = None) 
 
 def major(minor: int, currency: str) -> str:
     """``minor`` units as the plain decimal a price field shows ("12.50")."""
-    exponent = currency_exponent(currency)
-    sign, digits = ("-" if minor < 0 else ""), str(abs(minor)).rjust(exponent + 1, "0")
-    if not exponent:
-        return sign + digits
-    return f"{sign}{digits[:-exponent]}.{digits[-exponent:]}"
+    return Money(minor, currency).to_major()
 
 
 def _item(product: curation.PickerProduct, shop: Shop) -> dict[str, Any]:

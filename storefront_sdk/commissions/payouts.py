@@ -1,0 +1,340 @@
+"""Payouts: a distributor asks for their available balance in one currency; the platform
+approves (a Stripe Connect payout is sent then) or rejects; a manual payout is marked paid
+with the bank's reference once transferred. Every step moves money between ledger buckets
+(:mod:`.ledger`) in the transaction that changes the payout's status
+(:data:`.models.PAYOUT_TRANSITIONS`).
+
+Two requests at once cannot take the same balance: a request locks the distributor's row
+first (PostgreSQL; SQLite writers take turns), and a distributor has at most one open
+payout per currency. Money is never sent inside a database transaction: approval commits
+first, the provider is asked after, with the payout's id as idempotency key, so asking
+again after a crash sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from .. import signals
+from ..errors import Conflict, NotFound, ValidationError
+from ..money import Money
+from ..shops.models import Distributor
+from ..sql import table_of
+from . import ledger
+from .models import (
+    AVAILABLE,
+    CLAWBACK,
+    PAID,
+    PAYOUT,
+    PAYOUT_REQUESTED,
+    PAYOUT_RETURNED,
+    PAYOUT_SENT,
+    CommissionEntry,
+    Payout,
+    PayoutAction,
+    PayoutStatus,
+    advance_payout,
+)
+from .payout_providers import PayoutError, PayoutProvider
+
+#: Statuses whose amount is still in the ``payout`` bucket.
+OPEN = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)
+
+
+def lock_distributor(session: Session, distributor_id: int) -> Distributor:
+    """The distributor, locked for this transaction (their payouts are decided one at a
+    time)."""
+    found = session.get(Distributor, distributor_id, with_for_update=True, populate_existing=True)
+    if found is None:
+        raise NotFound(f"no distributor {distributor_id}")
+    return found
+
+
+def request_payout(
+    session: Session, distributor_id: int, currency: str, minimum: int, now: datetime
+) -> Payout:
+    """Ask for the distributor's whole available balance in ``currency``; refused below
+    ``minimum`` (minor units) or while another payout in it is open."""
+    distributor = lock_distributor(session, distributor_id)
+    if distributor.status != "active":
+        raise Conflict("a suspended distributor cannot ask for payouts")
+    open_one = session.scalar(
+        sa.select(col(Payout.id)).where(
+            col(Payout.distributor_id) == distributor_id,
+            col(Payout.currency) == currency,
+            col(Payout.status).in_(OPEN),
+        )
+    )
+    if open_one is not None:
+        raise Conflict("a payout in this currency is already on its way")
+    available = ledger.balance(session, distributor_id, currency, AVAILABLE)
+    if available < max(minimum, 1):
+        raise ValidationError(
+            f"payouts start at {Money(max(minimum, 1), currency)}; "
+            f"available now: {Money(available, currency)}"
+        )
+    payout = Payout(
+        distributor_id=distributor_id,
+        amount_minor=available,
+        currency=currency,
+        status=PayoutStatus.REQUESTED,
+        requested_at=now,
+    )
+    session.add(payout)
+    session.flush()
+    ledger.move(
+        session,
+        distributor_id,
+        currency,
+        available,
+        AVAILABLE,
+        PAYOUT,
+        PAYOUT_REQUESTED,
+        now,
+        payout_id=payout.id,
+    )
+    signals.send_after_commit(
+        session,
+        signals.payout_requested,
+        payout_id=payout.id,
+        distributor_id=distributor_id,
+        amount_minor=available,
+        currency=currency,
+    )
+    return payout
+
+
+def lock_payout(session: Session, payout_id: int) -> Payout:
+    """The payout, locked for this transaction."""
+    found = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
+    if found is None:
+        raise NotFound(f"no payout {payout_id}")
+    return found
+
+
+def approve(
+    session: Session, payout_id: int, admin_id: int, provider: PayoutProvider, now: datetime
+) -> Payout:
+    """Approve a requested payout (committed); a provider that sends is asked to next
+    (:func:`send`)."""
+    payout = lock_payout(session, payout_id)
+    payout.status = advance_payout(payout.status, PayoutAction.APPROVE)
+    payout.provider = provider.name
+    payout.decided_at, payout.decided_by = now, admin_id
+    session.add(payout)
+    session.commit()
+    if provider.sends:
+        send(session, payout_id, provider, now)
+    return payout
+
+
+def send(session: Session, payout_id: int, provider: PayoutProvider, now: datetime) -> Payout:
+    """Send an approved payout through ``provider`` (outside any transaction), then record
+    the outcome: ``paid``, or ``failed`` with the amount available again."""
+    payout = session.get_one(Payout, payout_id)
+    account = session.scalar(
+        sa.select(col(Distributor.stripe_account_id)).where(
+            col(Distributor.id) == payout.distributor_id
+        )
+    )
+    session.rollback()
+    try:
+        reference = provider.send(payout_id, payout.amount_minor, payout.currency, account)
+    except PayoutError as error:
+        return _failed(session, payout_id, error.message, now)
+    return mark_paid(session, payout_id, reference, None, now)
+
+
+def mark_paid(
+    session: Session, payout_id: int, reference: str, admin_id: int | None, now: datetime
+) -> Payout:
+    """Record that an approved payout was sent (``reference``: the bank's, or the
+    Transfer's)."""
+    reference = reference.strip()
+    if not reference or len(reference) > 255:
+        raise ValidationError("give the transfer's reference (at most 255 characters)")
+    payout = lock_payout(session, payout_id)
+    payout.status = advance_payout(payout.status, PayoutAction.PAY)
+    payout.reference = reference
+    if admin_id is not None:
+        payout.decided_by = admin_id
+    payout.decided_at = now
+    session.add(payout)
+    session.flush()
+    ledger.move(
+        session,
+        payout.distributor_id,
+        payout.currency,
+        payout.amount_minor,
+        PAYOUT,
+        PAID,
+        PAYOUT_SENT,
+        now,
+        payout_id=payout.id,
+    )
+    signals.send_after_commit(
+        session,
+        signals.payout_sent,
+        payout_id=payout.id,
+        distributor_id=payout.distributor_id,
+        amount_minor=payout.amount_minor,
+        currency=payout.currency,
+    )
+    session.commit()
+    return payout
+
+
+def reject(session: Session, payout_id: int, note: str, admin_id: int, now: datetime) -> Payout:
+    """Turn down an open payout: its amount is available again."""
+    payout = lock_payout(session, payout_id)
+    payout.status = advance_payout(payout.status, PayoutAction.REJECT)
+    payout.note = note.strip()[:500] or None
+    payout.decided_at, payout.decided_by = now, admin_id
+    session.add(payout)
+    session.flush()
+    _return(session, payout, now)
+    return payout
+
+
+def _failed(session: Session, payout_id: int, reason: str, now: datetime) -> Payout:
+    payout = lock_payout(session, payout_id)
+    payout.status = advance_payout(payout.status, PayoutAction.FAIL)
+    payout.note = reason[:500]
+    payout.decided_at = now
+    session.add(payout)
+    session.flush()
+    _return(session, payout, now)
+    session.commit()
+    return payout
+
+
+def _return(session: Session, payout: Payout, now: datetime) -> None:
+    ledger.move(
+        session,
+        payout.distributor_id,
+        payout.currency,
+        payout.amount_minor,
+        PAYOUT,
+        AVAILABLE,
+        PAYOUT_RETURNED,
+        now,
+        payout_id=payout.id,
+    )
+
+
+def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
+    """Take back, by reversing Stripe transfers, what refunds left distributors owing (a
+    negative available balance), as far as their latest paid payouts allow; committed per
+    reversal; how many were made. Manual payouts cannot be taken back: later payouts
+    absorb the debt."""
+    if not provider.sends:
+        return 0
+    entry = table_of(CommissionEntry).c
+    owing = session.execute(
+        sa.select(entry.distributor_id, entry.currency, sa.func.sum(entry.amount_minor))
+        .where(entry.bucket == AVAILABLE)
+        .group_by(entry.distributor_id, entry.currency)
+        .having(sa.func.sum(entry.amount_minor) < 0)
+    ).all()
+    session.rollback()
+    made = 0
+    for distributor_id, currency, balance in owing:
+        debt = -int(balance)
+        for payout in _reversible(session, distributor_id, currency, provider.name):
+            if debt <= 0:
+                break
+            amount = min(debt, payout.amount_minor - payout.reversed_minor)
+            key = f"storefront-clawback-{payout.id}-{payout.reversed_minor + amount}"
+            session.rollback()
+            try:
+                provider.reverse(payout.reference or "", amount, key)
+            except PayoutError:
+                continue  # the account's balance does not allow it now: tried again later
+            held = lock_payout(session, payout.id or 0)
+            held.reversed_minor += amount
+            session.add(held)
+            session.flush()
+            ledger.move(
+                session,
+                distributor_id,
+                currency,
+                amount,
+                PAID,
+                AVAILABLE,
+                CLAWBACK,
+                now,
+                payout_id=payout.id,
+            )
+            session.commit()
+            debt -= amount
+            made += 1
+    return made
+
+
+def _reversible(
+    session: Session, distributor_id: int, currency: str, provider: str
+) -> Sequence[Payout]:
+    return session.scalars(
+        sa.select(Payout)
+        .where(
+            col(Payout.distributor_id) == distributor_id,
+            col(Payout.currency) == currency,
+            col(Payout.status) == PayoutStatus.PAID,
+            col(Payout.provider) == provider,
+            col(Payout.reversed_minor) < col(Payout.amount_minor),
+        )
+        .order_by(col(Payout.id).desc())
+    ).all()
+
+
+def payouts_of(session: Session, distributor_id: int, limit: int = 50) -> list[Payout]:
+    """The distributor's payouts, newest first."""
+    return list(
+        session.scalars(
+            sa.select(Payout)
+            .where(col(Payout.distributor_id) == distributor_id)
+            .order_by(col(Payout.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+CSV_COLUMNS = ("payout", "distributor", "email", "name", "amount", "currency", "requested_at")
+
+
+def export_csv(session: Session, status: str = PayoutStatus.APPROVED) -> str:
+    """The payouts in ``status`` as CSV for the bank (amounts in major units)."""
+    rows = session.execute(
+        sa.select(Payout, col(Distributor.email), col(Distributor.name))
+        .join(Distributor, col(Distributor.id) == col(Payout.distributor_id))
+        .where(col(Payout.status) == status)
+        .order_by(col(Payout.id))
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for payout, email, name in rows:
+        writer.writerow(
+            [
+                payout.id,
+                payout.distributor_id,
+                email,
+                _cell(name),
+                Money(payout.amount_minor, payout.currency).to_major(),
+                payout.currency,
+                payout.requested_at.isoformat() if payout.requested_at else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
