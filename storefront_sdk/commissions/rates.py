@@ -93,7 +93,9 @@ def load_rate_book(session: Session, default: Rates) -> RateBook:
         by_scope[row.scope][row.target_id] = (row.level1_bp, row.level2_bp)
     parents: dict[int, int | None] = {}
     if by_scope[CATEGORY]:
-        parents = dict(session.execute(sa.select(_category.id, _category.parent_id)).tuples())
+        parents = {
+            row[0]: row[1] for row in session.execute(sa.select(_category.id, _category.parent_id))
+        }
     return RateBook(
         default,
         by_scope[PLATFORM].get(0, (None, None)),
@@ -130,7 +132,10 @@ def set_rates(session: Session, book: RateBook, change: RateChange, now: datetim
                 book.suppliers,
                 book.categories,
                 book.products,
-                dict(session.execute(sa.select(_category.id, _category.parent_id)).tuples()),
+                {
+                    row[0]: row[1]
+                    for row in session.execute(sa.select(_category.id, _category.parent_id))
+                },
             )
     if override == (None, None):
         rows.pop(change.target_id, None)
@@ -199,11 +204,11 @@ def products_left_negative(
         left = retail - supply - retail * rates.level1_bp // BP - retail * rates.level2_bp // BP
         found = session.execute(
             query.where(left < 0)
-            .with_only_columns(_product.title, _product.external_id)
+            .with_only_columns(_product.id, _product.title, _product.external_id)
             .distinct()
             .limit(NAMED_AT_MOST)
         )
-        return [(title, external_id) for title, external_id in found]
+        return [(row.title, row.external_id) for row in found]
     broken: dict[int, tuple[str, str]] = {}
     for row in session.execute(query):
         rates = book.for_product(row.id, row.supplier_id, row.category_id)

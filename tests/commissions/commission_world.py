@@ -24,6 +24,7 @@ from storefront_sdk.commissions.models import CommissionEntry, Payout
 from storefront_sdk.commissions.payout_providers import ManualPayouts
 from storefront_sdk.commissions.rates import RateBook, load_rate_book
 from storefront_sdk.db import session_scope
+from storefront_sdk.errors import NotFound
 from storefront_sdk.fulfillment import supplier_orders
 from storefront_sdk.fulfillment.supplier_orders import LineQuantity
 from storefront_sdk.orders.checkout import CheckoutRequest, Contact, place_order
@@ -108,7 +109,8 @@ class World:
             line_id = session.scalar(
                 sa.select(OrderLine.id).where(OrderLine.order_id == order_id, OrderLine.sku == sku)
             )
-            assert line_id is not None
+            if line_id is None:
+                raise NotFound(f"order {order_id} has no {sku} line")
             service.refund_lines(
                 session, order_id, {line_id: amount}, "damaged", self.now, actor="admin:1"
             )

@@ -13,7 +13,9 @@ Prices (fen) and the default rates (level 1: 10 % of retail, level 2: 2 %):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -176,3 +178,32 @@ def test_ledger_entries_can_be_neither_changed_nor_deleted(world: World) -> None
             session.execute(sa.delete(CommissionEntry))
         session.rollback()
     assert [entry.amount_minor for entry in world.entries()] == [500, 100]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # real row locks
+def test_concurrent_payout_requests_pay_one_balance_once(world: World) -> None:
+    # Given Bob's settled commissions
+    for _ in range(3):
+        world.deliver(world.buy({"TEE": 1}))
+    world.settle()
+    assert world.balances(world.bob)["available"] == 1500
+    from storefront_sdk.commissions import payouts
+
+    # When eight requests for it race
+    start = threading.Barrier(8)
+
+    def ask(_: int) -> str:
+        with world.session() as session:
+            start.wait()
+            try:
+                payouts.request_payout(session, world.bob, "CNY", 1, world.now)
+                session.commit()
+            except Conflict:
+                return "refused"
+            return "asked"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(ask, range(8)))
+    # Then one got it and seven were told one is on its way; the money moved once
+    assert outcomes == ["asked"] + ["refused"] * 7
+    assert world.balances(world.bob) == {"pending": 0, "available": 0, "payout": 1500, "paid": 0}
