@@ -529,4 +529,5 @@ def uploaded_file(name: str) -> Response:
 
 
 # The settings and product picker pages register themselves on ``bp``.
+from . import console_money as _console_money  # noqa: E402, F401
 from . import console_shop as _console_shop  # noqa: E402, F401

@@ -1,0 +1,225 @@
+"""Console pages of the distributor's money: earnings (balances, a chart of sales and
+commissions, the team's sales, the ledger's latest entries) and payouts (asking for one,
+their history, the Stripe account payouts go to).
+
+Registered on :data:`.console.bp`, behind its sign-in and CSRF checks; every query is the
+signed-in distributor's own (:mod:`storefront_sdk.commissions.reports`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, current_app, redirect, request, url_for
+from markupsafe import Markup
+
+from ..commissions import ledger, payouts, reports
+from ..commissions.models import PayoutStatus
+from ..commissions.payout_providers import PayoutError, StripeConnectPayouts
+from ..db import get_session, utcnow
+from ..errors import Conflict, ValidationError
+from ..money import Money, format_money
+from .charts import Point, bar_chart
+from .console import _, bp, locale, me, message_page, my_shop, page, to
+
+#: Days the earnings chart covers.
+CHART_DAYS = 30
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_money(Money(minor, currency), locale(), my_shop().currency_display)
+
+
+def _entry_kinds() -> dict[str, str]:
+    return {
+        "earned": _("Earned"),
+        "settled": _("Became available"),
+        "reversed": _("Taken back by a refund"),
+        "payout_requested": _("Payout asked for"),
+        "payout_sent": _("Paid out"),
+        "payout_returned": _("Payout returned"),
+        "clawback": _("Transfer taken back"),
+    }
+
+
+def _bucket_names() -> dict[str, str]:
+    return {
+        "pending": _("Pending"),
+        "available": _("Available"),
+        "payout": _("Payout on its way"),
+        "paid": _("Paid out"),
+    }
+
+
+@bp.get("/earnings")
+def earnings() -> Response:
+    """Balances per currency, the last 30 days as a chart and a table, the team's sales
+    and the latest ledger entries."""
+    session, distributor = get_session(), me()
+    found = ledger.balances(session, distributor.id or 0)
+    currency = request.args.get("currency") or (found[0].currency if found else None)
+    if currency is not None and currency not in {b.currency for b in found}:
+        currency = found[0].currency if found else None
+    days: list[reports.Day] = []
+    chart = None
+    if currency is not None:
+        days = reports.daily(session, distributor.id or 0, currency, utcnow(), CHART_DAYS)
+        chart = Markup(  # noqa: S704 - built from numbers and escaped labels only
+            bar_chart(
+                [Point(day.day.strftime("%m-%d"), day.sales, day.commission) for day in days],
+                title=_("Sales and commissions, last %(days)s days", days=CHART_DAYS),
+                bars_name=_("Sales"),
+                line_name=_("Commission"),
+                money=lambda minor: _money(minor, currency or "CNY"),
+            )
+        )
+    since = utcnow() - timedelta(days=CHART_DAYS)
+    kinds = _entry_kinds()
+    return page(
+        "earnings.html",
+        balances=[
+            {
+                "currency": b.currency,
+                "pending": _money(b.pending, b.currency),
+                "available": _money(b.available, b.currency),
+                "payout": _money(b.payout, b.currency),
+                "paid": _money(b.paid, b.currency),
+                "negative": b.available < 0,
+            }
+            for b in found
+        ],
+        currency=currency,
+        chart=chart,
+        chart_days=CHART_DAYS,
+        days=[
+            {
+                "day": day.day.isoformat(),
+                "sales": _money(day.sales, currency or "CNY"),
+                "commission": _money(day.commission, currency or "CNY"),
+            }
+            for day in days
+            if day.sales or day.commission
+        ],
+        team=[
+            {
+                "name": recruit.name or recruit.shop_name,
+                "shop_name": recruit.shop_name,
+                "sales": _money(recruit.sales, recruit.currency),
+                "override": _money(recruit.override, recruit.currency),
+            }
+            for recruit in reports.team(session, distributor.id or 0, since)
+        ],
+        entries=[
+            {
+                "when": entry.created_at.date().isoformat() if entry.created_at else "",
+                "kind": kinds.get(entry.kind, entry.kind),
+                "bucket": _bucket_names().get(entry.bucket, entry.bucket),
+                "amount": _money(entry.amount_minor, entry.currency),
+                "negative": entry.amount_minor < 0,
+            }
+            for entry in reports.recent_entries(session, distributor.id or 0)
+        ],
+    )
+
+
+def _status_names() -> dict[str, str]:
+    return {
+        PayoutStatus.REQUESTED: _("Asked for"),
+        PayoutStatus.APPROVED: _("Approved, being sent"),
+        PayoutStatus.PAID: _("Paid"),
+        PayoutStatus.REJECTED: _("Turned down"),
+        PayoutStatus.FAILED: _("Could not be sent"),
+    }
+
+
+@bp.get("/payouts")
+def payouts_page(error: str | None = None, status: int = 200) -> Response:
+    """What may be paid out now, the way to ask for it, and the payouts so far."""
+    session, distributor = get_session(), me()
+    minimum = current_app.config["STOREFRONT_PAYOUT_MINIMUM_MINOR"]
+    provider = current_app.extensions["storefront"].payouts
+    names = _status_names()
+    return page(
+        "payouts.html",
+        status=status,
+        error=error,
+        asked=request.args.get("asked") == "1",
+        connected=request.args.get("connected") == "1",
+        available=[
+            {
+                "currency": b.currency,
+                "amount": _money(b.available, b.currency),
+                "minimum": _money(minimum, b.currency),
+                "enough": b.available >= minimum,
+                "negative": b.available < 0,
+            }
+            for b in ledger.balances(session, distributor.id or 0)
+        ],
+        stripe_connect=isinstance(provider, StripeConnectPayouts),
+        stripe_account=distributor.stripe_account_id,
+        payouts=[
+            {
+                "id": payout.id,
+                "amount": _money(payout.amount_minor, payout.currency),
+                "status": payout.status,
+                "status_name": names.get(payout.status, payout.status),
+                "requested": payout.requested_at.date().isoformat() if payout.requested_at else "",
+                "reference": payout.reference,
+                "note": payout.note,
+            }
+            for payout in payouts.payouts_of(session, distributor.id or 0)
+        ],
+    )
+
+
+@bp.post("/payouts")
+def ask_for_payout() -> Response:
+    """Ask for the whole available balance in one currency."""
+    session, distributor = get_session(), me()
+    currency = request.form.get("currency", "")
+    minimum = current_app.config["STOREFRONT_PAYOUT_MINIMUM_MINOR"]
+    if len(currency) != 3 or not currency.isupper():
+        return payouts_page(_("Choose a currency to be paid in."), 422)
+    try:
+        payouts.request_payout(session, distributor.id or 0, currency, minimum, utcnow())
+        session.commit()
+    except ValidationError:
+        session.rollback()
+        available = ledger.balance(session, distributor.id or 0, currency, "available")
+        message = _(
+            "Payouts start at %(minimum)s; %(available)s is available now.",
+            minimum=_money(minimum, currency),
+            available=_money(available, currency),
+        )
+        return payouts_page(message, 422)
+    except Conflict:
+        session.rollback()
+        if distributor.status != "active":
+            return payouts_page(_("Your account is suspended: payouts are on hold."), 409)
+        return payouts_page(_("A payout in this currency is already on its way."), 409)
+    return to(".payouts_page", asked=1)
+
+
+@bp.post("/payouts/stripe")
+def connect_stripe() -> Response:
+    """Onboard (or resume onboarding) the Stripe account payouts go to."""
+    provider = current_app.extensions["storefront"].payouts
+    if not isinstance(provider, StripeConnectPayouts):
+        return message_page(_("Payouts here are made by bank transfer."), 404)
+    session, distributor = get_session(), me()
+    try:
+        account = distributor.stripe_account_id
+        if account is None:
+            account = provider.create_account(distributor.email)
+            distributor.stripe_account_id = account
+            session.add(distributor)
+            session.commit()
+        link = provider.onboarding_link(
+            account,
+            refresh_url=url_for(".payouts_page", _external=True),
+            return_url=url_for(".payouts_page", connected=1, _external=True),
+        )
+    except PayoutError:
+        session.rollback()
+        return payouts_page(_("Stripe did not answer. Please try again in a moment."), 502)
+    return redirect(link, code=303)  # type: ignore[return-value]
