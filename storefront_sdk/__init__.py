@@ -161,7 +161,7 @@ def _setting_name(option: str) -> str:
 
 def _register_pages(app: Flask) -> None:
     from . import i18n
-    from .web import checkout_pages, console, posters, referral, shop_hosts, shop_pages
+    from .web import admin, checkout_pages, console, posters, referral, shop_hosts, shop_pages
 
     i18n.init_app(app)
     app.register_blueprint(shop_pages.bp)  # (checkout_pages' routes included)
@@ -170,6 +170,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(posters.bp)
     shop_hosts.init_app(app)
     console.init_app(app)
+    admin.init_app(app)
 
 
 def _register_api(app: Flask) -> Any:

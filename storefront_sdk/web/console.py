@@ -353,6 +353,7 @@ def join(code: str | None) -> Response:
             name=form.name.data or "",
             shop_name=form.shop_name.data or None,
             parent_code=code,
+            pending=current_app.config["STOREFRONT_DISTRIBUTOR_APPROVAL"],
         )
         session_.commit()
     except (Conflict, IntegrityError):

@@ -44,3 +44,32 @@ def check(password_hash: str) -> bool:
     """Whether the session's fingerprint still matches the distributor's password hash."""
     value = session.get(SESSION_KEY)
     return isinstance(value, dict) and value.get("fp") == _fingerprint(password_hash)
+
+
+#: Session key of the signed-in platform admin (``/admin/``), apart from the console's.
+ADMIN_SESSION_KEY = "sf_admin"
+
+
+def sign_in_admin(admin_id: int, password_hash: str) -> None:
+    """Starts an admin session (the form token is renewed)."""
+    session.pop("csrf_token", None)
+    session.permanent = True
+    session[ADMIN_SESSION_KEY] = {"id": admin_id, "fp": _fingerprint(password_hash)}
+
+
+def sign_out_admin() -> None:
+    session.pop(ADMIN_SESSION_KEY, None)
+
+
+def claimed_admin_id() -> int | None:
+    """The admin id the session claims (check it with :func:`check_admin`)."""
+    value = session.get(ADMIN_SESSION_KEY)
+    if isinstance(value, dict) and isinstance(value.get("id"), int):
+        return int(value["id"])
+    return None
+
+
+def check_admin(password_hash: str) -> bool:
+    """Whether the admin session's fingerprint still matches the admin's password hash."""
+    value = session.get(ADMIN_SESSION_KEY)
+    return isinstance(value, dict) and value.get("fp") == _fingerprint(password_hash)

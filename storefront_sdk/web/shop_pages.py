@@ -140,6 +140,8 @@ def load_state(slug: str) -> ShopState:
         if claimed_distributor_id() == state.view.distributor_id:
             page["fresh"] = True
             state = reader(fresh=True).shop(slug=slug)
+        elif state.view.owner_status != "active":
+            abort(404)  # waiting for approval, or suspended: the shop is not open
     except NotFound:
         abort(404)
     page["state"] = state

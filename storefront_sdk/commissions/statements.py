@@ -1,0 +1,155 @@
+"""Supplier settlement statements: what the platform owes a supplier for a period — for
+each supplier order delivered in it, the supply price of what was delivered, less the
+supplier's share of the refunds of those lines (:func:`.split.reversed_parts`), plus the
+shipping the consumer paid for it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..money import Money
+from ..orders.models import Order, OrderLine, SupplierOrder
+from ..sql import table_of
+from .split import LineParts, reversed_parts
+
+_line = table_of(OrderLine).c
+_part = table_of(SupplierOrder).c
+_order = table_of(Order).c
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One line of a delivered supplier order."""
+
+    supplier_order: str
+    order_number: str
+    delivered_at: datetime
+    sku: str
+    quantity: int
+    supply: int
+    refunded: int
+    owed: int
+
+
+@dataclass
+class Statement:
+    """A supplier's statement for ``[start, end)``, in its currency."""
+
+    supplier_id: int
+    currency: str
+    start: datetime
+    end: datetime
+    lines: list[StatementLine] = field(default_factory=list)
+    shipping: int = 0
+
+    @property
+    def supply(self) -> int:
+        return sum(line.supply for line in self.lines)
+
+    @property
+    def refunded(self) -> int:
+        return sum(line.refunded for line in self.lines)
+
+    @property
+    def owed(self) -> int:
+        """Supply less refunds, plus shipping: what the platform pays the supplier."""
+        return sum(line.owed for line in self.lines) + self.shipping
+
+
+def statement(
+    session: Session, supplier_id: int, currency: str, start: datetime, end: datetime
+) -> Statement:
+    """The supplier's statement of the supplier orders delivered from ``start`` (included)
+    to ``end`` (excluded)."""
+    found = Statement(supplier_id, currency, start, end)
+    rows = session.execute(
+        sa.select(
+            _part.public_id,
+            _part.delivered_at,
+            _part.shipping_minor,
+            _order.number,
+            _line.sku,
+            _line.quantity,
+            _line.supply_price_minor,
+            _line.level1_minor,
+            _line.level2_minor,
+            _line.platform_minor,
+            _line.refunded_minor,
+        )
+        .join(table_of(SupplierOrder), _part.id == _line.supplier_order_id)
+        .join(table_of(Order), _order.id == _part.order_id)
+        .where(
+            _part.supplier_id == supplier_id,
+            _part.delivered_at >= start,
+            _part.delivered_at < end,
+        )
+        .order_by(_part.delivered_at, _part.id, _line.id)
+    )
+    shipped: set[str] = set()
+    for row in rows:
+        supply = row.supply_price_minor * row.quantity
+        parts = LineParts(supply, row.level1_minor, row.level2_minor, row.platform_minor)
+        refunded = reversed_parts(parts, row.refunded_minor).supplier
+        found.lines.append(
+            StatementLine(
+                row.public_id,
+                row.number,
+                row.delivered_at,
+                row.sku,
+                row.quantity,
+                supply,
+                refunded,
+                supply - refunded,
+            )
+        )
+        if row.public_id not in shipped:
+            shipped.add(row.public_id)
+            found.shipping += row.shipping_minor
+    return found
+
+
+CSV_COLUMNS = (
+    "supplier_order",
+    "order_number",
+    "delivered_at",
+    "sku",
+    "quantity",
+    "supply",
+    "refunded",
+    "owed",
+)
+
+
+def statement_csv(found: Statement) -> str:
+    """The statement as CSV (amounts in major units), its totals in the last rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+
+    def major(minor: int) -> str:
+        return Money(minor, found.currency).to_major()
+
+    for line in found.lines:
+        writer.writerow(
+            [
+                line.supplier_order,
+                line.order_number,
+                line.delivered_at.isoformat(),
+                line.sku,
+                line.quantity,
+                major(line.supply),
+                major(line.refunded),
+                major(line.owed),
+            ]
+        )
+    writer.writerow(["shipping", "", "", "", "", "", "", major(found.shipping)])
+    writer.writerow(
+        ["total", "", "", "", "", major(found.supply), major(found.refunded), major(found.owed)]
+    )
+    return out.getvalue()
