@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 FLASK   = $(BIN)/flask --app example_shop.wsgi:app
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest system-deps bench bench-shop bench-checkout clean
+.PHONY: demo test lint typecheck pytest system-deps bench bench-shop bench-checkout bench-settle clean
 
 $(BIN)/python:
 	@# Debian's python3 needs python3-venv for `-m venv` (ensurepip).
@@ -34,13 +34,17 @@ demo: $(STAMP)
 		rm -f $(INSTANCE)/demo.json; \
 	fi
 	@$(FLASK) storefront init-db >/dev/null
-	@# ... and when the summary predates the demo shops (seed-demo is idempotent).
-	@if [ ! -f $(INSTANCE)/demo.json ] || ! grep -q '"shops"' $(INSTANCE)/demo.json; then \
+	@# ... and when the summary predates the demo admin (seed-demo is idempotent).
+	@if [ ! -f $(INSTANCE)/demo.json ] || ! grep -q '"admin"' $(INSTANCE)/demo.json; then \
 		$(FLASK) storefront seed-demo > $(INSTANCE)/demo.json.tmp && \
 		mv $(INSTANCE)/demo.json.tmp $(INSTANCE)/demo.json; \
 	fi
 	@echo "example shop on http://127.0.0.1:$(PORT)/"
-	EXAMPLE_SHOP_DEMO_WORKERS=1 PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@# The demo settles commissions as soon as a part is delivered, and pays out from ¥1.
+	EXAMPLE_SHOP_DEMO_WORKERS=1 PORT=$(PORT) \
+	STOREFRONT_RETURN_WINDOW_DAYS=$${STOREFRONT_RETURN_WINDOW_DAYS:-0} \
+	STOREFRONT_PAYOUT_MINIMUM_MINOR=$${STOREFRONT_PAYOUT_MINIMUM_MINOR:-100} \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## system-deps: PostgreSQL, Chromium (+ a CJK font for screenshots) for the test suite, and
 ## wrk for the benchmarks; apt-get only what is missing
@@ -69,11 +73,17 @@ pytest: $(STAMP) system-deps
 ## test: lint, types and the whole suite on SQLite and PostgreSQL
 test: lint typecheck pytest
 
-## bench: both benchmarks (PostgreSQL + gunicorn + wrk); each prints its figures
+## bench: every benchmark (PostgreSQL + gunicorn + wrk); each prints its figures
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/catalog_sync.py
 	$(BIN)/python bench/shop_pages.py
 	$(BIN)/python bench/checkout.py
+	$(BIN)/python bench/settle.py
+
+## bench-settle: `settle` over 1,000,000 ledger entries on PostgreSQL, against one raw SQL
+## statement doing the same writes
+bench-settle: $(STAMP) system-deps
+	$(BIN)/python bench/settle.py
 
 ## bench-checkout: paid orders/s through the services against raw SQL, the HTTP flow, and
 ## paid-to-webhook latency with 2 dispatchers

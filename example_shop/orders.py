@@ -13,6 +13,7 @@ import os
 import smtplib
 import threading
 import time
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from storefront_sdk import session_scope, signals
+from storefront_sdk.commissions.ledger import settle
+from storefront_sdk.db import utcnow
 from storefront_sdk.dispatcher import Dispatcher
 from storefront_sdk.money import money_formatter
 from storefront_sdk.orders.models import Order
@@ -83,4 +86,13 @@ def start_demo_workers(app: Flask, port: int, delay: float = 5.0) -> None:
             app.logger.warning("demo supplier simulator receiving webhooks at %s", simulator.url)
         Dispatcher(app).run_forever(poll=0.5)
 
+    def settle_now_and_then() -> None:
+        # What `flask storefront settle` does, every few seconds (cron, in production).
+        window = timedelta(days=app.config["STOREFRONT_RETURN_WINDOW_DAYS"])
+        while True:
+            time.sleep(delay)
+            with session_scope(app) as session:
+                settle(session, utcnow(), window)
+
     threading.Thread(target=run, name="demo-workers", daemon=True).start()
+    threading.Thread(target=settle_now_and_then, name="demo-settle", daemon=True).start()

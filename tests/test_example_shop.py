@@ -184,3 +184,132 @@ def test_a_purchase_in_the_demo_is_fulfilled_by_the_simulated_supplier(demo_serv
             break
         time.sleep(0.5)
     assert re.search(r'data-testid="tracking">[^<]*SIM[0-9A-Z_-]{8}', order_page), order_page
+
+
+def _sign_in(base: str, path: str, email: str, password: str):
+    import requests
+
+    browser = requests.Session()
+    form = browser.get(f"{base}{path}/login", timeout=5).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    answer = browser.post(
+        f"{base}{path}/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    return browser
+
+
+def _post_form(browser, url: str, page_url: str, **fields: str):
+    page = browser.get(page_url, timeout=5).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return browser.post(url, data={"csrf_token": token, **fields}, timeout=5)
+
+
+def _minor(shown: str) -> int:
+    """Fen of a displayed CNY amount ("CN¥1,234.50", "¥-3.00")."""
+    sign, whole, cents = re.search(r"(-?)[^0-9]*([0-9,]+)\.(\d\d)", shown).groups()
+    return (-1 if sign else 1) * (int(whole.replace(",", "")) * 100 + int(cents))
+
+
+def _wait_for(fetch, condition, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while True:
+        found = fetch()
+        if condition(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def test_a_sale_through_a_recruits_link_pays_both_levels_in_the_demo(demo_server):
+    # Given the demo: Max (recruited by Lily) and his referral link, and the demo admin
+    import requests
+
+    front = _get(demo_server + "/")
+    rows = re.findall(r'<tr data-slug="[^"]+">.*?</tr>', front, re.S)
+    max_row = re.search(
+        r'<tr data-slug="([^"]+)">.*?href="(/r/[^"]+)".*?class="email">([^<]+)<'
+        r'.*?class="password">([^<]+)<',
+        next(row for row in rows if "recruited by" in row),
+        re.S,
+    )
+    slug, referral, max_email, max_password = max_row.groups()
+    lily = re.search(
+        r'class="email">(lily@[^<]+)</code>\s*/ <code class="password">([^<]+)<', front
+    )
+    admin = re.search(
+        r'id="demo-admin".*?class="email">([^<]+)<.*?class="password">([^<]+)<', front, re.S
+    )
+    # When a consumer comes through Max's link, buys one item at retail and pays
+    buyer = requests.Session()
+    landing = buyer.get(demo_server + referral, timeout=5)
+    product = re.search(rf'href="(/s/{slug}/p/\d+)[^"]*"', landing.text).group(1)
+    page = buyer.get(demo_server + product, timeout=5).text
+    retail = _minor(re.search(r'id="sf-price"[^>]*>([^<]+)<', page).group(1))
+    variant = re.search(r'name="variant_id" value="(\d+)"(?![^>]*disabled)', page).group(1)
+    _post_form(
+        buyer,
+        f"{demo_server}/s/{slug}/cart/add",
+        demo_server + product,
+        variant_id=variant,
+        quantity="1",
+    )
+    form = buyer.get(f"{demo_server}/s/{slug}/checkout", timeout=5).text
+    placed = buyer.post(
+        f"{demo_server}/s/{slug}/checkout",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+            "checkout_key": re.search(r'name="checkout_key" value="([^"]+)"', form).group(1),
+            "email": "mei@example.com", "name": "Mei", "line1": "1 Road", "city": "Shanghai",
+            "country": "CN",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )  # fmt: skip
+    pay_url = demo_server + placed.headers["Location"]
+    paid = _post_form(
+        buyer, pay_url.removesuffix("/pay") + "/dev-pay", pay_url, outcome="succeeded"
+    )
+    assert paid.status_code == 200
+    # Then, once the simulated supplier delivered it and the demo settled, Max sees 10 % of
+    # retail available and Lily 2 %
+    order_url = pay_url.removesuffix("/pay")
+    _wait_for(
+        lambda: buyer.get(order_url, timeout=5).text, lambda html: 'data-status="delivered"' in html
+    )
+    max_console = _sign_in(demo_server, "/console", max_email, max_password)
+    lily_console = _sign_in(demo_server, "/console", *lily.groups())
+
+    def available(console):
+        html = console.get(f"{demo_server}/console/earnings?lang=en", timeout=5).text
+        found = re.search(r'data-testid="available"[^>]*>([^<]+)<', html)
+        return _minor(found.group(1)) if found else None
+
+    assert _wait_for(lambda: available(max_console), lambda v: v) == retail * 1000 // 10000
+    assert _wait_for(lambda: available(lily_console), lambda v: v) == retail * 200 // 10000
+    # and both ask for a payout, which the admin approves and marks paid
+    for console in (max_console, lily_console):
+        asked = _post_form(
+            console,
+            f"{demo_server}/console/payouts",
+            f"{demo_server}/console/payouts",
+            currency="CNY",
+        )
+        assert 'data-testid="payout-asked"' in asked.text
+    root = _sign_in(demo_server, "/admin", *admin.groups())
+    listed = root.get(f"{demo_server}/admin/payouts?status=requested", timeout=5).text
+    ids = re.findall(r"/admin/payouts/(\d+)/approve", listed)
+    assert len(ids) == 2
+    for payout_id in ids:
+        page_url = f"{demo_server}/admin/payouts?status=requested"
+        _post_form(root, f"{demo_server}/admin/payouts/{payout_id}/approve", page_url)
+        _post_form(
+            root,
+            f"{demo_server}/admin/payouts/{payout_id}/paid",
+            page_url,
+            reference=f"BANK-{payout_id}",
+        )
+    for console in (max_console, lily_console):
+        html = console.get(f"{demo_server}/console/payouts", timeout=5).text
+        assert 'data-status="paid"' in html

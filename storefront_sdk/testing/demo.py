@@ -88,6 +88,7 @@ def seed_demo(session: Session, image_base: str = "/demo-images") -> dict[str, A
     session.flush()
     return {
         "shops": [_demo_shop(session, demo) for demo in DEMO_SHOPS],
+        "admin": _demo_admin(session),
         "supplier_id": supplier.id,
         "supplier_api_key": api_key,
         "products": {
@@ -180,6 +181,27 @@ def _demo_shop(session: Session, demo: dict[str, Any]) -> dict[str, Any]:
         "referral_code": distributor.referral_code,
         "recruited_by": demo.get("recruited_by"),
     }
+
+
+#: The demo's platform admin (``/admin/``).
+DEMO_ADMIN = {"email": "admin@demo.example", "password": "demo-admin-2026"}
+
+
+def _demo_admin(session: Session) -> dict[str, str]:
+    """Creates (or resets the password of) the demo's platform admin."""
+    from werkzeug.security import generate_password_hash
+
+    from ..commissions.models import PlatformAdmin
+    from ..platform_admins import create_admin
+
+    found = session.scalars(
+        select(PlatformAdmin).where(PlatformAdmin.email == DEMO_ADMIN["email"])
+    ).first()
+    if found is None:
+        create_admin(session, DEMO_ADMIN["email"], DEMO_ADMIN["password"])
+    else:
+        found.password_hash = generate_password_hash(DEMO_ADMIN["password"])
+    return dict(DEMO_ADMIN)
 
 
 def demo_image_svg(name: str) -> str:

@@ -207,3 +207,40 @@ def test_concurrent_payout_requests_pay_one_balance_once(world: World) -> None:
     # Then one got it and seven were told one is on its way; the money moved once
     assert outcomes == ["asked"] + ["refused"] * 7
     assert world.balances(world.bob) == {"pending": 0, "available": 0, "payout": 1500, "paid": 0}
+
+
+def test_the_worked_example_of_docs_commissions(world: World) -> None:
+    # Given Bob's own price of 55.00 on the tee (retail 50.00)
+    from storefront_sdk.shops import curation
+    from storefront_sdk.shops.models import Shop
+
+    with world.session() as session:
+        shop = session.scalars(sa.select(Shop).where(Shop.slug == world.shop_slug)).one()
+        curation.set_price(session, shop, world.variants["TEE"], 5500, world.book(session))
+    # When a consumer buys 2 x TEE and 1 x TEA
+    order = world.buy({"TEE": 2, "TEA": 1})
+    assert _parts(world, order) == {"TEE": (6000, 2000, 200, 2800), "TEA": (700, 199, 39, 1061)}
+    assert (world.balances(world.bob)["pending"], world.balances(world.ann)["pending"]) == (
+        2199,
+        239,
+    )
+    # and the supplier cancels one tee
+    world.cancel(order, "TEE", 1)
+    assert (world.balances(world.bob)["pending"], world.balances(world.ann)["pending"]) == (
+        1199,
+        139,
+    )
+    # and the rest is delivered and settled after the return window
+    world.deliver(order)
+    world.now += timedelta(days=7)
+    world.settle(window_days=7)
+    assert (world.balances(world.bob)["available"], world.balances(world.ann)["available"]) == (
+        1199,
+        139,
+    )
+    # and 10.00 of the tea is refunded after-sales
+    world.refund(order, "TEA", 1000)
+    assert (world.balances(world.bob)["available"], world.balances(world.ann)["available"]) == (
+        1100,
+        120,
+    )

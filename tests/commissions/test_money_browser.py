@@ -1,0 +1,73 @@
+"""In a real browser at a phone's size: a distributor follows their earnings (the chart fits
+the screen) and asks for a payout; the platform admin approves it and marks it paid; the
+distributor sees it paid."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from commission_world import World, dispose, make_world
+from flask import Flask
+
+
+@pytest.fixture
+def world(db_url: str) -> Iterator[World]:
+    made = make_world(db_url, STOREFRONT_PAYOUT_MINIMUM_MINOR=500)
+    yield made
+    dispose(made)
+
+
+@pytest.fixture
+def app(world: World) -> Flask:  # (the browser fixtures serve this app)
+    return world.app
+
+
+def _sign_in(page: Any, base: str, path: str, email: str) -> None:
+    page.goto(f"{base}{path}/login?lang=en")
+    page.get_by_label(re.compile("Email")).fill(email)
+    page.get_by_label("Password").fill("password123")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_a_distributor_is_paid_out_what_they_earned(
+    world: World, live_server: str, phone: Any
+) -> None:
+    world.deliver(world.buy({"TEE": 2, "TEA": 1}))
+    world.settle()
+    page = phone
+    _sign_in(page, live_server, "/console", "bob@example.com")
+    page.goto(f"{live_server}/console/earnings?lang=en")
+    assert page.get_by_test_id("available").inner_text() == "CN¥11.99"
+    chart = page.locator("svg.c-chart").bounding_box()
+    assert chart is not None
+    assert 0 < chart["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows
+    page.shot("earnings")
+    page.goto(f"{live_server}/console/payouts?lang=en")
+    page.get_by_test_id("ask-CNY").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("payout-asked").is_visible()
+    page.shot("payout-asked")
+
+    admin = page.context.browser.new_context(
+        viewport={"width": 1200, "height": 900}, locale="en-US"
+    ).new_page()
+    _sign_in(admin, live_server, "/admin", "root@example.com")
+    admin.goto(f"{live_server}/admin/payouts?status=requested")
+    admin.get_by_role("button", name="Approve").click()
+    admin.wait_for_load_state()
+    admin.goto(f"{live_server}/admin/payouts?status=approved")
+    admin.get_by_label("Bank reference").fill("ICBC-20261201")
+    admin.get_by_role("button", name="Mark paid").click()
+    admin.wait_for_load_state()
+    admin.context.close()
+
+    page.goto(f"{live_server}/console/payouts?lang=en")
+    status = page.locator("[data-testid=payouts] td[data-status]").first
+    assert status.get_attribute("data-status") == "paid"
+    assert "ICBC-20261201" in status.inner_text()
+    page.shot("paid")
