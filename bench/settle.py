@@ -6,10 +6,10 @@ with its two pending commission entries (level 1 to the shop's distributor, leve
 recruiter): 500,000 lines make 1,000,000 entries. Then, for ``--runs`` rounds on the same
 data (each round on a fresh copy of the filled database):
 
-1. **raw SQL**, the same-run baseline: one statement that marks every due line settled and
-   writes the two entries of each move (what settle does, with nothing else around it);
+1. **raw SQL**, the same-run baseline: one statement that marks every due supplier order
+   settled and writes each distributor's move (what settle does, nothing around it);
 2. **settle**: ``storefront_sdk.commissions.ledger.settle`` as ``flask storefront settle``
-   runs it (batches of 50,000 lines, each committed).
+   runs it (batches of 50,000 supplier orders, each committed).
 
 It checks that settle made every pending balance available. Target (issue 5): settle < 10 s.
 Usage: ``python bench/settle.py [--lines 500000] [--runs 3]``.
@@ -114,23 +114,27 @@ def fill(database: Database, lines: int) -> None:
 
 RAW = """
 WITH due AS (
-    UPDATE sf_order_line l SET settled_at = %(now)s
-    FROM sf_supplier_order so
-    WHERE so.id = l.supplier_order_id AND l.settled_at IS NULL AND so.delivered_at <= %(cut)s
-    RETURNING l.id
-), pending AS (
-    SELECT e.distributor_id, e.currency, e.order_id, e.order_line_id, e.level,
-        sum(e.amount_minor) AS amount
-    FROM sf_commission_entry e JOIN due ON due.id = e.order_line_id
-    WHERE e.bucket = 'pending'
-    GROUP BY 1, 2, 3, 4, 5 HAVING sum(e.amount_minor) <> 0
+    UPDATE sf_supplier_order SET settled_at = %(now)s
+    WHERE settled_at IS NULL AND delivered_at <= %(cut)s
+    RETURNING id
+), shares AS (
+    SELECT l.level1_distributor_id AS who, l.currency,
+        l.level1_minor - l.refunded_minor * l.level1_minor / l.amount_minor AS amount
+    FROM sf_order_line l JOIN due ON due.id = l.supplier_order_id
+    WHERE l.level1_distributor_id IS NOT NULL
+    UNION ALL
+    SELECT l.level2_distributor_id, l.currency,
+        l.level2_minor - l.refunded_minor * l.level2_minor / l.amount_minor
+    FROM sf_order_line l JOIN due ON due.id = l.supplier_order_id
+    WHERE l.level2_distributor_id IS NOT NULL
+), totals AS (
+    SELECT who, currency, sum(amount) AS amount FROM shares GROUP BY who, currency
+    HAVING sum(amount) > 0
 )
 INSERT INTO sf_commission_entry (distributor_id, currency, bucket, amount_minor, kind,
-    move_id, order_id, order_line_id, level, created_at)
-SELECT p.distributor_id, p.currency, b.bucket, b.sign * p.amount, 'settled',
-    'settle_' || p.order_line_id || '_' || p.level || '_' || p.distributor_id, p.order_id,
-    p.order_line_id, p.level, %(now)s
-FROM pending p, (VALUES ('pending', -1), ('available', 1)) AS b(bucket, sign)
+    move_id, created_at)
+SELECT t.who, t.currency, b.bucket, b.sign * t.amount, 'settled', 'mv_raw_' || t.who, %(now)s
+FROM totals t, (VALUES ('pending', -1), ('available', 1)) AS b(bucket, sign)
 """
 
 
@@ -188,8 +192,8 @@ def main() -> None:
             found = balances(dsn)
             assert found == {"pending": 0, "available": args.lines * 600}, found
             print(
-                f"run {run + 1}: settle {seconds:.2f} s ({counts['lines']:,} lines, "
-                f"{counts['entries']:,} entries written), raw SQL {raws[-1]:.2f} s",
+                f"run {run + 1}: settle {seconds:.2f} s ({counts['supplier_orders']:,} supplier "
+                f"orders, {counts['entries']:,} entries written), raw SQL {raws[-1]:.2f} s",
                 flush=True,
             )
         ratio = statistics.median(raws) / statistics.median(services)

@@ -2,12 +2,14 @@
 take back. Entries are only ever added (see :mod:`.models`); balances are their sums.
 
 - :func:`earn`: at payment, each paid line's level-1 and level-2 parts, ``pending``;
-- :func:`settle`: once a line's supplier order was delivered and the return window has
-  passed, its pending commissions become ``available`` (``flask storefront settle``);
+- :func:`settle`: once a supplier order was delivered and the return window has passed,
+  the commissions of its lines (less what refunds took back) become ``available``: one move
+  per distributor and currency for each batch of supplier orders (``flask storefront
+  settle``);
 - :func:`reverse`: a refund (a supplier's cancellation, an after-sales refund) takes back
-  each part in proportion (:func:`.split.refund_reversal`), from ``pending`` before the line
-  settled and from ``available`` after — which may go negative once the money was paid out:
-  later payouts absorb it;
+  each part in proportion (:func:`.split.refund_reversal`), from ``pending`` before the
+  line's supplier order settled and from ``available`` after — which may go negative once
+  the money was paid out: later payouts absorb it;
 - :func:`move`: between buckets, for payouts.
 
 Every function flushes its own statements and never commits.
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from .. import signals
 from ..orders.models import Order, OrderLine, SupplierOrder
-from ..sql import chunks, is_postgresql, table_of
+from ..sql import in_values, is_postgresql, table_of
 from .models import (
     AVAILABLE,
     BUCKETS,
@@ -140,16 +142,23 @@ def parts_of(line: OrderLine) -> LineParts:
 
 
 def reverse(
-    session: Session, line: OrderLine, currency: str, refund: int, now: datetime
+    session: Session,
+    line: OrderLine,
+    currency: str,
+    refund: int,
+    now: datetime,
+    *,
+    settled: bool,
 ) -> LineParts:
     """Record that ``refund`` of ``line`` goes back to the consumer: its ``refunded_minor``
-    grows and each distributor gives back their proportion; what each part gave back.
+    grows and each distributor gives back their proportion (from available if the line's
+    supplier order ``settled``, else from pending); what each part gave back.
 
-    ``line`` must be locked (loaded ``with_for_update``), so a concurrent :func:`settle`
-    waits and then sees the reversal; a refund beyond what is left of the line is a
-    ``ValueError`` (the caller checks amounts first)."""
+    The caller holds the line's supplier order locked (``with_for_update``), so a
+    concurrent :func:`settle` waits for this refund, or this refund for it. A refund beyond
+    what is left of the line is a ``ValueError`` (the caller checks amounts first)."""
     back = refund_reversal(parts_of(line), line.refunded_minor, refund)
-    bucket = PENDING if line.settled_at is None else AVAILABLE
+    bucket = AVAILABLE if settled else PENDING
     rows = [
         entry(
             distributor_id,
@@ -177,47 +186,59 @@ def reverse(
 
 @dataclass
 class SettleCounts:
-    """What :func:`settle` did."""
+    """What :func:`settle` did: supplier orders settled, entries written, amounts made
+    available per currency."""
 
-    lines: int = 0
+    supplier_orders: int = 0
     entries: int = 0
     amounts: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"lines": self.lines, "entries": self.entries, "available": self.amounts}
+        return {
+            "supplier_orders": self.supplier_orders,
+            "entries": self.entries,
+            "available": self.amounts,
+        }
 
 
 def settle(session: Session, now: datetime, return_window: timedelta) -> SettleCounts:
-    """Make available the pending commissions of every line whose supplier order was
-    delivered at least ``return_window`` ago, committing each batch of lines; counts."""
+    """Make available the commissions of every supplier order delivered at least
+    ``return_window`` ago, committing each batch; what it did."""
     counts = SettleCounts()
     cutoff = now - return_window
     batch = SETTLE_BATCH["postgresql" if is_postgresql(session) else "sqlite"]
+    due = (
+        sa.select(_part.c.id)
+        .where(_part.c.settled_at.is_(None), _part.c.delivered_at <= cutoff)
+        .order_by(_part.c.delivered_at, _part.c.id)
+        .limit(batch)
+    )
+    mark = (
+        sa.update(_part)
+        .where(_part.c.id.in_(due), _part.c.settled_at.is_(None))
+        .values(settled_at=now)
+        .returning(_part.c.id)
+    )
     while True:
-        due = (
-            sa.select(_line.c.id)
-            .join(_part, _part.c.id == _line.c.supplier_order_id)
-            .where(_line.c.settled_at.is_(None), _part.c.delivered_at <= cutoff)
-            .limit(batch)
-            .scalar_subquery()
-        )
-        ids = list(
-            session.connection()
-            .execute(
-                sa.update(_line)
-                .where(_line.c.id.in_(due), _line.c.settled_at.is_(None))
-                .values(settled_at=now)
-                .returning(_line.c.id)
-            )
-            .scalars()
-        )
+        ids = list(session.connection().execute(mark).scalars())
         if not ids:
             session.commit()
             return counts
-        released: dict[tuple[int, str], int] = {}
-        for part in chunks(sorted(ids), batch):
-            _release(session, part, now, counts, released)
-        for (distributor_id, currency), amount in released.items():
+        for distributor_id, currency, amount in _remaining(session, ids):
+            move_id = new_move_id()
+            append(
+                session,
+                [
+                    entry(
+                        distributor_id, currency, PENDING, -amount, SETTLED, now, move_id=move_id
+                    ),
+                    entry(
+                        distributor_id, currency, AVAILABLE, amount, SETTLED, now, move_id=move_id
+                    ),
+                ],
+            )
+            counts.entries += 2
+            counts.amounts[currency] = counts.amounts.get(currency, 0) + amount
             signals.send_after_commit(
                 session,
                 signals.commission_available,
@@ -225,64 +246,37 @@ def settle(session: Session, now: datetime, return_window: timedelta) -> SettleC
                 currency=currency,
                 amount_minor=amount,
             )
-        counts.lines += len(ids)
+        counts.supplier_orders += len(ids)
         session.commit()
 
 
-def _release(
-    session: Session,
-    line_ids: Sequence[int],
-    now: datetime,
-    counts: SettleCounts,
-    released: dict[tuple[int, str], int],
-) -> None:
-    """Move the pending balance of each ``(distributor, line, level)`` of ``line_ids`` to
-    available: two entries per move, in one statement."""
-    pending = (
-        sa.select(
-            _entry.c.distributor_id,
-            _entry.c.currency,
-            _entry.c.order_id,
-            _entry.c.order_line_id,
-            _entry.c.level,
-            sa.func.sum(_entry.c.amount_minor).label("amount"),
-        )
-        .where(_entry.c.order_line_id.in_(line_ids), _entry.c.bucket == PENDING)
-        .group_by(
-            _entry.c.distributor_id,
-            _entry.c.currency,
-            _entry.c.order_id,
-            _entry.c.order_line_id,
-            _entry.c.level,
-        )
-        .having(sa.func.sum(_entry.c.amount_minor) != 0)
+def _remaining(session: Session, part_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+    """``(distributor, currency, amount)``: what each distributor still has of the
+    commissions of the lines of supplier orders ``part_ids`` (their shares less the
+    proportion refunds took back, as :func:`.split.reversed_parts` rounds it)."""
+    level1 = (
+        _line.c.level1_minor - _line.c.refunded_minor * _line.c.level1_minor // _line.c.amount_minor
     )
-    rows: list[dict[str, Any]] = []
-    for found in session.connection().execute(pending):
-        move = f"settle_{found.order_line_id}_{found.level}_{found.distributor_id}"
-        links = {
-            "move_id": move,
-            "order_id": found.order_id,
-            "order_line_id": found.order_line_id,
-            "level": found.level,
-        }
-        for bucket, sign in ((PENDING, -1), (AVAILABLE, 1)):
-            rows.append(
-                entry(
-                    found.distributor_id,
-                    found.currency,
-                    bucket,
-                    sign * found.amount,
-                    SETTLED,
-                    now,
-                    **links,
-                )
-            )
-        counts.amounts[found.currency] = counts.amounts.get(found.currency, 0) + found.amount
-        key = (found.distributor_id, found.currency)
-        released[key] = released.get(key, 0) + found.amount
-    append(session, rows)
-    counts.entries += len(rows)
+    level2 = (
+        _line.c.level2_minor - _line.c.refunded_minor * _line.c.level2_minor // _line.c.amount_minor
+    )
+    in_parts = in_values(session, _line.c.supplier_order_id, part_ids)
+    shares = sa.union_all(
+        sa.select(
+            _line.c.level1_distributor_id.label("who"), _line.c.currency, level1.label("amount")
+        ).where(in_parts, _line.c.level1_distributor_id.is_not(None)),
+        sa.select(_line.c.level2_distributor_id, _line.c.currency, level2).where(
+            in_parts, _line.c.level2_distributor_id.is_not(None)
+        ),
+    ).subquery()
+    total = sa.func.sum(shares.c.amount)
+    rows = session.connection().execute(
+        sa.select(shares.c.who, shares.c.currency, total)
+        .group_by(shares.c.who, shares.c.currency)
+        .having(total > 0)
+        .order_by(shares.c.who, shares.c.currency)
+    )
+    return [(int(who), str(currency), int(amount)) for who, currency, amount in rows]
 
 
 def balances(session: Session, distributor_id: int) -> list[Balances]:

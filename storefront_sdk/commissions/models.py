@@ -170,6 +170,9 @@ class Payout(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=500)
     #: The Stripe Transfer's amount already taken back (clawbacks).
     reversed_minor: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
+    #: Clawbacks the provider refused so far: each retry after a refusal is a new request
+    #: (a new idempotency key), while a retry after a crash repeats the last one.
+    reversal_refusals: int = 0
     requested_at: datetime | None = timestamp_field()
     decided_at: datetime | None = timestamp_field(nullable=True)
     decided_by: int | None = reference_field("sf_platform_admin.id", nullable=True)

@@ -251,12 +251,21 @@ def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
             if debt <= 0:
                 break
             amount = min(debt, payout.amount_minor - payout.reversed_minor)
-            key = f"storefront-clawback-{payout.id}-{payout.reversed_minor + amount}"
+            key = (
+                f"storefront-clawback-{payout.id}-{payout.reversed_minor + amount}"
+                f"-{payout.reversal_refusals}"
+            )
             session.rollback()
             try:
                 provider.reverse(payout.reference or "", amount, key)
             except PayoutError:
-                continue  # the account's balance does not allow it now: tried again later
+                # The account's balance does not allow it now: tried again later, as a new
+                # request (the provider remembers its answer to this one).
+                refused = lock_payout(session, payout.id or 0)
+                refused.reversal_refusals += 1
+                session.add(refused)
+                session.commit()
+                continue
             held = lock_payout(session, payout.id or 0)
             held.reversed_minor += amount
             session.add(held)

@@ -204,9 +204,15 @@ def cancel(
         units = wanted.get(line.sku, 0)
         if units:
             line.cancelled_quantity += units
-            amount += units * line.unit_price_minor
-            # The consumer gets these units' money back: each part of it is reversed.
-            ledger.reverse(session, line, part.currency, units * line.unit_price_minor, now)
+            # The consumer gets these units' money back (no more than is left of the line
+            # after earlier refunds): each part of it is reversed.
+            back = min(units * line.unit_price_minor, line.amount_minor - line.refunded_minor)
+            amount += back
+            if back:
+                settled = part.settled_at is not None
+                ledger.reverse(session, line, part.currency, back, now, settled=settled)
+            else:
+                session.add(line)
     rest = sum(_left(line) for line in order_lines)
     shipped = any(line.shipped_quantity for line in order_lines)
     if rest:

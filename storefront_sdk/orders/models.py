@@ -140,8 +140,6 @@ class OrderLine(SQLModel, table=True):
     level1_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     level2_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     platform_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    #: When its commissions became available (delivered, and the return window passed).
-    settled_at: datetime | None = timestamp_field(nullable=True)
 
 
 class SupplierOrder(SQLModel, table=True):
@@ -152,6 +150,13 @@ class SupplierOrder(SQLModel, table=True):
         sa.CheckConstraint(_in("status", SupplierOrderStatus), name="status"),
         sa.UniqueConstraint("order_id", "supplier_id"),
         sa.Index("ix_sf_supplier_order_supplier_status", "supplier_id", "status", "id"),
+        # What ``settle`` looks for: delivered parts whose commissions are not available yet.
+        sa.Index(
+            "ix_sf_supplier_order_unsettled",
+            "delivered_at",
+            postgresql_where=sa.text("settled_at IS NULL AND delivered_at IS NOT NULL"),
+            sqlite_where=sa.text("settled_at IS NULL AND delivered_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = id_field()
@@ -168,6 +173,8 @@ class SupplierOrder(SQLModel, table=True):
     delivered_at: datetime | None = timestamp_field(nullable=True)
     cancelled_at: datetime | None = timestamp_field(nullable=True)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    #: When its lines' commissions became available (delivered, return window passed).
+    settled_at: datetime | None = timestamp_field(nullable=True)
 
 
 class Shipment(SQLModel, table=True):

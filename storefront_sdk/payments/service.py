@@ -28,7 +28,7 @@ from ..commissions import ledger
 from ..errors import Conflict, NotFound, ValidationError
 from ..fulfillment import handoff
 from ..orders import events
-from ..orders.models import CustomerBinding, Order, OrderLine
+from ..orders.models import CustomerBinding, Order, OrderLine, SupplierOrder
 from ..orders.states import ORDER_TRANSITIONS, OrderAction, OrderStatus, advance_order
 from ..sql import set_loaded, table_of
 from .models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, ProviderEvent, Refund
@@ -372,6 +372,16 @@ def refund_lines(
             .with_for_update()
         )
     }
+    # Their supplier orders, locked: a concurrent settle waits, or is waited for.
+    settled = {
+        part.id: part.settled_at is not None
+        for part in session.scalars(
+            sa.select(SupplierOrder)
+            .where(col(SupplierOrder.id).in_({line.supplier_order_id for line in lines.values()}))
+            .order_by(col(SupplierOrder.id))
+            .with_for_update()
+        )
+    }
     for line_id, amount in sorted(amounts.items()):
         line = lines.get(line_id)
         if line is None:
@@ -381,7 +391,8 @@ def refund_lines(
             raise ValidationError(
                 f"at most {left} (minor units) of line {line_id} is left to refund"
             )
-        ledger.reverse(session, line, order.currency, amount, now)
+        is_settled = settled.get(line.supplier_order_id or 0, False)
+        ledger.reverse(session, line, order.currency, amount, now, settled=is_settled)
     total = sum(amounts.values())
     refund = request_refund(session, order, total, reason, now)
     events.record(

@@ -59,16 +59,16 @@ def test_commissions_become_available_only_after_delivery_and_the_return_window(
     world: World,
 ) -> None:
     order = world.buy({"TEE": 1})
-    assert world.settle(window_days=7).lines == 0  # not delivered yet
+    assert world.settle(window_days=7).supplier_orders == 0  # not delivered yet
     world.deliver(order)
     world.now += timedelta(days=6, hours=23)
-    assert world.settle(window_days=7).lines == 0  # the window has not passed
+    assert world.settle(window_days=7).supplier_orders == 0  # the window has not passed
     world.now += timedelta(hours=1)
     counts = world.settle(window_days=7)
-    assert counts.as_dict() == {"lines": 1, "entries": 4, "available": {"CNY": 600}}
+    assert counts.as_dict() == {"supplier_orders": 1, "entries": 4, "available": {"CNY": 600}}
     assert world.balances(world.bob) == {"pending": 0, "available": 500, "payout": 0, "paid": 0}
     assert world.balances(world.ann) == {"pending": 0, "available": 100, "payout": 0, "paid": 0}
-    assert world.settle(window_days=7).lines == 0  # once
+    assert world.settle(window_days=7).supplier_orders == 0  # once
 
 
 def test_a_supplier_cancelling_one_line_of_three_takes_back_exactly_that_line(
@@ -244,3 +244,21 @@ def test_the_worked_example_of_docs_commissions(world: World) -> None:
         1100,
         120,
     )
+
+
+def test_cancelling_units_of_a_line_refunded_in_part_gives_back_only_what_is_left(
+    world: World,
+) -> None:
+    # Given a tea (19.99) of which the platform refunded 5.00 before it shipped
+    order = world.buy({"TEA": 1})
+    world.refund(order, "TEA", 500)
+    # When the supplier cancels the tea
+    world.cancel(order, "TEA", 1)
+    # Then the consumer gets the 14.99 that were left, and nobody keeps a commission on it
+    assert world.lines(order)["TEA"].refunded_minor == 1999
+    from storefront_sdk.payments.models import Refund
+
+    with world.session() as session:
+        assert sorted(session.scalars(sa.select(Refund.amount_minor))) == [500, 1499]
+    assert world.balances(world.bob)["pending"] == 0
+    assert world.balances(world.ann)["pending"] == 0

@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('reversed_minor', sa.BigInteger(), nullable=False),
+    sa.Column('reversal_refusals', sa.Integer(), nullable=False),
     sa.Column('requested_at', storefront_sdk.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('decided_at', storefront_sdk.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decided_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=True),
@@ -115,9 +116,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('level1_minor', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('level2_minor', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('platform_minor', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('settled_at', storefront_sdk.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_sf_order_line_level2_distributor_id_sf_distributor'), 'sf_distributor', ['level2_distributor_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_sf_order_line_level1_distributor_id_sf_distributor'), 'sf_distributor', ['level1_distributor_id'], ['id'])
+
+    with op.batch_alter_table('sf_supplier_order', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('settled_at', storefront_sdk.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_sf_supplier_order_unsettled', ['delivered_at'], unique=False, postgresql_where=sa.text('settled_at IS NULL AND delivered_at IS NOT NULL'), sqlite_where=sa.text('settled_at IS NULL AND delivered_at IS NOT NULL'))
 
     op.execute('UPDATE sf_order_line SET platform_minor = amount_minor - supply_price_minor * quantity')
     with op.batch_alter_table('sf_order_line', schema=None) as batch_op:
@@ -173,12 +177,15 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('ck_sf_order_line_split'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_sf_order_line_level1_distributor_id_sf_distributor'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_sf_order_line_level2_distributor_id_sf_distributor'), type_='foreignkey')
-        batch_op.drop_column('settled_at')
         batch_op.drop_column('platform_minor')
         batch_op.drop_column('level2_minor')
         batch_op.drop_column('level1_minor')
         batch_op.drop_column('level2_distributor_id')
         batch_op.drop_column('level1_distributor_id')
+
+    with op.batch_alter_table('sf_supplier_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_sf_supplier_order_unsettled', postgresql_where=sa.text('settled_at IS NULL AND delivered_at IS NOT NULL'), sqlite_where=sa.text('settled_at IS NULL AND delivered_at IS NOT NULL'))
+        batch_op.drop_column('settled_at')
 
     with op.batch_alter_table('sf_distributor', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_sf_distributor_status'), type_='check')
