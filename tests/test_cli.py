@@ -52,6 +52,12 @@ def test_create_api_key_adds_a_second_key(cli):
         (("create-api-key", "--supplier", "999"), "no supplier with id 999"),
         (("create-api-key", "--supplier", "abc"), "'abc' is not a valid integer"),
         (("create-supplier", "--currency", "CNY"), "Missing option '--name'"),
+        (("create-admin", "--email", "root", "--password", "password123"), "not an email"),
+        (("create-admin", "--email", "a@b.example", "--password", "short"), "password must be"),
+        (
+            ("create-admin", "--email", "a@b.example", "--password", "x" * 9, "--role", "god"),
+            "'god' is not one of 'admin', 'viewer'",
+        ),
     ],
 )
 def test_bad_arguments_exit_non_zero_with_one_line(cli, args, message):
@@ -93,3 +99,22 @@ def test_seed_demo_summarises_and_can_run_twice(cli):
     assert first["products"] == {"created": 36, "updated": 0, "unchanged": 0}
     assert second["products"] == {"created": 0, "updated": 0, "unchanged": 36}
     assert first["supplier_id"] == second["supplier_id"]
+
+
+def test_create_admin_prints_the_id_and_refuses_a_second_with_that_email(cli):
+    first = cli("create-admin", "--email", "Root@Example.com", "--password", "password123")
+    assert (first.returncode, json.loads(first.stdout)) == (0, {"id": 1})
+    again = cli("create-admin", "--email", "root@example.com", "--password", "password123")
+    assert again.returncode == 1
+    assert again.stderr.strip() == "Error: an admin with email 'root@example.com' already exists"
+
+
+def test_settle_prints_what_it_did(cli):
+    result = cli("settle")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {
+        "supplier_orders": 0,
+        "entries": 0,
+        "available": {},
+        "clawbacks": 0,
+    }

@@ -59,8 +59,9 @@ class World:
 
     # --- sales -------------------------------------------------------------------------
 
-    def buy(self, cart: dict[str, int], *, email: str | None = None) -> int:
-        """A consumer buys ``cart`` (SKU → units) in Bob's shop and pays; the order id."""
+    def buy(self, cart: dict[str, int], *, email: str | None = None, binding_days: int = 0) -> int:
+        """A consumer buys ``cart`` (SKU → units) in Bob's shop and pays (binding them for
+        ``binding_days``); the order id."""
         with self.session() as session:
             shop = load_shop(session, slug=self.shop_slug)
             contact = email or f"buyer{next(_buyers)}@example.com"
@@ -79,7 +80,7 @@ class World:
             session.commit()
             paid = PaymentState(order.payment_ref or "", SUCCEEDED, order.total_minor, "CNY")
             outcome = service.apply_payment(
-                session, order.id or 0, paid, actor="test", now=self.now, binding_days=0
+                session, order.id or 0, paid, actor="test", now=self.now, binding_days=binding_days
             )
             assert outcome == "paid"
             return order.id or 0

@@ -131,3 +131,26 @@ def test_names_on_the_team_table_are_escaped(world: World) -> None:
     html = _text(_signed_in(world, "ann@example.com"), "/console/earnings")
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_distributor_never_sees_another_distributors_money(world: World) -> None:
+    # Given Bob's settled commissions, a payout he asked for, and a customer bound to him
+    world.deliver(world.buy({"TEE": 2}, email="loyal@example.com", binding_days=30))
+    world.settle()
+    bob = _signed_in(world, "bob@example.com")
+    token = _CSRF.search(_text(bob, "/console/payouts")).group(1)  # type: ignore[union-attr]
+    assert (
+        bob.post("/console/payouts", data={"csrf_token": token, "currency": "CNY"}).status_code
+        == 303
+    )
+    assert 'data-status="requested"' in _text(bob, "/console/payouts")
+    assert "lo***@example.com" in _text(bob, "/console/orders")  # bound to him
+    # When Ann (his recruiter) looks at her pages, whatever the query says
+    ann = _signed_in(world, "ann@example.com")
+    payouts_page = _text(ann, "/console/payouts")
+    earnings = _text(ann, "/console/earnings?currency=CNY&distributor=2")
+    # Then she sees her own figures only: her 2.00 override, no payout, no entries of his
+    assert 'data-status="requested"' not in payouts_page
+    assert "CN¥10.00" not in earnings  # Bob's 10.00 never shows
+    assert _figure(earnings, "available") == "CN¥2.00"
+    assert "lo***@example.com" not in _text(ann, "/console/orders")  # his bound customer
