@@ -254,12 +254,16 @@ def _remaining(session: Session, part_ids: Sequence[int]) -> list[tuple[int, str
     """``(distributor, currency, amount)``: what each distributor still has of the
     commissions of the lines of supplier orders ``part_ids`` (their shares less the
     proportion refunds took back, as :func:`.split.reversed_parts` rounds it)."""
-    level1 = (
-        _line.c.level1_minor - _line.c.refunded_minor * _line.c.level1_minor // _line.c.amount_minor
-    )
-    level2 = (
-        _line.c.level2_minor - _line.c.refunded_minor * _line.c.level2_minor // _line.c.amount_minor
-    )
+
+    def left(share: Any) -> Any:
+        # 64-bit arithmetic: a large line's refunded amount times its share exceeds int4.
+        refunded = sa.cast(_line.c.refunded_minor, sa.BigInteger) * share
+        return share - sa.case(
+            (_line.c.amount_minor == 0, 0), else_=refunded // _line.c.amount_minor
+        )
+
+    level1 = left(_line.c.level1_minor)
+    level2 = left(_line.c.level2_minor)
     in_parts = in_values(session, _line.c.supplier_order_id, part_ids)
     shares = sa.union_all(
         sa.select(

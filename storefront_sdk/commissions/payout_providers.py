@@ -20,9 +20,15 @@ from ..errors import ConfigurationError, StorefrontError
 
 
 class PayoutError(StorefrontError):
-    """The payout provider refused or could not be reached."""
+    """The payout provider refused (``retryable`` false: the payment was not made) or could
+    not be reached, or answered with its own failure (``retryable``: it may or may not have
+    been made; ask again with the same idempotency key)."""
 
     code = "payout_error"
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class PayoutProvider(Protocol):
@@ -72,12 +78,13 @@ class StripeConnectPayouts:
         self._stripe = stripe
         self._client = stripe.StripeClient(secret_key, base_addresses=bases, max_network_retries=2)  # type: ignore[arg-type]
 
-    def create_account(self, email: str, country: str | None = None) -> str:
-        """A new Express connected account for a distributor; its id."""
+    def create_account(self, email: str, key: str, country: str | None = None) -> str:
+        """A new Express connected account for a distributor (``key``: once, however often
+        asked); its id."""
         params: dict[str, Any] = {"type": "express", "email": email}
         if country:
             params["country"] = country
-        account = self._call(self._client.v1.accounts.create, params)
+        account = self._call(self._client.v1.accounts.create, params, {"idempotency_key": key})
         return str(account.id)
 
     def onboarding_link(self, account: str, refresh_url: str, return_url: str) -> str:
@@ -96,13 +103,19 @@ class StripeConnectPayouts:
     def send(self, payout_id: int, amount_minor: int, currency: str, account: str | None) -> str:
         if not account:
             raise PayoutError("the distributor has not connected a Stripe account yet")
+        group = f"storefront-payout-{payout_id}"
+        # A transfer made by an earlier attempt whose answer was lost (or was an error
+        # after Stripe acted) is found by its group: it is the payout, never a second one.
+        made = self._call(self._client.v1.transfers.list, {"transfer_group": group, "limit": 1})
+        if made.data:
+            return str(made.data[0].id)
         transfer = self._call(
             self._client.v1.transfers.create,
             {
                 "amount": amount_minor,
                 "currency": currency.lower(),
                 "destination": account,
-                "transfer_group": f"storefront-payout-{payout_id}",
+                "transfer_group": group,
                 "metadata": {"storefront_payout": str(payout_id)},
             },
             {"idempotency_key": f"storefront-payout-{payout_id}"},
@@ -123,7 +136,10 @@ class StripeConnectPayouts:
             return method(*args)
         except self._stripe.StripeError as exc:
             message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
-            raise PayoutError(f"Stripe: {message}") from None
+            # A refusal (4xx) made nothing; a network error, a 5xx or a rate limit may have.
+            status = getattr(exc, "http_status", None)
+            unsure = status is None or status >= 500 or status == 429
+            raise PayoutError(f"Stripe: {message}", retryable=unsure) from None
 
 
 def load_payout_provider(config: Mapping[str, Any]) -> PayoutProvider:

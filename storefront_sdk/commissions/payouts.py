@@ -43,6 +43,7 @@ from .models import (
     advance_payout,
 )
 from .payout_providers import PayoutError, PayoutProvider
+from .statements import csv_cell
 
 #: Statuses whose amount is still in the ``payout`` bucket.
 OPEN = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)
@@ -137,19 +138,32 @@ def approve(
 
 def send(session: Session, payout_id: int, provider: PayoutProvider, now: datetime) -> Payout:
     """Send an approved payout through ``provider`` (outside any transaction), then record
-    the outcome: ``paid``, or ``failed`` with the amount available again."""
-    payout = session.get_one(Payout, payout_id)
+    the outcome (committed): ``paid``; ``failed`` with the amount available again when the
+    provider refused; still ``approved`` (with a note) when it could not tell — sending
+    again asks with the same idempotency key, so nothing is paid twice."""
+    payout = session.get_one(Payout, payout_id, populate_existing=True)
+    if payout.status != PayoutStatus.APPROVED:
+        raise Conflict(f"cannot send a payout that is {payout.status}")
+    amount, currency = payout.amount_minor, payout.currency
     account = session.scalar(
         sa.select(col(Distributor.stripe_account_id)).where(
             col(Distributor.id) == payout.distributor_id
         )
     )
-    session.rollback()
+    session.rollback()  # (no transaction stays open during the call)
     try:
-        reference = provider.send(payout_id, payout.amount_minor, payout.currency, account)
+        reference = provider.send(payout_id, amount, currency, account)
     except PayoutError as error:
+        if error.retryable:
+            held = lock_payout(session, payout_id)
+            held.note = f"not sent yet: {error.message}"[:500]
+            session.add(held)
+            session.commit()
+            return held
         return _failed(session, payout_id, error.message, now)
-    return mark_paid(session, payout_id, reference, None, now)
+    paid = mark_paid(session, payout_id, reference, None, now)
+    session.commit()
+    return paid
 
 
 def mark_paid(
@@ -163,6 +177,7 @@ def mark_paid(
     payout = lock_payout(session, payout_id)
     payout.status = advance_payout(payout.status, PayoutAction.PAY)
     payout.reference = reference
+    payout.note = None
     if admin_id is not None:
         payout.decided_by = admin_id
     payout.decided_at = now
@@ -187,13 +202,16 @@ def mark_paid(
         amount_minor=payout.amount_minor,
         currency=payout.currency,
     )
-    session.commit()
     return payout
 
 
 def reject(session: Session, payout_id: int, note: str, admin_id: int, now: datetime) -> Payout:
-    """Turn down an open payout: its amount is available again."""
+    """Turn down an open payout: its amount is available again. A payout approved for a
+    provider that sends (Stripe Connect) may be on its way: it is sent again, not
+    rejected."""
     payout = lock_payout(session, payout_id)
+    if payout.status == PayoutStatus.APPROVED and payout.provider not in (None, "manual"):
+        raise Conflict("this payout may be on its way through the provider: send it again")
     payout.status = advance_payout(payout.status, PayoutAction.REJECT)
     payout.note = note.strip()[:500] or None
     payout.decided_at, payout.decided_by = now, admin_id
@@ -247,26 +265,31 @@ def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
     made = 0
     for distributor_id, currency, balance in owing:
         debt = -int(balance)
-        for payout in _reversible(session, distributor_id, currency, provider.name):
+        candidates = [
+            (p.id or 0, p.reference or "", p.amount_minor, p.reversed_minor, p.reversal_refusals)
+            for p in _reversible(session, distributor_id, currency, provider.name)
+        ]
+        session.rollback()  # (no transaction stays open during the calls)
+        for payout_id, reference, amount_paid, reversed_before, refusals in candidates:
             if debt <= 0:
                 break
-            amount = min(debt, payout.amount_minor - payout.reversed_minor)
-            key = (
-                f"storefront-clawback-{payout.id}-{payout.reversed_minor + amount}"
-                f"-{payout.reversal_refusals}"
-            )
-            session.rollback()
+            amount = min(debt, amount_paid - reversed_before)
+            key = f"storefront-clawback-{payout_id}-{reversed_before + amount}-{refusals}"
             try:
-                provider.reverse(payout.reference or "", amount, key)
+                provider.reverse(reference, amount, key)
             except PayoutError:
                 # The account's balance does not allow it now: tried again later, as a new
                 # request (the provider remembers its answer to this one).
-                refused = lock_payout(session, payout.id or 0)
-                refused.reversal_refusals += 1
-                session.add(refused)
+                refused = lock_payout(session, payout_id)
+                if refused.reversal_refusals == refusals:
+                    refused.reversal_refusals += 1
+                    session.add(refused)
                 session.commit()
                 continue
-            held = lock_payout(session, payout.id or 0)
+            held = lock_payout(session, payout_id)
+            if held.reversed_minor != reversed_before:
+                session.commit()  # another settle run recorded this very reversal
+                continue
             held.reversed_minor += amount
             session.add(held)
             session.flush()
@@ -279,7 +302,7 @@ def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
                 AVAILABLE,
                 CLAWBACK,
                 now,
-                payout_id=payout.id,
+                payout_id=payout_id,
             )
             session.commit()
             debt -= amount
@@ -334,16 +357,11 @@ def export_csv(session: Session, status: str = PayoutStatus.APPROVED) -> str:
             [
                 payout.id,
                 payout.distributor_id,
-                email,
-                _cell(name),
+                csv_cell(email),
+                csv_cell(name),
                 Money(payout.amount_minor, payout.currency).to_major(),
                 payout.currency,
                 payout.requested_at.isoformat() if payout.requested_at else "",
             ]
         )
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -200,7 +200,8 @@ def products_left_negative(
         query = query.where(_product.category_id.in_(_subtree(session, target_id)))
     if book.uniform:  # one rate for all: the database finds them
         rates = book.base
-        retail, supply = _variant.retail_price_minor, _variant.supply_price_minor
+        retail = sa.cast(_variant.retail_price_minor, sa.BigInteger)  # (int4 would overflow)
+        supply = _variant.supply_price_minor
         left = retail - supply - retail * rates.level1_bp // BP - retail * rates.level2_bp // BP
         found = session.execute(
             query.where(left < 0)

@@ -114,6 +114,12 @@ def statement(
     return found
 
 
+def csv_cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (names, emails and SKUs come from
+    outside)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 CSV_COLUMNS = (
     "supplier_order",
     "order_number",
@@ -141,7 +147,7 @@ def statement_csv(found: Statement) -> str:
                 line.supplier_order,
                 line.order_number,
                 line.delivered_at.isoformat(),
-                line.sku,
+                csv_cell(line.sku),
                 line.quantity,
                 major(line.supply),
                 major(line.refunded),

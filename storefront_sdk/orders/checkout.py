@@ -134,14 +134,19 @@ def shipping_fee(supplier: ShippingRule, subtotal: int) -> int:
 
 _binding = table_of(CustomerBinding).c
 _distributor = table_of(Distributor).c
-_BOUND_TO = (
-    sa.select(_distributor.id, _distributor.parent_id, _distributor.status)
-    .join(table_of(CustomerBinding), _binding.distributor_id == _distributor.id)
-    .where(_binding.customer_key == sa.bindparam("key"), _binding.expires_at > sa.bindparam("now"))
-)
-_DISTRIBUTOR = sa.select(_distributor.id, _distributor.parent_id, _distributor.status).where(
-    _distributor.id == sa.bindparam("id")
-)
+_recruiter = table_of(Distributor).alias("recruiter")
+#: A distributor, their recruiter if active (who earns level 2), and their status.
+_FACTS = sa.select(
+    _distributor.id,
+    sa.case((_recruiter.c.status == "active", _distributor.parent_id), else_=None).label(
+        "parent_id"
+    ),
+    _distributor.status,
+).outerjoin(_recruiter, _recruiter.c.id == _distributor.parent_id)
+_BOUND_TO = _FACTS.join(
+    table_of(CustomerBinding), _binding.distributor_id == _distributor.id
+).where(_binding.customer_key == sa.bindparam("key"), _binding.expires_at > sa.bindparam("now"))
+_DISTRIBUTOR = _FACTS.where(_distributor.id == sa.bindparam("id"))
 
 
 def decide_credit(session: Session, request: CheckoutRequest, now: datetime) -> Credit:

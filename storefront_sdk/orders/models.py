@@ -135,8 +135,12 @@ class OrderLine(SQLModel, table=True):
     #: How ``amount_minor`` splits (DESIGN.md invariant 2): the supplier's part is
     #: ``supply_price_minor * quantity``; level 1 goes to the distributor credited with the
     #: order, level 2 to their recruiter (``None``: nobody, the platform keeps it).
-    level1_distributor_id: int | None = reference_field("sf_distributor.id", nullable=True)
-    level2_distributor_id: int | None = reference_field("sf_distributor.id", nullable=True)
+    level1_distributor_id: int | None = reference_field(
+        "sf_distributor.id", nullable=True, index=True
+    )
+    level2_distributor_id: int | None = reference_field(
+        "sf_distributor.id", nullable=True, index=True
+    )
     level1_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     level2_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     platform_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -363,22 +363,23 @@ def refund_lines(
         raise Conflict(f"cannot refund lines of an order that is {order.status}")
     if not amounts or any(amount < 1 for amount in amounts.values()):
         raise ValidationError("give a positive amount for each line to refund")
+    # The order's supplier orders first, then the lines (the order suppliers' own changes
+    # lock them in that order), each in id order: a concurrent settle waits, or is waited for.
+    settled = {
+        part.id: part.settled_at is not None
+        for part in session.scalars(
+            sa.select(SupplierOrder)
+            .where(col(SupplierOrder.order_id) == order_id)
+            .order_by(col(SupplierOrder.id))
+            .with_for_update()
+        )
+    }
     lines = {
         line.id: line
         for line in session.scalars(
             sa.select(OrderLine)
             .where(col(OrderLine.order_id) == order_id, col(OrderLine.id).in_(list(amounts)))
             .order_by(col(OrderLine.id))
-            .with_for_update()
-        )
-    }
-    # Their supplier orders, locked: a concurrent settle waits, or is waited for.
-    settled = {
-        part.id: part.settled_at is not None
-        for part in session.scalars(
-            sa.select(SupplierOrder)
-            .where(col(SupplierOrder.id).in_({line.supplier_order_id for line in lines.values()}))
-            .order_by(col(SupplierOrder.id))
             .with_for_update()
         )
     }

@@ -62,8 +62,8 @@ class ShopView:
     updated_at: datetime
     #: The owner's referral code (share links ``/r/<code>``).
     referral_code: str
-    #: The owner's recruiter (level 2 of the owner's sales), and the owner's status: a shop
-    #: whose owner is not ``active`` sells nothing.
+    #: The owner's recruiter (level 2 of the owner's sales; ``None`` unless the recruiter is
+    #: active), and the owner's status: a shop whose owner is not ``active`` sells nothing.
     owner_parent_id: int | None = None
     owner_status: str = "active"
     followed_suppliers: tuple[int, ...] = ()
@@ -149,9 +149,18 @@ _SHOP_COLUMNS = [
 
 
 _distributor = table_of(Distributor).c
-_SHOP = sa.select(
-    *_SHOP_COLUMNS, _distributor.referral_code, _distributor.parent_id, _distributor.status
-).join(table_of(Distributor), _distributor.id == _shop.distributor_id)
+_recruiter = table_of(Distributor).alias("recruiter")
+_SHOP = (
+    sa.select(
+        *_SHOP_COLUMNS,
+        _distributor.referral_code,
+        # (a recruiter who is not active earns no override)
+        sa.case((_recruiter.c.status == "active", _distributor.parent_id), else_=None),
+        _distributor.status,
+    )
+    .join(table_of(Distributor), _distributor.id == _shop.distributor_id)
+    .outerjoin(_recruiter, _recruiter.c.id == _distributor.parent_id)
+)
 _SHOP_AT_SLUG = _SHOP.where(_shop.slug == sa.bindparam("slug"))
 _SHOP_ON_HOST = _SHOP.where(_shop.host == sa.bindparam("host"))
 

@@ -32,6 +32,9 @@ class ConnectFake:
     #: Per transfer, what its account paid out onwards (cannot be reversed).
     spent: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
+    #: Answer the next transfer request with HTTP 500 after making the transfer (Stripe
+    #: acted, the answer was an error).
+    fail_after_transfer: bool = False
     _replies: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -40,6 +43,32 @@ class ConnectFake:
         lock = threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                params = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+                with lock:
+                    fake.requests.append((path, params, None))
+                    if path == "/v1/transfers":
+                        group = params.get("transfer_group")
+                        found = [t for t in fake.transfers.values() if t["group"] == group]
+                        body: dict[str, Any] = {
+                            "object": "list", "url": "/v1/transfers", "has_more": False,
+                            "data": found[: int(params.get("limit", "10"))],
+                        }  # fmt: skip
+                        status = 200
+                    else:
+                        status, body = 404, {"error": {"type": "invalid_request_error",
+                                                       "message": "Unrecognized URL"}}  # fmt: skip
+                self._reply(status, body)
+
+            def _reply(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode())
@@ -53,12 +82,7 @@ class ConnectFake:
                         status, body = fake.answer(self.path, params)
                         if key:
                             fake._replies[key] = (status, body)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._reply(status, body)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -102,8 +126,12 @@ class ConnectFake:
                 "currency": params.get("currency"),
                 "destination": destination,
                 "amount_reversed": 0,
+                "group": params.get("transfer_group"),
             }
             self.transfers[transfer["id"]] = transfer
+            if self.fail_after_transfer:
+                self.fail_after_transfer = False
+                return 500, {"error": {"type": "api_error", "message": "Something went wrong"}}
             return 200, transfer
         if len(parts) == 4 and parts[:2] == ["v1", "transfers"] and parts[3] == "reversals":
             found = self.transfers.get(parts[2])

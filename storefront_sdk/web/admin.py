@@ -11,6 +11,7 @@ CSRF token; every response is ``no-store`` under a strict Content-Security-Polic
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +44,8 @@ CSP = (
 LOGIN_NAMESPACE = "storefront-admin-login"
 #: Rows per list page.
 PAGE = 50
+#: An id typed or sent back by a page (18 digits at most: a PostgreSQL BIGINT).
+DIGITS = re.compile(r"[0-9]{1,18}")
 _PUBLIC = frozenset({"login", "logout"})
 _STATUSES = ("pending", "active", "suspended")
 
@@ -100,7 +103,7 @@ def refused(error: StorefrontError) -> Response:
 def page_args() -> int | None:
     """The ``before`` cursor of a list page (ids below it), 400 if malformed."""
     before = request.args.get("before", "")
-    if before and (not before.isdigit() or len(before) > 18):
+    if before and not DIGITS.fullmatch(before):
         abort(400, description=_("This page does not exist."))
     return int(before) if before else None
 
@@ -254,7 +257,7 @@ def add_supplier() -> Response:
     return suppliers(new_key=key, status=201)
 
 
-@bp.post("/suppliers/<int:supplier_id>/keys")
+@bp.post("/suppliers/<int(max=999999999999999999):supplier_id>/keys")
 def add_key(supplier_id: int) -> Response:
     session_ = get_session()
     try:
@@ -265,7 +268,7 @@ def add_key(supplier_id: int) -> Response:
     return suppliers(new_key=key, status=201)
 
 
-@bp.post("/suppliers/<int:supplier_id>/keys/revoke")
+@bp.post("/suppliers/<int(max=999999999999999999):supplier_id>/keys/revoke")
 def revoke_key(supplier_id: int) -> Response:
     session_ = get_session()
     try:
@@ -323,7 +326,7 @@ _ACTIONS = {
 }
 
 
-@bp.post("/distributors/<int:distributor_id>/status")
+@bp.post("/distributors/<int(max=999999999999999999):distributor_id>/status")
 def set_status(distributor_id: int) -> Response:
     """Approve a pending distributor, suspend one (their shop closes), or reinstate."""
     action = request.form.get("action", "")

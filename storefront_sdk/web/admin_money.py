@@ -29,7 +29,7 @@ from ..orders.models import Order, OrderLine, SupplierOrder
 from ..payments.models import Refund
 from ..payments.service import refund_lines
 from ..shops.models import Distributor
-from .admin import PAGE, _, bp, locale, me, message, page, page_args, refused, to
+from .admin import DIGITS, PAGE, _, bp, locale, me, message, page, page_args, refused, to
 from .shop_pages import default_rates
 
 
@@ -71,7 +71,7 @@ def set_rate() -> Response:
     try:
         scope = request.form.get("scope", "")
         target = request.form.get("target_id", "0").strip() or "0"
-        if not target.isdigit() or len(target) > 18:
+        if not DIGITS.fullmatch(target):
             raise ValidationError(_("The target is the id of a supplier, category or product."))
         change = RateChange(scope, int(target), _bp_field("level1"), _bp_field("level2"))
         set_rates(session, load_rate_book(session, default_rates()), change, utcnow())
@@ -169,7 +169,7 @@ def refund(number: str) -> Response:
     try:
         found = _order(number)
         line = request.form.get("line_id", "")
-        if not line.isdigit() or len(line) > 18:
+        if not DIGITS.fullmatch(line):
             raise ValidationError(_("Choose the line to refund."))
         try:
             amount = Money.from_major(request.form.get("amount", "").strip(), found.currency)
@@ -264,10 +264,11 @@ def payouts_page() -> Response:
     )
 
 
-@bp.post("/payouts/<int:payout_id>/<action>")
+@bp.post("/payouts/<int(max=999999999999999999):payout_id>/<action>")
 def decide(payout_id: int, action: str) -> Response:
-    """``approve`` (a sending provider sends it then), ``reject``, or ``paid`` (a manual
-    payout's bank reference)."""
+    """``approve`` (a sending provider sends it then), ``send`` (again: an approved payout
+    the provider did not confirm), ``reject``, or ``paid`` (a manual payout's bank
+    reference)."""
     session = get_session()
     provider = current_app.extensions["storefront"].payouts
     try:
@@ -280,6 +281,9 @@ def decide(payout_id: int, action: str) -> Response:
             payouts.mark_paid(
                 session, payout_id, request.form.get("reference", ""), me().id or 0, utcnow()
             )
+            session.commit()
+        elif action == "send":
+            payouts.send(session, payout_id, provider, utcnow())
         else:
             return message(_("Unknown action."), 404)
     except StorefrontError as error:
@@ -334,9 +338,7 @@ def statements_page() -> Response:
         "statement": None,
     }
     if wanted:
-        supplier = (
-            session.get(Supplier, int(wanted)) if wanted.isdigit() and len(wanted) < 19 else None
-        )
+        supplier = session.get(Supplier, int(wanted)) if DIGITS.fullmatch(wanted) else None
         if supplier is None:
             return message(_("There is no such supplier."), 404)
         found = statements.statement(session, supplier.id or 0, supplier.currency, start, end)

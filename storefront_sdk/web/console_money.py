@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import Response, current_app, redirect, request, url_for
 from markupsafe import Markup
+from sqlmodel import col
 
 from ..commissions import ledger, payouts, reports
 from ..commissions.models import PayoutStatus
@@ -19,6 +21,7 @@ from ..commissions.payout_providers import PayoutError, StripeConnectPayouts
 from ..db import get_session, utcnow
 from ..errors import Conflict, ValidationError
 from ..money import Money, format_money
+from ..shops.models import Distributor
 from .charts import Point, bar_chart
 from .console import _, bp, locale, me, message_page, my_shop, page, to
 
@@ -178,7 +181,7 @@ def ask_for_payout() -> Response:
     session, distributor = get_session(), me()
     currency = request.form.get("currency", "")
     minimum = current_app.config["STOREFRONT_PAYOUT_MINIMUM_MINOR"]
-    if len(currency) != 3 or not currency.isupper():
+    if currency not in {b.currency for b in ledger.balances(session, distributor.id or 0)}:
         return payouts_page(_("Choose a currency to be paid in."), 422)
     try:
         payouts.request_payout(session, distributor.id or 0, currency, minimum, utcnow())
@@ -207,13 +210,32 @@ def connect_stripe() -> Response:
     if not isinstance(provider, StripeConnectPayouts):
         return message_page(_("Payouts here are made by bank transfer."), 404)
     session, distributor = get_session(), me()
+    distributor_id, email = distributor.id or 0, distributor.email
+    account = distributor.stripe_account_id
+    session.rollback()  # (no transaction stays open while Stripe is asked)
     try:
-        account = distributor.stripe_account_id
         if account is None:
-            account = provider.create_account(distributor.email)
-            distributor.stripe_account_id = account
-            session.add(distributor)
+            # One account per distributor however often this is clicked: the same key
+            # answers the same account, and only the first one is kept.
+            account = provider.create_account(email, key=f"storefront-account-{distributor_id}")
+            session.execute(
+                sa.update(Distributor)
+                .where(
+                    col(Distributor.id) == distributor_id,
+                    col(Distributor.stripe_account_id).is_(None),
+                )
+                .values(stripe_account_id=account)
+            )
             session.commit()
+            account = (
+                session.scalar(
+                    sa.select(col(Distributor.stripe_account_id)).where(
+                        col(Distributor.id) == distributor_id
+                    )
+                )
+                or account
+            )
+            session.rollback()
         link = provider.onboarding_link(
             account,
             refresh_url=url_for(".payouts_page", _external=True),

@@ -262,3 +262,24 @@ def test_cancelling_units_of_a_line_refunded_in_part_gives_back_only_what_is_lef
         assert sorted(session.scalars(sa.select(Refund.amount_minor))) == [500, 1499]
     assert world.balances(world.bob)["pending"] == 0
     assert world.balances(world.ann)["pending"] == 0
+
+
+def test_a_suspended_recruiter_earns_no_override(world: World) -> None:
+    with world.session() as session:
+        from storefront_sdk.shops.models import Distributor
+
+        session.get_one(Distributor, world.ann).status = "suspended"
+    order = world.buy({"TEE": 1})
+    assert _parts(world, order) == {"TEE": (3000, 500, 0, 1500)}  # Ann's 1.00 is the platform's
+    assert world.balances(world.ann)["pending"] == 0
+
+
+def test_settling_a_large_refunded_line_does_not_overflow(world: World) -> None:
+    # Given 200 tees (10,000.00, Bob's share 1,000.00) of which 9,999.99 were refunded
+    order = world.buy({"TEE": 200})
+    world.refund(order, "TEE", 999_999)
+    # When the rest is delivered and settled (999,999 x 100,000 exceeds 32 bits)
+    world.deliver(order)
+    world.settle()
+    # Then Bob has what is left of his share, to the fen
+    assert world.balances(world.bob)["available"] == 100_000 - 999_999 * 100_000 // 1_000_000

@@ -162,3 +162,29 @@ def test_a_refund_after_payout_is_clawed_back_when_the_account_allows(
     assert fake.transfers[transfer]["amount_reversed"] == 1000
     with world.session() as session:
         assert session.scalars(sa.select(Payout.reversed_minor)).one() == 1000
+
+
+def test_an_unsure_answer_leaves_the_payout_to_send_again_and_it_pays_once(
+    world: World, fake: ConnectFake
+) -> None:
+    _connect(world, fake, world.bob)
+    payout_id = _earn_and_ask(world, {"TEE": 2})
+    fake.fail_after_transfer = True  # Stripe makes the transfer, then answers 500
+    with world.session() as session:
+        payouts.approve(session, payout_id, world.admin_id, _provider(world), world.now)
+    with world.session() as session:
+        held = session.get_one(Payout, payout_id)
+        assert held.status == "approved"  # not failed: the money may have left
+        assert (held.note or "").startswith("not sent yet: Stripe:")
+    assert world.balances(world.bob)["payout"] == 1000
+    with world.session() as session, pytest.raises(Conflict, match="send it again"):
+        payouts.reject(session, payout_id, "changed my mind", world.admin_id, world.now)
+    # When the admin sends it again
+    with world.session() as session:
+        payouts.send(session, payout_id, _provider(world), world.now)
+    # Then the transfer Stripe made is found and recorded: one transfer, paid once
+    assert len(fake.transfers) == 1
+    with world.session() as session:
+        paid = session.get_one(Payout, payout_id)
+        assert (paid.status, paid.reference) == ("paid", next(iter(fake.transfers)))
+    assert world.balances(world.bob) == {"pending": 0, "available": 0, "payout": 0, "paid": 1000}

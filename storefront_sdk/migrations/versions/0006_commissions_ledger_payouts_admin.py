@@ -118,6 +118,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('platform_minor', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_foreign_key(batch_op.f('fk_sf_order_line_level2_distributor_id_sf_distributor'), 'sf_distributor', ['level2_distributor_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_sf_order_line_level1_distributor_id_sf_distributor'), 'sf_distributor', ['level1_distributor_id'], ['id'])
+        batch_op.create_index(batch_op.f('ix_sf_order_line_level1_distributor_id'), ['level1_distributor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sf_order_line_level2_distributor_id'), ['level2_distributor_id'], unique=False)
 
     with op.batch_alter_table('sf_supplier_order', schema=None) as batch_op:
         batch_op.add_column(sa.Column('settled_at', storefront_sdk.db.UTCDateTime(timezone=True), nullable=True))
@@ -175,6 +177,8 @@ def downgrade() -> None:
     with op.batch_alter_table('sf_order_line', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_sf_order_line_parts'), type_='check')
         batch_op.drop_constraint(op.f('ck_sf_order_line_split'), type_='check')
+        batch_op.drop_index(batch_op.f('ix_sf_order_line_level2_distributor_id'))
+        batch_op.drop_index(batch_op.f('ix_sf_order_line_level1_distributor_id'))
         batch_op.drop_constraint(batch_op.f('fk_sf_order_line_level1_distributor_id_sf_distributor'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_sf_order_line_level2_distributor_id_sf_distributor'), type_='foreignkey')
         batch_op.drop_column('platform_minor')
