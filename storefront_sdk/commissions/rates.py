@@ -12,8 +12,9 @@ price that no longer fits falls back to retail, see :func:`.shops.pricing.shop_p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -91,11 +92,7 @@ def load_rate_book(session: Session, default: Rates) -> RateBook:
         sa.select(_rate.scope, _rate.target_id, _rate.level1_bp, _rate.level2_bp)
     ):
         by_scope[row.scope][row.target_id] = (row.level1_bp, row.level2_bp)
-    parents: dict[int, int | None] = {}
-    if by_scope[CATEGORY]:
-        parents = {
-            row[0]: row[1] for row in session.execute(sa.select(_category.id, _category.parent_id))
-        }
+    parents = _category_parents(session) if by_scope[CATEGORY] else {}
     return RateBook(
         default,
         by_scope[PLATFORM].get(0, (None, None)),
@@ -104,6 +101,11 @@ def load_rate_book(session: Session, default: Rates) -> RateBook:
         by_scope[PRODUCT],
         parents,
     )
+
+
+def _category_parents(session: Session) -> dict[int, int | None]:
+    """Each category's parent (what :meth:`RateBook.for_product` walks up)."""
+    return {row[0]: row[1] for row in session.execute(sa.select(_category.id, _category.parent_id))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +126,7 @@ def set_rates(session: Session, book: RateBook, change: RateChange, now: datetim
     rows = dict(_overrides(book, change.scope))
     override = (change.level1_bp, change.level2_bp)
     if change.scope == CATEGORY and not book.parents:
-        book = load_rate_book(session, book.default)  # (with the tree to walk)
-        if not book.parents:
-            book = RateBook(
-                book.default,
-                book.platform,
-                book.suppliers,
-                book.categories,
-                book.products,
-                {
-                    row[0]: row[1]
-                    for row in session.execute(sa.select(_category.id, _category.parent_id))
-                },
-            )
+        book = replace(book, parents=_category_parents(session))  # (the tree to walk)
     if override == (None, None):
         rows.pop(change.target_id, None)
     else:
@@ -256,27 +246,19 @@ def _check_change(session: Session, change: RateChange) -> None:
         raise NotFound(f"no {change.scope} {change.target_id}")
 
 
+#: The field of :class:`RateBook` holding each narrower scope's rates.
+_FIELDS = {SUPPLIER: "suppliers", CATEGORY: "categories", PRODUCT: "products"}
+
+
 def _overrides(book: RateBook, scope: str) -> Mapping[int, Override]:
     if scope == PLATFORM:
         return {0: book.platform} if book.platform != (None, None) else {}
-    return {SUPPLIER: book.suppliers, CATEGORY: book.categories, PRODUCT: book.products}[scope]
+    found: Mapping[int, Override] = getattr(book, _FIELDS[scope])
+    return found
 
 
 def _with(book: RateBook, scope: str, rows: dict[int, Override]) -> RateBook:
     if scope == PLATFORM:
-        return RateBook(
-            book.default,
-            rows.get(0, (None, None)),
-            book.suppliers,
-            book.categories,
-            book.products,
-            book.parents,
-        )
-    changed = {SUPPLIER: "suppliers", CATEGORY: "categories", PRODUCT: "products"}[scope]
-    fields = {
-        "suppliers": book.suppliers,
-        "categories": book.categories,
-        "products": book.products,
-        changed: rows,
-    }
-    return RateBook(book.default, book.platform, parents=book.parents, **fields)
+        return replace(book, platform=rows.get(0, (None, None)))
+    changed: dict[str, Any] = {_FIELDS[scope]: rows}
+    return replace(book, **changed)

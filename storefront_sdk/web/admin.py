@@ -10,12 +10,11 @@ CSRF token; every response is ``no-store`` under a strict Content-Security-Polic
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, Flask, Response, abort, g, redirect, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlmodel import col
 from werkzeug.exceptions import HTTPException
@@ -29,9 +28,9 @@ from ..db import begin_read, get_session, utcnow
 from ..errors import StorefrontError
 from ..fulfillment.models import FAILED, OutboxEvent
 from ..platform_admins import authenticate_admin
-from ..ratelimit import RateLimiter
 from ..shops.models import Distributor, Shop
 from . import identity
+from .console import login_failed, login_wait
 
 bp = Blueprint("storefront_admin", __name__, url_prefix="/admin", template_folder="../templates")
 
@@ -156,16 +155,6 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
 # --- signing in -----------------------------------------------------------------------------
 
 
-def _limiter() -> RateLimiter:
-    limiter: RateLimiter = current_app.extensions["storefront"].login_limiter
-    return limiter
-
-
-def _keys(email: str) -> list[str]:
-    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    return [f"email:{digest}", f"ip:{request.remote_addr or 'unknown'}"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response:
     """Sign-in; the same answer for an unknown email and a wrong password; 429 past the
@@ -174,23 +163,18 @@ def login() -> Response:
         return page("login.html")
     email = request.form.get("email", "").strip().lower()[:254]
     password = request.form.get("password", "")[:1024]
-    limiter = _limiter()
-    if any(
-        not limiter.strategy.test(item, LOGIN_NAMESPACE, key)
-        for item in limiter.items
-        for key in _keys(email)
-    ):
+    wait = login_wait(email, LOGIN_NAMESPACE)
+    if wait is not None:
         response = page(
             "login.html", 429, error=_("Too many failed sign-in attempts. Please try again later.")
         )
-        response.headers["Retry-After"] = "900"
+        response.headers["Retry-After"] = str(wait)
         return response
     session_ = get_session()
     begin_read(session_)
     found = authenticate_admin(session_, email, password) if email and password else None
     if found is None:
-        for key in _keys(email):
-            limiter.hit(LOGIN_NAMESPACE, key)
+        login_failed(email, LOGIN_NAMESPACE)
         return page("login.html", 401, error=_("Wrong email or password."))
     identity.sign_in_admin(found.id or 0, found.password_hash)
     return to(".home")

@@ -262,20 +262,22 @@ def _login_keys(email: str) -> list[str]:
     return [f"email:{digest}", f"ip:{request.remote_addr or 'unknown'}"]
 
 
-def _login_wait(email: str) -> int | None:
-    """Seconds to wait if this email or this client failed too often, else ``None``."""
+def login_wait(email: str, namespace: str = LOGIN_NAMESPACE) -> int | None:
+    """Seconds to wait if this email or this client failed to sign in too often (in
+    ``namespace``: the console's, or the admin's), else ``None``."""
     limiter = _login_limiter()
     for item in limiter.items:
         for key in _login_keys(email):
-            if not limiter.strategy.test(item, LOGIN_NAMESPACE, key):
-                reset_at, _left = limiter.strategy.get_window_stats(item, LOGIN_NAMESPACE, key)
+            if not limiter.strategy.test(item, namespace, key):
+                reset_at, _left = limiter.strategy.get_window_stats(item, namespace, key)
                 return max(1, min(item.get_expiry(), math.ceil(reset_at - time.time())))
     return None
 
 
-def _login_failed(email: str) -> None:
+def login_failed(email: str, namespace: str = LOGIN_NAMESPACE) -> None:
+    """Counts a failed sign-in of this email and this client."""
     for key in _login_keys(email):
-        _login_limiter().hit(LOGIN_NAMESPACE, key)
+        _login_limiter().hit(namespace, key)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -287,7 +289,7 @@ def login() -> Response:
     if request.method == "GET":
         return page("login.html", form=form, next_url=next_url)
     email = (form.email.data or "").strip().lower()
-    wait = _login_wait(email)
+    wait = login_wait(email)
     if wait is not None:
         minutes = max(1, math.ceil(wait / 60))
         message = _(
@@ -303,7 +305,7 @@ def login() -> Response:
     begin_read(session_)
     found = accounts.authenticate_distributor(session_, email, form.password.data or "")
     if found is None:
-        _login_failed(email)
+        login_failed(email)
         error = _("Wrong email or password.")
         return page("login.html", 401, form=form, next_url=next_url, error=error)
     _sign_in(found)

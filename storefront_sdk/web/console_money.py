@@ -77,7 +77,7 @@ def earnings() -> Response:
             )
         )
     since = utcnow() - timedelta(days=CHART_DAYS)
-    kinds = _entry_kinds()
+    kinds, buckets = _entry_kinds(), _bucket_names()
     return page(
         "earnings.html",
         balances=[
@@ -116,7 +116,7 @@ def earnings() -> Response:
             {
                 "when": entry.created_at.date().isoformat() if entry.created_at else "",
                 "kind": kinds.get(entry.kind, entry.kind),
-                "bucket": _bucket_names().get(entry.bucket, entry.bucket),
+                "bucket": buckets.get(entry.bucket, entry.bucket),
                 "amount": _money(entry.amount_minor, entry.currency),
                 "negative": entry.amount_minor < 0,
             }

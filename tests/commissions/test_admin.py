@@ -276,3 +276,20 @@ def test_every_admin_page_answers_without_error(world: World, path: str) -> None
     assert answer.status_code in (200, 400)
     assert answer.headers["Cache-Control"] == "no-store"
     assert "script-src" not in answer.headers["Content-Security-Policy"]
+
+
+def test_too_many_failed_admin_sign_ins_wait_even_with_the_right_password(world: World) -> None:
+    client = world.app.test_client()
+
+    def attempt(password: str) -> object:
+        return client.post(
+            "/admin/login",
+            data={"csrf_token": _token(client, "/admin/login"), "email": "root@example.com",
+                  "password": password},
+        )  # fmt: skip
+
+    for _ in range(10):  # STOREFRONT_LOGIN_RATE_LIMIT: 10 per 15 minutes
+        assert attempt("wrong-password").status_code == 401  # type: ignore[attr-defined]
+    refused = attempt("password123")
+    assert refused.status_code == 429  # type: ignore[attr-defined]
+    assert 0 < int(refused.headers["Retry-After"]) <= 900  # type: ignore[attr-defined]
