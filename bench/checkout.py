@@ -41,14 +41,14 @@ from _common import ROOT, create_database, free_port, shop_env, start_gunicorn, 
 from flask import Flask
 
 from storefront_sdk import Storefront
-from storefront_sdk.commissions.rates import RateBook
 from storefront_sdk.db import session_scope, utcnow
 from storefront_sdk.orders.checkout import CheckoutRequest, Contact, place_order
 from storefront_sdk.payments import service
 from storefront_sdk.payments.providers import SUCCEEDED, PaymentState
+from storefront_sdk.pricing.prices import Rates
+from storefront_sdk.pricing.rates import RateBook
 from storefront_sdk.shops.accounts import create_distributor
 from storefront_sdk.shops.listing import load_shop
-from storefront_sdk.shops.pricing import Rates
 from storefront_sdk.testing.factories import make_supplier
 from storefront_sdk.testing.postgres import start_cluster
 

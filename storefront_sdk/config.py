@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .fulfillment.transport import TransportPolicy
+    from .outbound import TransportPolicy
 
 Check = Callable[[str, Any], None]
 
@@ -115,7 +115,7 @@ def _payout_provider(name: str, value: Any) -> None:
 
 def transport_policy(config: Mapping[str, Any]) -> TransportPolicy:
     """How webhook deliveries may reach supplier URLs under ``config``."""
-    from .fulfillment.transport import TransportPolicy
+    from .outbound import TransportPolicy
 
     return TransportPolicy(
         allow_http=config["STOREFRONT_WEBHOOK_ALLOW_HTTP"],

@@ -10,7 +10,7 @@ unit of work (a request, a CLI command, a worker) commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +64,11 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 def id_field() -> Any:
     """A big-integer autoincrement primary key column for a table model."""
     return Field(default=None, sa_column=sa.Column(BigIntKey, primary_key=True, autoincrement=True))
+
+
+def one_of(column: str, values: Iterable[object]) -> str:
+    """The SQL of a check constraint: ``column`` holds one of ``values`` (strings)."""
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 def json_field(default: dict[Any, Any] | list[Any]) -> Any:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
-from .commissions.models import CommissionEntry, CommissionRate, Payout, PlatformAdmin
+from .commissions.models import CommissionEntry, Payout
 from .db import metadata
 from .fulfillment.models import DeliveryAttempt, OutboxEvent
 from .idempotency import IdempotencyRecord
-from .orders.models import CustomerBinding, Order, OrderEvent, OrderLine, Shipment, SupplierOrder
-from .payments.models import ProviderEvent, Refund
-from .shops.models import Distributor, ReferralVisit, Shop, ShopFollow, ShopPrice, ShopProduct
+from .orders.models import Order, OrderEvent, OrderLine, Refund, Shipment, SupplierOrder
+from .payments.models import ProviderEvent
+from .platform_admins import PlatformAdmin
+from .pricing.models import CommissionRate
+from .referrals.models import CustomerBinding, ReferralVisit
+from .shops.models import Distributor, Shop, ShopFollow, ShopPrice, ShopProduct
 
 __all__ = [
     "ApiKey",

@@ -1,18 +1,35 @@
-"""Platform admins (``/admin/``): created by ``flask storefront create-admin``, signed in
-with email and password. ``admin`` may change things; ``viewer`` only looks."""
+"""Platform admins (``/admin/``): their table, created by ``flask storefront create-admin``,
+signed in with email and password. ``admin`` may change things; ``viewer`` only looks."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from sqlmodel import Field, SQLModel, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .commissions.models import PlatformAdmin
+from .db import id_field, timestamp_field
 from .errors import Conflict, ValidationError
 from .shops.accounts import check_password, normalise_email
 
 #: What each role may do.
 ROLES = ("admin", "viewer")
+
+
+class PlatformAdmin(SQLModel, table=True):
+    """Someone who runs the platform (``/admin/``): ``admin`` changes things, ``viewer``
+    only looks."""
+
+    __tablename__ = "sf_platform_admin"
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'viewer')", name="role"),)
+
+    id: int | None = id_field()
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default="admin", max_length=16)
+    created_at: datetime | None = timestamp_field()
 
 
 def create_admin(session: Session, email: str, password: str, role: str = "admin") -> PlatformAdmin:

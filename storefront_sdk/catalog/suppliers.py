@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ..errors import NotFound, ValidationError
-from ..fulfillment.transport import TransportPolicy, check_url
 from ..money import currency_exponent
+from ..outbound import TransportPolicy, check_url
 from .models import ApiKey, Supplier
 
 #: Every API key starts with this marker (helps secret scanners find leaked keys).

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from .. import signals
 from ..orders.models import Order, OrderLine, SupplierOrder
+from ..pricing.breakdown import LineParts, refund_reversal
 from ..sql import in_values, is_postgresql, table_of
 from .models import (
     AVAILABLE,
@@ -38,7 +39,6 @@ from .models import (
     SETTLED,
     CommissionEntry,
 )
-from .split import LineParts, refund_reversal
 
 _entry = table_of(CommissionEntry)
 _line = table_of(OrderLine)

@@ -1,4 +1,4 @@
-"""Tables of commissions: the rates at each scope, the ledger, payouts, platform admins.
+"""Tables of commissions: the ledger and payouts.
 
 The ledger (:class:`CommissionEntry`) is append-only: the database refuses to update or
 delete its rows (triggers, migration 0006). A distributor's balances are sums of entries per
@@ -24,7 +24,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..db import id_field, reference_field, timestamp_field
+from ..db import id_field, one_of, reference_field, timestamp_field
 from ..errors import Conflict
 
 #: Ledger buckets.
@@ -43,13 +43,6 @@ PAYOUT_SENT = "payout_sent"  # payout -> paid
 PAYOUT_RETURNED = "payout_returned"  # payout -> available (rejected, or the transfer failed)
 CLAWBACK = "clawback"  # paid -> available: a transfer taken back for a negative balance
 KINDS = (EARNED, SETTLED, REVERSED, PAYOUT_REQUESTED, PAYOUT_SENT, PAYOUT_RETURNED, CLAWBACK)
-
-#: Scopes of a commission rate, from the least to the most specific.
-PLATFORM = "platform"
-SUPPLIER = "supplier"
-CATEGORY = "category"
-PRODUCT = "product"
-SCOPES = (PLATFORM, SUPPLIER, CATEGORY, PRODUCT)
 
 
 class PayoutStatus(StrEnum):
@@ -89,40 +82,13 @@ def advance_payout(status: PayoutStatus | str, action: PayoutAction) -> PayoutSt
     return found
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
-class CommissionRate(SQLModel, table=True):
-    """Rates set for one scope (``target_id`` 0 for the platform): each level's rate in
-    basis points of the retail price, or ``None`` to leave it to a wider scope."""
-
-    __tablename__ = "sf_commission_rate"
-    __table_args__ = (
-        sa.CheckConstraint(_in("scope", SCOPES), name="scope"),
-        sa.CheckConstraint(
-            "(level1_bp IS NULL OR level1_bp BETWEEN 0 AND 10000) "
-            "AND (level2_bp IS NULL OR level2_bp BETWEEN 0 AND 10000)",
-            name="bp",
-        ),
-    )
-
-    scope: str = Field(max_length=16, primary_key=True)
-    target_id: int = Field(
-        default=0, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
-    )
-    level1_bp: int | None = None
-    level2_bp: int | None = None
-    updated_at: datetime | None = timestamp_field()
-
-
 class CommissionEntry(SQLModel, table=True):
     """One line of a distributor's ledger (see the module). Never updated or deleted."""
 
     __tablename__ = "sf_commission_entry"
     __table_args__ = (
-        sa.CheckConstraint(_in("bucket", BUCKETS), name="bucket"),
-        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
+        sa.CheckConstraint(one_of("bucket", BUCKETS), name="bucket"),
+        sa.CheckConstraint(one_of("kind", KINDS), name="kind"),
         sa.CheckConstraint("level IS NULL OR level IN (1, 2)", name="level"),
         sa.Index("ix_sf_commission_entry_balance", "distributor_id", "currency", "bucket"),
         sa.Index("ix_sf_commission_entry_line", "order_line_id", "level"),
@@ -153,7 +119,7 @@ class Payout(SQLModel, table=True):
     __tablename__ = "sf_payout"
     __table_args__ = (
         sa.CheckConstraint("amount_minor > 0", name="amount"),
-        sa.CheckConstraint(_in("status", tuple(PayoutStatus)), name="status"),
+        sa.CheckConstraint(one_of("status", tuple(PayoutStatus)), name="status"),
         sa.Index("ix_sf_payout_status", "status", "id"),
     )
 
@@ -176,17 +142,3 @@ class Payout(SQLModel, table=True):
     requested_at: datetime | None = timestamp_field()
     decided_at: datetime | None = timestamp_field(nullable=True)
     decided_by: int | None = reference_field("sf_platform_admin.id", nullable=True)
-
-
-class PlatformAdmin(SQLModel, table=True):
-    """Someone who runs the platform (``/admin/``): ``admin`` changes things, ``viewer``
-    only looks."""
-
-    __tablename__ = "sf_platform_admin"
-    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'viewer')", name="role"),)
-
-    id: int | None = id_field()
-    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
-    password_hash: str = Field(max_length=255)
-    role: str = Field(default="admin", max_length=16)
-    created_at: datetime | None = timestamp_field()

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from ..money import Money
 from ..orders.models import Order, OrderLine, SupplierOrder
+from ..pricing.breakdown import LineParts, reversed_parts
 from ..sql import table_of
-from .split import LineParts, reversed_parts
 
 _line = table_of(OrderLine).c
 _part = table_of(SupplierOrder).c

@@ -29,10 +29,10 @@ from sqlmodel import col
 
 from ..catalog.models import Supplier
 from ..errors import Conflict, NotFound
+from ..outbound import DeliveryResult, TransportPolicy, post
 from ..sql import table_of
 from ..webhooks import sign
 from .models import DELIVERED, FAILED, PENDING, SKIPPED, DeliveryAttempt, OutboxEvent
-from .transport import DeliveryResult, TransportPolicy, post
 
 #: Waits before each retry; the last repeats until :data:`RETRY_HORIZON`.
 RETRY_DELAYS = (

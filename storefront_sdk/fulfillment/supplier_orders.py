@@ -23,8 +23,8 @@ from ..commissions import ledger
 from ..errors import NotFound, ValidationError
 from ..orders import events
 from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
+from ..orders.refunds import request_refund
 from ..orders.states import SupplierOrderAction, SupplierOrderStatus, advance_supplier_order
-from ..payments.service import request_refund
 from ..validation import ErrorTree, add_error
 from .handoff import new_id, supplier_order_lines, supplier_order_object
 

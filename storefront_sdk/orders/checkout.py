@@ -19,16 +19,16 @@ from sqlalchemy.orm import Session
 
 from .. import signals
 from ..catalog.models import Product, Supplier, Variant
-from ..commissions.rates import RateBook
-from ..commissions.split import SplitError, split_line
 from ..errors import Conflict, ValidationError
+from ..pricing.breakdown import LineBreakdown, SplitError, break_down_line
+from ..pricing.prices import MAX_PRICE, VariantBounds
+from ..pricing.rates import RateBook
+from ..referrals.credit import Credit, decide_credit
 from ..shops import listing
 from ..shops.listing import ShopView
-from ..shops.models import Distributor
-from ..shops.pricing import MAX_PRICE, VariantBounds
 from ..sql import insert_row, table_of
 from . import events, stock
-from .models import CustomerBinding, Order, OrderLine
+from .models import Order, OrderLine
 from .states import OrderStatus
 
 #: Order numbers: the day, then six characters nobody misreads (no 0/O, 1/I/L).
@@ -62,16 +62,6 @@ class Contact:
         else:
             raise ValueError("a contact needs an email or a phone")
         return hashlib.sha256(basis.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Credit:
-    """Who a sale is credited to and why (``binding``, ``referral``, ``shop``, ``self``):
-    level 1 of its commission; ``recruiter_id`` (their recruiter) earns level 2."""
-
-    distributor_id: int | None
-    source: str
-    recruiter_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,52 +122,6 @@ def shipping_fee(supplier: ShippingRule, subtotal: int) -> int:
     return supplier.shipping_fee_minor
 
 
-_binding = table_of(CustomerBinding).c
-_distributor = table_of(Distributor).c
-_recruiter = table_of(Distributor).alias("recruiter")
-#: A distributor, their recruiter if active (who earns level 2), and their status.
-_FACTS = sa.select(
-    _distributor.id,
-    sa.case((_recruiter.c.status == "active", _distributor.parent_id), else_=None).label(
-        "parent_id"
-    ),
-    _distributor.status,
-).outerjoin(_recruiter, _recruiter.c.id == _distributor.parent_id)
-_BOUND_TO = _FACTS.join(
-    table_of(CustomerBinding), _binding.distributor_id == _distributor.id
-).where(_binding.customer_key == sa.bindparam("key"), _binding.expires_at > sa.bindparam("now"))
-_DISTRIBUTOR = _FACTS.where(_distributor.id == sa.bindparam("id"))
-
-
-def decide_credit(session: Session, request: CheckoutRequest, now: datetime) -> Credit:
-    """Who the sale is credited to: the distributor the customer is bound to, else the one
-    whose link they came through, else the shop's owner (a distributor who is not
-    ``active`` is passed over); never a distributor buying for themselves (signed in, or
-    giving their own email), who earns neither level of it."""
-    buyers = {request.buyer_distributor_id, request.contact_distributor_id} - {None}
-    connection = session.connection()
-    shop = request.shop
-    bound = connection.execute(
-        _BOUND_TO, {"key": request.contact.customer_key(), "now": now}
-    ).first()
-    found: Credit | None = None
-    if bound is not None and bound.status == "active":
-        found = Credit(bound.id, "binding", bound.parent_id)
-    elif request.referred_by == shop.distributor_id:
-        found = Credit(shop.distributor_id, "referral", shop.owner_parent_id)
-    elif request.referred_by is not None:
-        referrer = connection.execute(_DISTRIBUTOR, {"id": request.referred_by}).first()
-        if referrer is not None and referrer.status == "active":
-            found = Credit(referrer.id, "referral", referrer.parent_id)
-    if found is None:
-        found = Credit(shop.distributor_id, "shop", shop.owner_parent_id)
-    if found.distributor_id in buyers:
-        return Credit(None, "self")
-    if found.recruiter_id in buyers:
-        return Credit(found.distributor_id, found.source)  # (the recruiter's own purchase)
-    return found
-
-
 def place_order(
     session: Session,
     request: CheckoutRequest,
@@ -197,7 +141,14 @@ def place_order(
         return existing
     if request.shop.owner_status != "active":
         raise Conflict("this shop is not selling at the moment")
-    credit = decide_credit(session, request, now)
+    credit = decide_credit(
+        session,
+        request.shop,
+        request.contact.customer_key(),
+        now,
+        referred_by=request.referred_by,
+        buyers={request.buyer_distributor_id, request.contact_distributor_id} - {None},
+    )
     parts = _priced_parts(session, request, rates, credit)
     currencies = {line["currency"] for part in parts.values() for line in part.lines}
     if len(currencies) > 1:
@@ -296,7 +247,7 @@ def _priced_parts(
     session: Session, request: CheckoutRequest, book: RateBook, credit: Credit
 ) -> dict[int, _Part]:
     """The cart's lines at the shop's prices today, by supplier (rows of ``sf_order_line``
-    but for their order), each with its split (:func:`.commissions.split.split_line`)."""
+    but for their order), each with its breakdown (:func:`.breakdown.break_down_line`)."""
     if not request.cart:
         raise ValidationError("the cart is empty")
     if any(quantity < 1 for quantity in request.cart.values()):
@@ -315,7 +266,7 @@ def _priced_parts(
         offer = listing.cart_offer(row, shop, book, request.locale)
         bounds = VariantBounds(row.supply_price_minor, row.retail_price_minor, row.min_price_minor)
         try:
-            split = split_line(
+            line = break_down_line(
                 offer.offer.price,
                 quantity,
                 bounds,
@@ -336,20 +287,27 @@ def _priced_parts(
                 "title": offer.title,
                 "options": dict(row.options),
                 "image": offer.image,
-                "quantity": quantity,
                 "currency": row.currency,
-                "unit_price_minor": offer.offer.price,
-                "retail_price_minor": row.retail_price_minor,
-                "supply_price_minor": row.supply_price_minor,
-                "amount_minor": offer.offer.price * quantity,
                 "level1_distributor_id": credit.distributor_id,
                 "level2_distributor_id": credit.recruiter_id,
-                "level1_minor": split.level1,
-                "level2_minor": split.level2,
-                "platform_minor": split.platform,
+                **line_columns(line),
             }
         )
     return parts
+
+
+def line_columns(line: LineBreakdown) -> dict[str, int]:
+    """The money columns of an ``sf_order_line`` row: its breakdown, as stored."""
+    return {
+        "quantity": line.quantity,
+        "unit_price_minor": line.unit_price,
+        "retail_price_minor": line.retail,
+        "supply_price_minor": line.supply,
+        "amount_minor": line.amount,
+        "level1_minor": line.level1,
+        "level2_minor": line.level2,
+        "platform_minor": line.platform,
+    }
 
 
 def _new_number(now: datetime) -> str:

@@ -13,12 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..db import id_field, json_field, reference_field, timestamp_field
+from ..db import id_field, json_field, one_of, reference_field, timestamp_field
 from .states import OrderStatus, SupplierOrderStatus
-
-
-def _in(column: str, values: Any) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Order(SQLModel, table=True):
@@ -26,7 +22,7 @@ class Order(SQLModel, table=True):
 
     __tablename__ = "sf_order"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", OrderStatus), name="status"),
+        sa.CheckConstraint(one_of("status", OrderStatus), name="status"),
         sa.CheckConstraint("subtotal_minor >= 0 AND shipping_minor >= 0", name="amounts"),
         sa.CheckConstraint("total_minor = subtotal_minor + shipping_minor", name="total"),
         sa.CheckConstraint(
@@ -151,7 +147,7 @@ class SupplierOrder(SQLModel, table=True):
 
     __tablename__ = "sf_supplier_order"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", SupplierOrderStatus), name="status"),
+        sa.CheckConstraint(one_of("status", SupplierOrderStatus), name="status"),
         sa.UniqueConstraint("order_id", "supplier_id"),
         sa.Index("ix_sf_supplier_order_supplier_status", "supplier_id", "status", "id"),
         # What ``settle`` looks for: delivered parts whose commissions are not available yet.
@@ -213,15 +209,33 @@ class OrderEvent(SQLModel, table=True):
     created_at: datetime | None = timestamp_field()
 
 
-class CustomerBinding(SQLModel, table=True):
-    """A customer bound to the distributor credited with their first paid order, until
-    ``expires_at``: their later orders credit that distributor whatever link they use."""
+#: Refund statuses: asked of the provider, confirmed, or refused by it (retried).
+REFUND_PENDING = "pending"
+REFUND_SUCCEEDED = "succeeded"
+REFUND_FAILED = "failed"
 
-    __tablename__ = "sf_customer_binding"
+
+class Refund(SQLModel, table=True):
+    """Money given back to the consumer for some lines (and shipping) of an order."""
+
+    __tablename__ = "sf_refund"
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount"),
+        sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        sa.Index("ix_sf_refund_status", "status", "next_attempt_at"),
+    )
 
     id: int | None = id_field()
-    customer_key: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    distributor_id: int = reference_field("sf_distributor.id", index=True)
-    order_id: int = reference_field("sf_order.id")
-    bound_at: datetime | None = timestamp_field()
-    expires_at: datetime | None = timestamp_field()
+    order_id: int = reference_field("sf_order.id", index=True)
+    supplier_order_id: int | None = reference_field("sf_supplier_order.id", nullable=True)
+    amount_minor: int
+    currency: str = Field(max_length=3)
+    reason: str = Field(max_length=500)
+    status: str = Field(default=REFUND_PENDING, max_length=16)
+    #: The provider's refund id, once it accepted the refund.
+    provider_ref: str | None = Field(default=None, max_length=255)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime | None = timestamp_field()
+    updated_at: datetime | None = timestamp_field()

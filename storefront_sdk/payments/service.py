@@ -5,19 +5,16 @@ An order becomes ``paid`` only from :func:`apply_payment`, fed by a verified pro
 retrieval, never by what the browser says. Applying the same state twice, or states out of
 order, changes nothing the second time: ``succeeded`` wins over ``processing``, and nothing
 moves a paid order back. Payment, split into supplier orders, outbox rows and customer
-binding are one transaction (DESIGN.md invariant 4).
+binding are one transaction (``docs/architecture.md``, invariant 4).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -25,13 +22,20 @@ from sqlmodel import col
 
 from .. import signals
 from ..commissions import ledger
-from ..errors import Conflict, NotFound, ValidationError
 from ..fulfillment import handoff
-from ..orders import events
-from ..orders.models import CustomerBinding, Order, OrderLine, SupplierOrder
+from ..orders import events, refunds
+from ..orders.models import (
+    REFUND_FAILED,
+    REFUND_PENDING,
+    REFUND_SUCCEEDED,
+    Order,
+    Refund,
+)
+from ..orders.refunds import lock_order, request_refund
 from ..orders.states import ORDER_TRANSITIONS, OrderAction, OrderStatus, advance_order
+from ..referrals.binding import bind_customer
 from ..sql import set_loaded, table_of
-from .models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, ProviderEvent, Refund
+from .models import ProviderEvent
 from .providers import (
     CANCELED,
     FAILED,
@@ -46,11 +50,6 @@ from .providers import (
 
 #: Retry delays of refunds the provider could not make (then every last one).
 REFUND_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1))
-
-
-def lock_order(session: Session, order_id: int) -> Order:
-    """The order, locked for this transaction (PostgreSQL; SQLite writers are serial)."""
-    return session.get_one(Order, order_id, with_for_update=True, populate_existing=True)
 
 
 def start_payment(session: Session, order: Order, provider: PaymentProvider) -> PaymentStart:
@@ -231,7 +230,7 @@ def _hand_off(
     ``order_paid`` after commit."""
     made = handoff.split(session, order, now)
     ledger.earn(session, order.id, order.currency, made.lines, now)
-    _bind_customer(session, order, now, binding_days)
+    bind_customer(session, order, now, binding_days)
     events.record_many(
         session,
         order.id,
@@ -243,40 +242,6 @@ def _hand_off(
     )
     signals.send_after_commit(
         session, signals.order_paid, order_id=order.id, order_number=order.number
-    )
-
-
-_binding = table_of(CustomerBinding)
-_BOUND = ("distributor_id", "order_id", "bound_at", "expires_at")
-
-
-@functools.cache
-def _binding_upsert(dialect: str) -> Any:
-    """Bind a customer, or bind them again once their binding has run out."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_binding)
-    return insert.on_conflict_do_update(
-        index_elements=["customer_key"],
-        set_={name: insert.excluded[name] for name in _BOUND},
-        where=_binding.c.expires_at <= sa.bindparam("now", type_=_binding.c.expires_at.type),
-    )
-
-
-def _bind_customer(session: Session, order: sa.Row[Any], now: datetime, days: int) -> None:
-    """A customer's first paid order credited to a distributor binds them to it (again,
-    once an earlier binding has run out)."""
-    if days <= 0 or order.credited_distributor_id is None:
-        return
-    connection = session.connection()
-    connection.execute(
-        _binding_upsert(connection.dialect.name),
-        {
-            "customer_key": order.customer_key,
-            "distributor_id": order.credited_distributor_id,
-            "order_id": order.id,
-            "bound_at": now,
-            "expires_at": now + timedelta(days=days),
-            "now": now,
-        },
     )
 
 
@@ -345,93 +310,6 @@ def reconcile_payments(
     return outcomes
 
 
-def refund_lines(
-    session: Session,
-    order_id: int,
-    amounts: Mapping[int, int],
-    reason: str,
-    now: datetime,
-    *,
-    actor: str,
-) -> Refund:
-    """An after-sales refund of parts of a paid order's lines (``{line id: amount}``),
-    decided by the platform: each part of each line's money is reversed in proportion
-    (commissions from pending, or from available once settled), one refund is queued with
-    the provider, and each supplier concerned is told (``order.refund_requested``)."""
-    order = lock_order(session, order_id)
-    if order.status not in (OrderStatus.PAID, OrderStatus.REFUNDED):
-        raise Conflict(f"cannot refund lines of an order that is {order.status}")
-    if not amounts or any(amount < 1 for amount in amounts.values()):
-        raise ValidationError("give a positive amount for each line to refund")
-    # The order's supplier orders first, then the lines (the order suppliers' own changes
-    # lock them in that order), each in id order: a concurrent settle waits, or is waited for.
-    settled = {
-        part.id: part.settled_at is not None
-        for part in session.scalars(
-            sa.select(SupplierOrder)
-            .where(col(SupplierOrder.order_id) == order_id)
-            .order_by(col(SupplierOrder.id))
-            .with_for_update()
-        )
-    }
-    lines = {
-        line.id: line
-        for line in session.scalars(
-            sa.select(OrderLine)
-            .where(col(OrderLine.order_id) == order_id, col(OrderLine.id).in_(list(amounts)))
-            .order_by(col(OrderLine.id))
-            .with_for_update()
-        )
-    }
-    for line_id, amount in sorted(amounts.items()):
-        line = lines.get(line_id)
-        if line is None:
-            raise NotFound(f"order {order.number} has no line {line_id}")
-        left = line.amount_minor - line.refunded_minor
-        if amount > left:
-            raise ValidationError(
-                f"at most {left} (minor units) of line {line_id} is left to refund"
-            )
-        is_settled = settled.get(line.supplier_order_id or 0, False)
-        ledger.reverse(session, line, order.currency, amount, now, settled=is_settled)
-    total = sum(amounts.values())
-    refund = request_refund(session, order, total, reason, now)
-    events.record(
-        session, order, "refund_lines", actor, {"lines": {str(k): v for k, v in amounts.items()}}
-    )
-    parts = {line.supplier_order_id for line in lines.values()}
-    handoff.announce_refund(session, order, sorted(p for p in parts if p is not None), now)
-    return refund
-
-
-def request_refund(
-    session: Session,
-    order: Order,
-    amount_minor: int,
-    reason: str,
-    now: datetime,
-    *,
-    supplier_order_id: int | None = None,
-) -> Refund:
-    """Queue a refund of ``amount_minor``: made with the provider after commit by
-    :func:`run_refunds` (retried until the provider takes it)."""
-    refund = Refund(
-        order_id=order.id or 0,
-        supplier_order_id=supplier_order_id,
-        amount_minor=amount_minor,
-        currency=order.currency,
-        reason=reason[:500],
-        status=REFUND_PENDING,
-        next_attempt_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(refund)
-    session.flush()
-    events.record(session, order, "refund_requested", "system", {"amount": amount_minor})
-    return refund
-
-
 def run_refunds(
     session: Session, providers: dict[str, PaymentProvider], now: datetime, limit: int = 50
 ) -> int:
@@ -468,29 +346,8 @@ def run_refunds(
         else:
             refund.status = REFUND_SUCCEEDED
             refund.next_attempt_at = None
-            _refunded(session, order, refund, now)
+            refunds.record_refund(session, order, refund, now)
             made += 1
         session.add(refund)
         session.commit()
     return made
-
-
-def _refunded(session: Session, order: Order, refund: Refund, now: datetime) -> None:
-    order = lock_order(session, order.id or 0)
-    order.refunded_minor = min(order.total_minor, order.refunded_minor + refund.amount_minor)
-    if order.refunded_minor == order.total_minor and order.status == OrderStatus.PAID:
-        _move(session, order, OrderAction.REFUND_ALL, now)
-    order.updated_at = now
-    session.add(order)
-    events.record(
-        session, order, "refunded", "system", {"amount": refund.amount_minor, "refund": refund.id}
-    )
-    signals.send_after_commit(
-        session,
-        signals.order_refunded,
-        order_id=order.id,
-        order_number=order.number,
-        refund_id=refund.id,
-        amount_minor=refund.amount_minor,
-        currency=refund.currency,
-    )

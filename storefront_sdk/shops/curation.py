@@ -18,13 +18,9 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
-from ..commissions.rates import RateBook
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
-from ..sql import insert_for, table_of
-from .listing import in_shop, load_shop, search_condition
-from .models import CURRENCY_DISPLAYS, FOLLOW_KINDS, Shop, ShopFollow, ShopPrice, ShopProduct
-from .pricing import (
+from ..pricing.prices import (
     BP,
     MAX_PRICE,
     Rates,
@@ -33,6 +29,10 @@ from .pricing import (
     shop_price,
     split_price,
 )
+from ..pricing.rates import RateBook
+from ..sql import insert_for, table_of
+from .listing import in_shop, load_shop, search_condition
+from .models import CURRENCY_DISPLAYS, FOLLOW_KINDS, Shop, ShopFollow, ShopPrice, ShopProduct
 
 #: The bulk markup rule's range, in percent of retail.
 MIN_MARKUP_PERCENT = -100

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Category, Product, Variant
 from ..errors import NotFound
+from ..pricing.prices import Rates, VariantBounds, shop_price
 from ..sql import table_of
 from .models import Distributor, Shop, ShopFollow, ShopPrice, ShopProduct
-from .pricing import Rates, VariantBounds, shop_price
 
 if TYPE_CHECKING:
-    from ..commissions.rates import RateBook
+    from ..pricing.rates import RateBook
 
 #: Products per listing page.
 PAGE_SIZE = 20

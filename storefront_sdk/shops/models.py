@@ -114,20 +114,3 @@ class ShopPrice(SQLModel, table=True):
     variant_id: int = reference_field("sf_variant.id", primary_key=True, index=True)
     product_id: int = reference_field("sf_product.id", index=True)
     price_minor: int
-
-
-class ReferralVisit(SQLModel, table=True):
-    """One arrival through a referral link (``/r/<code>``); the order issue binds customers
-    from it. ``token_id`` is carried in the signed share token and attribution cookie."""
-
-    __tablename__ = "sf_referral_visit"
-    __table_args__ = (sa.Index("ix_sf_referral_visit_distributor", "distributor_id", "created_at"),)
-
-    id: int | None = id_field()
-    token_id: str = Field(max_length=32, sa_column_kwargs={"unique": True})
-    distributor_id: int = reference_field("sf_distributor.id")
-    shop_id: int = reference_field("sf_shop.id")
-    product_id: int | None = reference_field("sf_product.id", nullable=True)
-    #: The distributor followed their own link: recorded, but it earns nothing.
-    self_referral: bool = False
-    created_at: datetime | None = timestamp_field()

@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Category, Product, Variant
-from ..commissions.rates import RateBook
+from ..pricing.prices import Rates, VariantBounds
+from ..pricing.rates import RateBook
 from ..sql import table_of
 from .listing import (
     PAGE_SIZE,
@@ -51,7 +52,6 @@ from .listing import (
 )
 from .models import ShopFollow, ShopPrice, ShopProduct
 from .page_cache import PageCache
-from .pricing import Rates, VariantBounds
 
 #: A shop following the whole catalogue shares the catalogue's listing ids when it took out
 #: at most this many products (the shared lists hold this many extra ids).

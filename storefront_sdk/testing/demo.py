@@ -191,8 +191,7 @@ def _demo_admin(session: Session) -> dict[str, str]:
     """Creates (or resets the password of) the demo's platform admin."""
     from werkzeug.security import generate_password_hash
 
-    from ..commissions.models import PlatformAdmin
-    from ..platform_admins import create_admin
+    from ..platform_admins import PlatformAdmin, create_admin
 
     found = session.scalars(
         select(PlatformAdmin).where(PlatformAdmin.email == DEMO_ADMIN["email"])

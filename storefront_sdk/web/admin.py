@@ -23,11 +23,11 @@ from wtforms.validators import ValidationError as CSRFValidationError
 from .. import i18n
 from ..catalog.models import ApiKey, Supplier
 from ..catalog.suppliers import create_api_key, create_supplier, revoke_api_key_by_prefix
-from ..commissions.models import Payout, PayoutStatus, PlatformAdmin
+from ..commissions.models import Payout, PayoutStatus
 from ..db import begin_read, get_session, utcnow
 from ..errors import StorefrontError
 from ..fulfillment.models import FAILED, OutboxEvent
-from ..platform_admins import authenticate_admin
+from ..platform_admins import PlatformAdmin, authenticate_admin
 from ..shops.models import Distributor, Shop
 from . import identity
 from .console import login_failed, login_wait

@@ -17,17 +17,17 @@ from sqlmodel import col
 
 from ..catalog.models import Supplier
 from ..commissions import payouts, statements
-from ..commissions.models import SCOPES, CommissionRate, Payout, PayoutStatus
-from ..commissions.rates import RateChange, load_rate_book, set_rates
+from ..commissions.models import Payout, PayoutStatus
 from ..db import get_session, utcnow
 from ..errors import NotFound, StorefrontError, ValidationError
+from ..fulfillment.after_sales import refund_lines
 from ..fulfillment.dispatch import requeue
 from ..fulfillment.models import STATUSES as DELIVERY_STATUSES
 from ..fulfillment.models import DeliveryAttempt, OutboxEvent
 from ..money import Money, format_money
-from ..orders.models import Order, OrderLine, SupplierOrder
-from ..payments.models import Refund
-from ..payments.service import refund_lines
+from ..orders.models import Order, OrderLine, Refund, SupplierOrder
+from ..pricing.models import SCOPES, CommissionRate
+from ..pricing.rates import RateChange, load_rate_book, set_rates
 from ..shops.models import Distributor
 from .admin import DIGITS, PAGE, _, bp, locale, me, message, page, page_args, refused, to
 from .shop_pages import default_rates

@@ -26,6 +26,7 @@ from ..fulfillment import handoff
 from ..fulfillment.handoff import rfc3339
 from ..orders import checkout, expiry
 from ..orders.models import Order, OrderEvent, Shipment, SupplierOrder
+from ..orders.refunds import lock_order
 from ..orders.stock import SoldOut
 from ..payments import service
 from ..payments.providers import (
@@ -252,7 +253,7 @@ def _order(token: str) -> Order:
         order.status == "awaiting_payment" and order.expires_at and order.expires_at <= utcnow()
     )
     if overdue and not _settled_meanwhile(order):
-        order = service.lock_order(db, order.id or 0)
+        order = lock_order(db, order.id or 0)
         if expiry.expire_if_due(db, order, utcnow()):
             db.commit()
             _cancel_payment(order)

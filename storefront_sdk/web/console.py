@@ -42,8 +42,9 @@ from .. import i18n
 from ..db import begin_read, get_session
 from ..errors import Conflict, NotFound, StorefrontError, ValidationError
 from ..money import money_formatter
-from ..orders.models import CustomerBinding, Order
+from ..orders.models import Order
 from ..ratelimit import RateLimiter
+from ..referrals.models import CustomerBinding
 from ..shops import accounts
 from ..shops.models import Distributor, Shop
 from ..sql import table_of

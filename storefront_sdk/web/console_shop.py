@@ -24,9 +24,9 @@ from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
 from ..db import get_session
 from ..errors import Conflict, NotFound, StorefrontError, ValidationError
 from ..money import Money, format_money
+from ..pricing.prices import VariantBounds
 from ..shops import curation, listing
 from ..shops.models import DEFAULT_PRIMARY_COLOR, Shop, ShopFollow
-from ..shops.pricing import VariantBounds
 from ..sql import table_of
 from ..storage import MAX_LOGO_BYTES, Storage, sniff_image
 from .console import _, bp, locale, my_shop, page, shop_url, status_of, to, too_large_message

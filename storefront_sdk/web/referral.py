@@ -18,8 +18,8 @@ from .. import i18n
 from ..db import get_session
 from ..errors import NotFound
 from ..i18n import gettext as _
-from ..shops import referral
-from ..shops.referral import Attribution, SecretKeys
+from ..referrals import attribution as referral
+from ..referrals.attribution import Attribution, SecretKeys
 from . import identity
 
 bp = Blueprint("storefront_referral", __name__)

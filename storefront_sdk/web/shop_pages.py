@@ -37,14 +37,14 @@ from wtforms.validators import ValidationError as CSRFValidationError
 
 from .. import i18n
 from ..catalog.queries import MAX_ID
-from ..commissions.rates import RateBook, load_rate_book
 from ..db import begin_read, get_session
 from ..errors import NotFound, StorefrontError
 from ..money import money_formatter
+from ..pricing.prices import Rates
+from ..pricing.rates import RateBook, load_rate_book
 from ..shops import listing
 from ..shops.listing import ShopView
 from ..shops.page_cache import PageCache
-from ..shops.pricing import Rates
 from ..shops.reader import ShopReader, ShopState
 from .identity import claimed_distributor_id
 

@@ -22,19 +22,19 @@ from storefront_sdk.catalog.sync import sync_products
 from storefront_sdk.commissions import ledger, payouts
 from storefront_sdk.commissions.models import CommissionEntry, Payout
 from storefront_sdk.commissions.payout_providers import ManualPayouts
-from storefront_sdk.commissions.rates import RateBook, load_rate_book
 from storefront_sdk.db import session_scope
 from storefront_sdk.errors import NotFound
-from storefront_sdk.fulfillment import supplier_orders
+from storefront_sdk.fulfillment import after_sales, supplier_orders
 from storefront_sdk.fulfillment.supplier_orders import LineQuantity
 from storefront_sdk.orders.checkout import CheckoutRequest, Contact, place_order
 from storefront_sdk.orders.models import Order, OrderLine, SupplierOrder
 from storefront_sdk.payments import service
 from storefront_sdk.payments.providers import SUCCEEDED, DevProvider, PaymentState
 from storefront_sdk.platform_admins import create_admin
+from storefront_sdk.pricing.prices import Rates
+from storefront_sdk.pricing.rates import RateBook, load_rate_book
 from storefront_sdk.shops.accounts import create_distributor
 from storefront_sdk.shops.listing import load_shop
-from storefront_sdk.shops.pricing import Rates
 from storefront_sdk.testing.factories import make_supplier, product_payload, variant_payload
 
 #: SKU: (supply, retail) in fen; TEA's retail is odd so that splits round.
@@ -112,7 +112,7 @@ class World:
             )
             if line_id is None:
                 raise NotFound(f"order {order_id} has no {sku} line")
-            service.refund_lines(
+            after_sales.refund_lines(
                 session, order_id, {line_id: amount}, "damaged", self.now, actor="admin:1"
             )
 

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from commission_world import World, dispose, make_world
 from flask.testing import FlaskClient
 
-from storefront_sdk.commissions.models import CommissionRate, Payout
+from storefront_sdk.commissions.models import Payout
 from storefront_sdk.db import session_scope
 from storefront_sdk.orders.models import Order
 from storefront_sdk.platform_admins import create_admin
+from storefront_sdk.pricing.models import CommissionRate
 from storefront_sdk.shops.models import Distributor
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -256,7 +256,7 @@ def test_cancelling_units_of_a_line_refunded_in_part_gives_back_only_what_is_lef
     world.cancel(order, "TEA", 1)
     # Then the consumer gets the 14.99 that were left, and nobody keeps a commission on it
     assert world.lines(order)["TEA"].refunded_minor == 1999
-    from storefront_sdk.payments.models import Refund
+    from storefront_sdk.orders.models import Refund
 
     with world.session() as session:
         assert sorted(session.scalars(sa.select(Refund.amount_minor))) == [500, 1499]

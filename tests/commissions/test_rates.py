@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from commission_world import World, dispose, make_world
 
 from storefront_sdk.catalog.models import Product
-from storefront_sdk.commissions.models import CATEGORY, PLATFORM, PRODUCT, SUPPLIER
-from storefront_sdk.commissions.rates import RateBook, RateChange, load_rate_book, set_rates
 from storefront_sdk.errors import NotFound, ValidationError
-from storefront_sdk.shops.pricing import Rates
+from storefront_sdk.pricing.models import CATEGORY, PLATFORM, PRODUCT, SUPPLIER
+from storefront_sdk.pricing.prices import Rates
+from storefront_sdk.pricing.rates import RateBook, RateChange, load_rate_book, set_rates
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -27,11 +27,12 @@ from shop_support import ShopRef, csrf_token, edit_shop, make_shop, product, pus
 
 from storefront_sdk import signals
 from storefront_sdk.catalog.models import Variant
-from storefront_sdk.commissions.rates import RateBook
 from storefront_sdk.db import session_scope
-from storefront_sdk.orders.models import CustomerBinding, Order, OrderLine, SupplierOrder
+from storefront_sdk.orders.models import Order, OrderLine, SupplierOrder
+from storefront_sdk.pricing.prices import Rates
+from storefront_sdk.pricing.rates import RateBook
+from storefront_sdk.referrals.models import CustomerBinding
 from storefront_sdk.shops import curation
-from storefront_sdk.shops.pricing import Rates
 
 NUMBER = re.compile(r"(\d{6})-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}")
 _ERROR = re.compile(r'data-testid="(error-\w+|checkout-error)">([^<]*)<')

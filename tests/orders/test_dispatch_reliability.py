@@ -35,9 +35,9 @@ from storefront_sdk.fulfillment import handoff
 from storefront_sdk.fulfillment.dispatch import LEASE, _deliver, claim, dispatch_once
 from storefront_sdk.fulfillment.handoff import rfc3339
 from storefront_sdk.fulfillment.models import DeliveryAttempt, OutboxEvent
-from storefront_sdk.fulfillment.transport import TransportPolicy
 from storefront_sdk.models import storefront_tables
 from storefront_sdk.orders.models import SupplierOrder
+from storefront_sdk.outbound import TransportPolicy
 from storefront_sdk.webhooks import SIGNATURE_HEADER, WebhookSignatureError, verify
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,8 +18,7 @@ from shop_support import csrf_token, product, push, variant
 
 from storefront_sdk.catalog.models import Variant
 from storefront_sdk.db import session_scope, utcnow
-from storefront_sdk.orders.models import Order, OrderEvent, OrderLine, SupplierOrder
-from storefront_sdk.payments.models import Refund
+from storefront_sdk.orders.models import Order, OrderEvent, OrderLine, Refund, SupplierOrder
 
 
 @pytest.fixture(autouse=True)

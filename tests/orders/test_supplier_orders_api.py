@@ -17,8 +17,14 @@ from shop_support import ShopRef, product, push, variant, variant_ids
 from storefront_sdk.catalog.models import Supplier
 from storefront_sdk.db import session_scope
 from storefront_sdk.dispatcher import Dispatcher
-from storefront_sdk.orders.models import Order, OrderEvent, OrderLine, Shipment, SupplierOrder
-from storefront_sdk.payments.models import Refund
+from storefront_sdk.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    Refund,
+    Shipment,
+    SupplierOrder,
+)
 
 
 @pytest.fixture(autouse=True)

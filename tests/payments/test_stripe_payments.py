@@ -36,8 +36,7 @@ from storefront_sdk.catalog.models import Variant
 from storefront_sdk.db import session_scope
 from storefront_sdk.dispatcher import Dispatcher
 from storefront_sdk.errors import ConfigurationError
-from storefront_sdk.orders.models import Order, OrderEvent, SupplierOrder
-from storefront_sdk.payments.models import Refund
+from storefront_sdk.orders.models import Order, OrderEvent, Refund, SupplierOrder
 from storefront_sdk.payments.providers import StripeProvider, load_provider
 from storefront_sdk.testing.localstripe_server import start
 

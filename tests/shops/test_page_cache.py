@@ -33,8 +33,9 @@ from shop_support import (
 )
 
 from storefront_sdk.catalog.models import Category, Product
-from storefront_sdk.commissions.rates import RateBook
 from storefront_sdk.db import create_engine, session_scope
+from storefront_sdk.pricing.prices import Rates, VariantBounds, shop_price
+from storefront_sdk.pricing.rates import RateBook
 from storefront_sdk.shops import curation
 from storefront_sdk.shops.listing import (
     ShopView,
@@ -54,7 +55,6 @@ from storefront_sdk.shops.page_cache import (
     SQLiteDataVersion,
     change_feed,
 )
-from storefront_sdk.shops.pricing import Rates, VariantBounds, shop_price
 from storefront_sdk.shops.reader import (
     MEMO_ENTRIES,
     SHARED_SLACK,

@@ -11,9 +11,9 @@ import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 from shop_support import edit_shop, make_shop, product, product_ids, push, variant, variant_ids
 
-from storefront_sdk.commissions.rates import RateBook
+from storefront_sdk.pricing.prices import Rates
+from storefront_sdk.pricing.rates import RateBook
 from storefront_sdk.shops import curation, posters
-from storefront_sdk.shops.pricing import Rates
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"

@@ -15,8 +15,9 @@ from shop_support import edit_shop, make_shop, product, product_ids, push
 from sqlmodel import select
 
 from storefront_sdk.db import session_scope
-from storefront_sdk.shops import curation, referral
-from storefront_sdk.shops.models import ReferralVisit
+from storefront_sdk.referrals import attribution as referral
+from storefront_sdk.referrals.models import ReferralVisit
+from storefront_sdk.shops import curation
 from storefront_sdk.web import referral as referral_web
 from storefront_sdk.web.identity import SESSION_KEY
 

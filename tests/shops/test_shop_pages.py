@@ -18,9 +18,9 @@ from shop_support import (
     variant_ids,
 )
 
-from storefront_sdk.commissions.rates import RateBook
+from storefront_sdk.pricing.prices import Rates
+from storefront_sdk.pricing.rates import RateBook
 from storefront_sdk.shops import curation
-from storefront_sdk.shops.pricing import Rates
 
 RATES = RateBook(Rates(1000, 200))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from storefront_sdk.shops.pricing import (
+from storefront_sdk.pricing.prices import (
     BP,
     MAX_PRICE,
     Rates,

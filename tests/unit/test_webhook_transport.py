@@ -23,12 +23,7 @@ from typing import Any
 import pytest
 
 from storefront_sdk.errors import ValidationError
-from storefront_sdk.fulfillment.transport import (
-    DeliveryResult,
-    TransportPolicy,
-    check_url,
-    post,
-)
+from storefront_sdk.outbound import DeliveryResult, TransportPolicy, check_url, post
 
 LOCAL = TransportPolicy(allow_http=True, allow_private=True, timeout=0.5)
 STRICT_HTTP = TransportPolicy(allow_http=True, timeout=0.5)

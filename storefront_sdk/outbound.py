@@ -39,7 +39,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from ..errors import ValidationError
+from .errors import ValidationError
 
 __all__ = ["DeliveryResult", "TransportPolicy", "check_url", "post"]
 

@@ -1,4 +1,5 @@
-"""Shop prices and how each sale splits (DESIGN.md invariant 2), as pure integer functions.
+"""Shop prices and how each sale splits (``docs/architecture.md``, invariant 2), as pure
+integer functions.
 
 For every line, ``shop price = supply + level 1 + level 2 + platform``, no part negative:
 

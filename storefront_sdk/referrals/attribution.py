@@ -32,10 +32,11 @@ from sqlmodel import col, select
 from ..catalog.models import Product
 from ..catalog.queries import MAX_ID
 from ..errors import NotFound
+from ..shops import listing
+from ..shops.accounts import find_by_code
+from ..shops.models import Shop
 from ..sql import table_of
-from . import listing
-from .accounts import find_by_code
-from .models import ReferralVisit, Shop
+from .models import ReferralVisit
 
 #: Salt of share tokens: a token signed for anything else never verifies as one.
 SALT = "storefront.attribution"

@@ -4,9 +4,10 @@ rows an admin set, else ``STOREFRONT_COMMISSION_LEVEL1_BP``/``LEVEL2_BP``). Each
 resolved on its own: a category may set level 1 and leave level 2 to the platform.
 
 A change is refused when, under the new rates, some active variant in the scope would not
-split its retail price into non-negative parts (DESIGN.md invariant 2); the message names
-the products. (Shop prices below retail are bounded by the rates themselves: a shop's own
-price that no longer fits falls back to retail, see :func:`.shops.pricing.shop_price`.)
+split its retail price into non-negative parts (``docs/architecture.md``, invariant 2); the
+message names the products. (Shop prices below retail are bounded by the rates themselves: a
+shop's own price that no longer fits falls back to retail, see
+:func:`.prices.shop_price`.)
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
 from ..errors import NotFound, ValidationError
-from ..shops.pricing import BP, Rates
 from ..sql import insert_for, table_of
 from .models import CATEGORY, PLATFORM, PRODUCT, SCOPES, SUPPLIER, CommissionRate
+from .prices import BP, Rates
 
 #: ``(level 1 bp, level 2 bp)`` set at one scope; ``None`` leaves a level to wider scopes.
 Override = tuple[int | None, int | None]
@@ -83,6 +84,14 @@ class RateBook:
             base.level1_bp if level1 is None else level1,
             base.level2_bp if level2 is None else level2,
         )
+
+
+def default_rates(config: Mapping[str, Any]) -> Rates:
+    """The platform's rates in the configuration (``STOREFRONT_COMMISSION_LEVEL1_BP`` and
+    ``STOREFRONT_COMMISSION_LEVEL2_BP``): what applies where no admin set a rate."""
+    return Rates(
+        config["STOREFRONT_COMMISSION_LEVEL1_BP"], config["STOREFRONT_COMMISSION_LEVEL2_BP"]
+    )
 
 
 def load_rate_book(session: Session, default: Rates) -> RateBook:

@@ -1,9 +1,12 @@
-"""How an order line's money splits, and how a refund takes it back: pure integer functions.
+"""An order line's price breakdown, and how a refund takes it back: pure integer functions.
 
-At the sale (:func:`split_line`), each unit splits as :func:`.shops.pricing.split_price`
+At the sale (:func:`break_down_line`), each unit splits as :func:`.prices.split_price`
 says; level 1 goes to the distributor credited with the order, level 2 to their recruiter.
 A share nobody earns (a distributor's own purchase, a distributor without a recruiter) is
-the platform's, so the parts always sum exactly to what was paid.
+the platform's, so the parts always sum exactly to what was paid. The result is one value,
+:class:`LineBreakdown`: what the line costs and where each minor unit of it goes. It is the
+seam later features extend (a promotion adds what each funder gives up, taken out of that
+funder's part alone); checkout stores it as the line's columns.
 
 A refund takes each part back in proportion (:func:`reversed_parts`): after ``refunded`` of
 a line's ``amount`` went back, each distributor's part has given back ``floor(refunded x
@@ -19,11 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..shops.pricing import PriceSplit, Rates, VariantBounds, split_price
+from .prices import PriceSplit, Rates, VariantBounds, split_price
 
 
 class SplitError(ValueError):
-    """The price leaves a part of the split negative (DESIGN.md invariant 2)."""
+    """The price leaves a part of the split negative (``docs/architecture.md``, invariant
+    2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,34 @@ class LineParts:
         )
 
 
-def split_line(
+@dataclass(frozen=True, slots=True)
+class LineBreakdown:
+    """``quantity`` units sold at ``unit_price``, and where the money goes: the supplier's
+    ``supply`` per unit, level 1 and level 2 (each for the whole line, 0 when nobody earns
+    it) and the platform's part, which takes what is left. The parts sum exactly to
+    :attr:`amount` (invariant 2)."""
+
+    unit_price: int
+    quantity: int
+    #: The supplier's suggested price and their own price, per unit.
+    retail: int
+    supply: int
+    level1: int
+    level2: int
+    platform: int
+
+    @property
+    def amount(self) -> int:
+        """What the consumer pays for the line."""
+        return self.unit_price * self.quantity
+
+    @property
+    def parts(self) -> LineParts:
+        """The line's four parts (what refunds reverse in proportion)."""
+        return LineParts(self.supply * self.quantity, self.level1, self.level2, self.platform)
+
+
+def break_down_line(
     unit_price: int,
     quantity: int,
     bounds: VariantBounds,
@@ -56,16 +87,24 @@ def split_line(
     *,
     level1_earned: bool,
     level2_earned: bool,
-) -> LineParts:
-    """The parts of ``quantity`` units sold at ``unit_price``; :class:`SplitError` if the
-    price splits into a negative part. Unearned levels are the platform's."""
+) -> LineBreakdown:
+    """The breakdown of ``quantity`` units sold at ``unit_price``; :class:`SplitError` if
+    the price splits into a negative part. Unearned levels are the platform's."""
     unit: PriceSplit = split_price(bounds, unit_price, rates)
     if not unit.valid:
         raise SplitError(f"the price {unit_price} leaves a negative part: {unit}")
     level1 = unit.level1 * quantity if level1_earned else 0
     level2 = unit.level2 * quantity if level2_earned else 0
     supplier = unit.supplier * quantity
-    return LineParts(supplier, level1, level2, unit_price * quantity - supplier - level1 - level2)
+    return LineBreakdown(
+        unit_price,
+        quantity,
+        bounds.retail,
+        bounds.supply,
+        level1,
+        level2,
+        unit_price * quantity - supplier - level1 - level2,
+    )
 
 
 def reversed_parts(parts: LineParts, refunded: int) -> LineParts:
