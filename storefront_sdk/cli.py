@@ -211,6 +211,7 @@ def expire_orders_command() -> dict[str, Any]:
             {provider.name: provider} if provider is not None else {},
             utcnow(),
             binding_days=app.config["STOREFRONT_CUSTOMER_BINDING_DAYS"],
+            binding_policy=app.config["STOREFRONT_CUSTOMER_BINDING_POLICY"],
         )
         expired = expire_orders(session, utcnow())
     for order in expired:  # their unfinished payments can no longer succeed

@@ -12,15 +12,13 @@ import copy
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from .outbound import TransportPolicy
+from .outbound import TransportPolicy
 
 Check = Callable[[str, Any], None]
 
@@ -113,10 +111,13 @@ def _payout_provider(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be 'manual' or 'stripe_connect', got {value!r}")
 
 
+def _binding_policy(name: str, value: Any) -> None:
+    if value not in ("keep", "last_click"):
+        raise ConfigurationError(f"{name} must be 'keep' or 'last_click', got {value!r}")
+
+
 def transport_policy(config: Mapping[str, Any]) -> TransportPolicy:
     """How webhook deliveries may reach supplier URLs under ``config``."""
-    from .outbound import TransportPolicy
-
     return TransportPolicy(
         allow_http=config["STOREFRONT_WEBHOOK_ALLOW_HTTP"],
         allow_private=config["STOREFRONT_WEBHOOK_ALLOW_PRIVATE"],
@@ -262,9 +263,17 @@ SETTINGS: tuple[Setting, ...] = (
         "STOREFRONT_CUSTOMER_BINDING_DAYS",
         365,
         "How long a customer stays bound to the distributor credited with their first paid "
-        "order (later orders credit that distributor whatever link they use); `0` binds "
-        "nobody.",
+        "order (later orders credit that distributor whatever link they use); each later "
+        "paid order credited to them renews it; `0` binds nobody.",
         _int_range(0, 3650),
+    ),
+    Setting(
+        "STOREFRONT_CUSTOMER_BINDING_POLICY",
+        "keep",
+        "What a bound customer's visit through another distributor's link does: `keep` (the "
+        "sale stays with the distributor they are bound to) or `last_click` (that link wins "
+        "the sale and the customer is bound to its distributor).",
+        _binding_policy,
     ),
     Setting(
         "STOREFRONT_STRIPE_PAYMENT_METHODS",

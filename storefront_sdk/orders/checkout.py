@@ -23,6 +23,7 @@ from ..errors import Conflict, ValidationError
 from ..pricing.breakdown import LineBreakdown, SplitError, break_down_line
 from ..pricing.prices import MAX_PRICE, VariantBounds
 from ..pricing.rates import RateBook
+from ..referrals.binding import KEEP
 from ..referrals.credit import Credit, decide_credit
 from ..shops import listing
 from ..shops.listing import ShopView
@@ -75,8 +76,10 @@ class CheckoutRequest:
     checkout_key: str
     locale: str
     provider: str
-    #: The distributor a referral link attributes the visit to (last click), if any.
+    #: The distributor a referral link attributes the visit to (last click), if any, and
+    #: that visit (``ReferralVisit.token_id``).
     referred_by: int | None = None
+    referral_token_id: str | None = None
     #: The distributor signed in to the console while buying (a self-purchase), if any.
     buyer_distributor_id: int | None = None
     #: The distributor whose email the consumer gave, if one has it (also a self-purchase).
@@ -128,9 +131,12 @@ def place_order(
     rates: RateBook,
     now: datetime,
     expiry: timedelta,
+    *,
+    binding_policy: str = KEEP,
 ) -> Order:
     """The order for ``request``: stock allocated, ``awaiting_payment`` until ``now +
-    expiry``. The same ``checkout_key`` in the same shop returns the existing order.
+    expiry``, credited as :func:`~storefront_sdk.referrals.credit.decide_credit` decides
+    under ``binding_policy``. The same ``checkout_key`` in the same shop returns the existing order.
 
     Raises :class:`CartChanged` (lines no longer sold), :class:`.stock.SoldOut` (not enough
     stock) or :class:`ValidationError` (an empty cart, several currencies, a total too
@@ -148,6 +154,7 @@ def place_order(
         now,
         referred_by=request.referred_by,
         buyers={request.buyer_distributor_id, request.contact_distributor_id} - {None},
+        policy=binding_policy,
     )
     parts = _priced_parts(session, request, rates, credit)
     currencies = {line["currency"] for part in parts.values() for line in part.lines}
@@ -165,6 +172,7 @@ def place_order(
         "shop_id": request.shop.id,
         "credited_distributor_id": credit.distributor_id,
         "credit_source": credit.source,
+        "referral_token_id": request.referral_token_id if request.referred_by else None,
         "customer_key": request.contact.customer_key(),
         "checkout_key": request.checkout_key,
         "status": OrderStatus.AWAITING_PAYMENT,

@@ -45,6 +45,9 @@ class Order(SQLModel, table=True):
     credited_distributor_id: int | None = reference_field("sf_distributor.id", nullable=True)
     #: How the credit was decided: ``binding``, ``referral``, ``shop`` or ``self``.
     credit_source: str = Field(max_length=16)
+    #: The referral visit (``ReferralVisit.token_id``) the consumer came through, if any,
+    #: whoever the sale was credited to.
+    referral_token_id: str | None = Field(default=None, max_length=32)
     #: Hash of the normalised contact (customer binding key).
     customer_key: str = Field(max_length=64, index=True)
     checkout_key: str = Field(max_length=64)

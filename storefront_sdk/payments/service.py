@@ -33,7 +33,7 @@ from ..orders.models import (
 )
 from ..orders.refunds import lock_order, request_refund
 from ..orders.states import ORDER_TRANSITIONS, OrderAction, OrderStatus, advance_order
-from ..referrals.binding import bind_customer
+from ..referrals.binding import KEEP, BindingTerms, bind_customer
 from ..sql import set_loaded, table_of
 from .models import ProviderEvent
 from .providers import (
@@ -108,13 +108,16 @@ def apply_payment(
     actor: str,
     now: datetime,
     binding_days: int,
+    binding_policy: str = KEEP,
 ) -> str:
     """Bring the order in line with its payment's ``state``; returns what happened
-    (``paid``, ``processing``, ``failed``, ``late``, ``mismatch``, ``unchanged``)."""
+    (``paid``, ``processing``, ``failed``, ``late``, ``mismatch``, ``unchanged``). A paid
+    order binds its customer for ``binding_days`` under ``binding_policy``
+    (:mod:`storefront_sdk.referrals.binding`)."""
     if state.status == SUCCEEDED:
         paid = _pay_if_due(session, order_id, state, now)
         if paid is not None:
-            _hand_off(session, paid, actor, now, binding_days)
+            _hand_off(session, paid, actor, now, BindingTerms(binding_days, binding_policy))
             return "paid"
     order = lock_order(session, order_id)
     if state.ref != order.payment_ref:
@@ -189,7 +192,10 @@ _PAY = (
                 "shipping_address",
                 "contact_phone",
                 "customer_key",
+                "shop_id",
                 "credited_distributor_id",
+                "credit_source",
+                "referral_token_id",
                 "payment_ref",
             )
         )
@@ -223,14 +229,14 @@ def _pay_if_due(
 
 
 def _hand_off(
-    session: Session, order: sa.Row[Any], actor: str, now: datetime, binding_days: int
+    session: Session, order: sa.Row[Any], actor: str, now: datetime, binding: BindingTerms
 ) -> None:
     """What paying ``order`` sets off: its split into supplier orders with their outbox
     events, its commissions (pending), the customer's binding, the audit trail and
     ``order_paid`` after commit."""
     made = handoff.split(session, order, now)
     ledger.earn(session, order.id, order.currency, made.lines, now)
-    bind_customer(session, order, now, binding_days)
+    bind_customer(session, order, now, binding)
     events.record_many(
         session,
         order.id,
@@ -256,6 +262,7 @@ def reconcile_payments(
     now: datetime,
     *,
     binding_days: int,
+    binding_policy: str = KEEP,
     limit: int = 200,
 ) -> dict[str, int]:
     """Ask the provider about the payments of orders about to be given up on: unpaid
@@ -304,6 +311,7 @@ def reconcile_payments(
                 actor=f"provider:{name}",
                 now=now,
                 binding_days=binding_days,
+                binding_policy=binding_policy,
             )
             session.commit()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..shops.listing import ShopView
 from ..shops.models import Distributor
 from ..sql import table_of
+from .binding import KEEP, LAST_CLICK
 from .models import CustomerBinding
 
 
@@ -51,27 +52,41 @@ def decide_credit(
     *,
     referred_by: int | None = None,
     buyers: Collection[int | None] = (),
+    policy: str = KEEP,
 ) -> Credit:
     """Who the sale is credited to: the distributor the customer is bound to, else the one
     whose link they came through, else the shop's owner (a distributor who is not
     ``active`` is passed over); never a distributor buying for themselves (signed in, or
     giving their own email: ``buyers``), who earns neither level of it. ``referred_by``:
-    the distributor whose referral link the customer came through, if any."""
+    the distributor whose referral link the customer came through, if any; under the
+    ``last_click`` ``policy`` that link wins over the binding."""
     connection = session.connection()
     bound = connection.execute(_BOUND_TO, {"key": customer_key, "now": now}).first()
-    found: Credit | None = None
+    binding = None
     if bound is not None and bound.status == "active":
-        found = Credit(bound.id, "binding", bound.parent_id)
-    elif referred_by == shop.distributor_id:
-        found = Credit(shop.distributor_id, "referral", shop.owner_parent_id)
-    elif referred_by is not None:
-        referrer = connection.execute(_DISTRIBUTOR, {"id": referred_by}).first()
-        if referrer is not None and referrer.status == "active":
-            found = Credit(referrer.id, "referral", referrer.parent_id)
-    if found is None:
-        found = Credit(shop.distributor_id, "shop", shop.owner_parent_id)
+        binding = Credit(bound.id, "binding", bound.parent_id)
+    link = None
+    if binding is None or (
+        policy == LAST_CLICK and referred_by not in (None, binding.distributor_id)
+    ):
+        link = _through_link(connection, shop, referred_by)
+    found = link or binding or Credit(shop.distributor_id, "shop", shop.owner_parent_id)
     if found.distributor_id in buyers:
         return Credit(None, "self")
     if found.recruiter_id in buyers:
         return Credit(found.distributor_id, found.source)  # (the recruiter's own purchase)
     return found
+
+
+def _through_link(
+    connection: sa.Connection, shop: ShopView, referred_by: int | None
+) -> Credit | None:
+    """The credit of the referral link of ``referred_by``, if they are active."""
+    if referred_by is None:
+        return None
+    if referred_by == shop.distributor_id:
+        return Credit(shop.distributor_id, "referral", shop.owner_parent_id)
+    referrer = connection.execute(_DISTRIBUTOR, {"id": referred_by}).first()
+    if referrer is not None and referrer.status == "active":
+        return Credit(referrer.id, "referral", referrer.parent_id)
+    return None

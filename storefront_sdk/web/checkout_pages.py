@@ -152,6 +152,7 @@ def place_order(slug: str) -> Response:
         assert found is not None
         cart = {int(key): n for key, n in _cart(shop).items() if key.isdigit()}
         email = values["email"].lower() or None
+        attribution = referral.attribution()
         db = get_session()
         request_ = checkout.CheckoutRequest(
             shop=_fresh_shop(),
@@ -161,14 +162,20 @@ def place_order(slug: str) -> Response:
             checkout_key=values["checkout_key"],
             locale=_locale(),
             provider=found.name,
-            referred_by=_referred_by(),
+            referred_by=attribution.distributor_id if attribution else None,
+            referral_token_id=attribution.token_id if attribution else None,
             buyer_distributor_id=identity.claimed_distributor_id(),
             contact_distributor_id=_distributor_with_email(email),
         )
         minutes = current_app.config["STOREFRONT_ORDER_EXPIRY_MINUTES"]
         try:
             order = checkout.place_order(
-                db, request_, shop_rates(), utcnow(), timedelta(minutes=minutes)
+                db,
+                request_,
+                shop_rates(),
+                utcnow(),
+                timedelta(minutes=minutes),
+                binding_policy=current_app.config["STOREFRONT_CUSTOMER_BINDING_POLICY"],
             )
             db.commit()
         except SoldOut as error:
@@ -188,11 +195,6 @@ def place_order(slug: str) -> Response:
 def _not_set_up() -> str:
     text: str = i18n.gettext("Payments are not set up in this shop yet.")
     return text
-
-
-def _referred_by() -> int | None:
-    found = referral.attribution()
-    return found.distributor_id if found is not None else None
 
 
 def _distributor_with_email(email: str | None) -> int | None:
@@ -366,6 +368,7 @@ def _apply(order: Order, state: PaymentState, actor: str) -> str:
         actor=actor,
         now=utcnow(),
         binding_days=current_app.config["STOREFRONT_CUSTOMER_BINDING_DAYS"],
+        binding_policy=current_app.config["STOREFRONT_CUSTOMER_BINDING_POLICY"],
     )
 
 

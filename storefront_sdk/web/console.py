@@ -44,6 +44,7 @@ from ..errors import Conflict, NotFound, StorefrontError, ValidationError
 from ..money import money_formatter
 from ..orders.models import Order
 from ..ratelimit import RateLimiter
+from ..referrals.binding import history_of as binding_history
 from ..referrals.models import CustomerBinding
 from ..shops import accounts
 from ..shops.models import Distributor, Shop
@@ -460,7 +461,8 @@ def _recruits(parent_id: int, after: int | None) -> tuple[list[dict[str, str]], 
 
 @bp.get("/orders")
 def orders() -> Response:
-    """The shop's latest orders, and the customers bound to this distributor."""
+    """The shop's latest orders, the customers bound to this distributor, and the history of
+    those bindings (why a customer is, or is not, theirs)."""
     session_ = get_session()
     order = table_of(Order).c
     recent = session_.execute(
@@ -498,7 +500,40 @@ def orders() -> Response:
             }
             for row in bound
         ],
+        history=_binding_history(me().id or 0),
     )
+
+
+def _binding_history(distributor_id: int) -> list[dict[str, Any]]:
+    """The binding events concerning the distributor, each with its customer (masked) and,
+    on their own side, the order's number."""
+    session_ = get_session()
+    events = binding_history(session_, distributor_id)
+    order = table_of(Order).c
+    ids = sorted({event.order_id for event in events if event.order_id is not None})
+    contacts = {
+        row.id: row
+        for row in session_.execute(
+            sa.select(order.id, order.number, order.contact_email, order.contact_phone).where(
+                order.id.in_(ids)
+            )
+        )
+    }
+    rows = []
+    for event in events:
+        found = contacts.get(event.order_id or 0)
+        rows.append(
+            {
+                "kind": event.kind,
+                "theirs": event.theirs,
+                "other": event.other,
+                "date": _date(event.happened_at),
+                "until": _date(event.expires_at),
+                "customer": _masked(found.contact_email, found.contact_phone) if found else "",
+                "order": found.number if found is not None and event.theirs else None,
+            }
+        )
+    return rows
 
 
 def _masked(email: str | None, phone: str | None) -> str:
