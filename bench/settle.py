@@ -152,7 +152,7 @@ def service(url: str) -> tuple[float, dict[str, object]]:
     try:
         with make_sessionmaker(engine)() as session:
             started = time.perf_counter()
-            counts = settle(session, NOW, timedelta(days=7))
+            counts = settle(session, NOW, timedelta(days=7), commit=session.commit)
             return time.perf_counter() - started, counts.as_dict()
     finally:
         engine.dispose()

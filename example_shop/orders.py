@@ -92,7 +92,7 @@ def start_demo_workers(app: Flask, port: int, delay: float = 5.0) -> None:
         while True:
             time.sleep(delay)
             with session_scope(app) as session:
-                settle(session, utcnow(), window)
+                settle(session, utcnow(), window, commit=session.commit)
 
     threading.Thread(target=run, name="demo-workers", daemon=True).start()
     threading.Thread(target=settle_now_and_then, name="demo-settle", daemon=True).start()

@@ -174,8 +174,8 @@ def settle_command() -> dict[str, Any]:
     state = app.extensions["storefront"]
     window = timedelta(days=app.config["STOREFRONT_RETURN_WINDOW_DAYS"])
     with session_scope(app) as session:
-        counts = settle(session, utcnow(), window).as_dict()
-        counts["clawbacks"] = clawback(session, state.payouts, utcnow())
+        counts = settle(session, utcnow(), window, commit=session.commit).as_dict()
+        counts["clawbacks"] = clawback(session, state.payouts, utcnow(), commit=session.commit)
     return counts
 
 
@@ -210,10 +210,11 @@ def expire_orders_command() -> dict[str, Any]:
             session,
             {provider.name: provider} if provider is not None else {},
             utcnow(),
+            commit=session.commit,
             binding_days=app.config["STOREFRONT_CUSTOMER_BINDING_DAYS"],
             binding_policy=app.config["STOREFRONT_CUSTOMER_BINDING_POLICY"],
         )
-        expired = expire_orders(session, utcnow())
+        expired = expire_orders(session, utcnow(), commit=session.commit)
     for order in expired:  # their unfinished payments can no longer succeed
         if provider is not None and order.payment_ref and order.payment_provider == provider.name:
             try:

@@ -5,12 +5,14 @@ host app shares; :data:`NAMING_CONVENTION` gives every constraint a deterministi
 Alembic migrations are identical on SQLite and PostgreSQL.
 
 Services receive a :class:`~sqlalchemy.orm.Session` and only ``flush``; whoever owns the
-unit of work (a request, a CLI command, a worker) commits.
+unit of work (a request, a CLI command, a worker) commits. A job that must commit as it goes
+(in batches, or before it asks a provider outside any transaction) is given a
+:data:`Commit` by its caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +38,11 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 #: Metadata holding every storefront table (SQLModel's, shared with the host app).
 metadata = SQLModel.metadata
+
+#: Ends a job's transaction, committing what it did so far (``session.commit``, usually):
+#: what a job that commits in batches, or must not hold a transaction open while it asks a
+#: provider, is given by its caller.
+Commit = Callable[[], None]
 
 #: Big integer primary keys on PostgreSQL, SQLite's rowid alias on SQLite.
 BigIntKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

@@ -55,15 +55,26 @@ class Dispatcher:
                 providers = {state.payments.name: state.payments} if state.payments else {}
                 batches = 0
                 while not self.stopping.is_set():
-                    counts = dispatch_once(session, policy, self.clock, limit=self.batch, pool=pool)
+                    counts = dispatch_once(
+                        session,
+                        policy,
+                        self.clock,
+                        commit=session.commit,
+                        limit=self.batch,
+                        pool=pool,
+                    )
                     for name, value in counts.as_dict().items():
                         totals[name] += value
                     if counts.total < self.batch:
                         break
                     batches += 1
                     if batches % REFUNDS_EVERY == 0:  # a busy outbox holds up no refund
-                        totals["refunds"] += run_refunds(session, providers, self._now())
-                totals["refunds"] += run_refunds(session, providers, self._now())
+                        totals["refunds"] += run_refunds(
+                            session, providers, self._now(), commit=session.commit
+                        )
+                totals["refunds"] += run_refunds(
+                    session, providers, self._now(), commit=session.commit
+                )
             finally:
                 session.close()
         return totals

@@ -7,12 +7,13 @@ take back. Entries are only ever added (see :mod:`.models`); balances are their 
   per distributor and currency for each batch of supplier orders (``flask storefront
   settle``);
 - :func:`reverse`: a refund (a supplier's cancellation, an after-sales refund) takes back
-  each part in proportion (:func:`.split.refund_reversal`), from ``pending`` before the
+  each part in proportion (:func:`.breakdown.refund_reversal`), from ``pending`` before the
   line's supplier order settled and from ``available`` after — which may go negative once
   the money was paid out: later payouts absorb it;
 - :func:`move`: between buckets, for payouts.
 
-Every function flushes its own statements and never commits.
+Every function flushes its own statements and never commits, but :func:`settle`, which
+commits each batch through the ``commit`` its caller gives it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import signals
+from ..db import Commit
 from ..orders.models import Order, OrderLine, SupplierOrder
 from ..pricing.breakdown import LineParts, refund_reversal
 from ..sql import in_values, is_postgresql, table_of
@@ -201,9 +203,11 @@ class SettleCounts:
         }
 
 
-def settle(session: Session, now: datetime, return_window: timedelta) -> SettleCounts:
+def settle(
+    session: Session, now: datetime, return_window: timedelta, *, commit: Commit
+) -> SettleCounts:
     """Make available the commissions of every supplier order delivered at least
-    ``return_window`` ago, committing each batch; what it did."""
+    ``return_window`` ago, ending each batch with ``commit``; what it did."""
     counts = SettleCounts()
     cutoff = now - return_window
     batch = SETTLE_BATCH["postgresql" if is_postgresql(session) else "sqlite"]
@@ -222,7 +226,7 @@ def settle(session: Session, now: datetime, return_window: timedelta) -> SettleC
     while True:
         ids = list(session.connection().execute(mark).scalars())
         if not ids:
-            session.commit()
+            commit()
             return counts
         for distributor_id, currency, amount in _remaining(session, ids):
             move_id = new_move_id()
@@ -247,7 +251,7 @@ def settle(session: Session, now: datetime, return_window: timedelta) -> SettleC
                 amount_minor=amount,
             )
         counts.supplier_orders += len(ids)
-        session.commit()
+        commit()
 
 
 def _remaining(session: Session, part_ids: Sequence[int]) -> list[tuple[int, str, int]]:

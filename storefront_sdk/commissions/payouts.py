@@ -8,7 +8,9 @@ Two requests at once cannot take the same balance: a request locks the distribut
 first (PostgreSQL; SQLite writers take turns), and a distributor has at most one open
 payout per currency. Money is never sent inside a database transaction: approval commits
 first, the provider is asked after, with the payout's id as idempotency key, so asking
-again after a crash sends nothing twice.
+again after a crash sends nothing twice. The steps that talk to a provider (:func:`approve`,
+:func:`send`, :func:`clawback`) are jobs: they commit through the ``commit`` their caller
+gives them; every other function only flushes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from .. import signals
+from ..db import Commit
 from ..errors import Conflict, NotFound, ValidationError
 from ..money import Money
 from ..shops.models import Distributor
@@ -121,24 +124,33 @@ def lock_payout(session: Session, payout_id: int) -> Payout:
 
 
 def approve(
-    session: Session, payout_id: int, admin_id: int, provider: PayoutProvider, now: datetime
+    session: Session,
+    payout_id: int,
+    admin_id: int,
+    provider: PayoutProvider,
+    now: datetime,
+    *,
+    commit: Commit,
 ) -> Payout:
-    """Approve a requested payout (committed); a provider that sends is asked to next
-    (:func:`send`)."""
+    """Approve a requested payout and commit it with ``commit``; a provider that sends is
+    asked to next (:func:`send`)."""
     payout = lock_payout(session, payout_id)
     payout.status = advance_payout(payout.status, PayoutAction.APPROVE)
     payout.provider = provider.name
     payout.decided_at, payout.decided_by = now, admin_id
     session.add(payout)
-    session.commit()
+    commit()
     if provider.sends:
-        send(session, payout_id, provider, now)
+        send(session, payout_id, provider, now, commit=commit)
     return payout
 
 
-def send(session: Session, payout_id: int, provider: PayoutProvider, now: datetime) -> Payout:
-    """Send an approved payout through ``provider`` (outside any transaction), then record
-    the outcome (committed): ``paid``; ``failed`` with the amount available again when the
+def send(
+    session: Session, payout_id: int, provider: PayoutProvider, now: datetime, *, commit: Commit
+) -> Payout:
+    """Send an approved payout through ``provider`` (outside any transaction: ``commit``
+    ends the one that read it), then record the outcome and commit it with ``commit``:
+    ``paid``; ``failed`` with the amount available again when the
     provider refused; still ``approved`` (with a note) when it could not tell — sending
     again asks with the same idempotency key, so nothing is paid twice."""
     payout = session.get_one(Payout, payout_id, populate_existing=True)
@@ -150,7 +162,7 @@ def send(session: Session, payout_id: int, provider: PayoutProvider, now: dateti
             col(Distributor.id) == payout.distributor_id
         )
     )
-    session.rollback()  # (no transaction stays open during the call)
+    commit()  # (no transaction stays open during the call)
     try:
         reference = provider.send(payout_id, amount, currency, account)
     except PayoutError as error:
@@ -158,11 +170,13 @@ def send(session: Session, payout_id: int, provider: PayoutProvider, now: dateti
             held = lock_payout(session, payout_id)
             held.note = f"not sent yet: {error.message}"[:500]
             session.add(held)
-            session.commit()
+            commit()
             return held
-        return _failed(session, payout_id, error.message, now)
+        failed = _failed(session, payout_id, error.message, now)
+        commit()
+        return failed
     paid = mark_paid(session, payout_id, reference, None, now)
-    session.commit()
+    commit()
     return paid
 
 
@@ -229,7 +243,6 @@ def _failed(session: Session, payout_id: int, reason: str, now: datetime) -> Pay
     session.add(payout)
     session.flush()
     _return(session, payout, now)
-    session.commit()
     return payout
 
 
@@ -247,11 +260,11 @@ def _return(session: Session, payout: Payout, now: datetime) -> None:
     )
 
 
-def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
+def clawback(session: Session, provider: PayoutProvider, now: datetime, *, commit: Commit) -> int:
     """Take back, by reversing Stripe transfers, what refunds left distributors owing (a
-    negative available balance), as far as their latest paid payouts allow; committed per
-    reversal; how many were made. Manual payouts cannot be taken back: later payouts
-    absorb the debt."""
+    negative available balance), as far as their latest paid payouts allow; each reversal
+    committed with ``commit`` (which also ends every read before a provider call); how many
+    were made. Manual payouts cannot be taken back: later payouts absorb the debt."""
     if not provider.sends:
         return 0
     entry = table_of(CommissionEntry).c
@@ -261,7 +274,7 @@ def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
         .group_by(entry.distributor_id, entry.currency)
         .having(sa.func.sum(entry.amount_minor) < 0)
     ).all()
-    session.rollback()
+    commit()
     made = 0
     for distributor_id, currency, balance in owing:
         debt = -int(balance)
@@ -269,7 +282,7 @@ def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
             (p.id or 0, p.reference or "", p.amount_minor, p.reversed_minor, p.reversal_refusals)
             for p in _reversible(session, distributor_id, currency, provider.name)
         ]
-        session.rollback()  # (no transaction stays open during the calls)
+        commit()  # (no transaction stays open during the calls)
         for payout_id, reference, amount_paid, reversed_before, refusals in candidates:
             if debt <= 0:
                 break
@@ -284,11 +297,11 @@ def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
                 if refused.reversal_refusals == refusals:
                     refused.reversal_refusals += 1
                     session.add(refused)
-                session.commit()
+                commit()
                 continue
             held = lock_payout(session, payout_id)
             if held.reversed_minor != reversed_before:
-                session.commit()  # another settle run recorded this very reversal
+                commit()  # another settle run recorded this very reversal
                 continue
             held.reversed_minor += amount
             session.add(held)
@@ -304,7 +317,7 @@ def clawback(session: Session, provider: PayoutProvider, now: datetime) -> int:
                 now,
                 payout_id=payout_id,
             )
-            session.commit()
+            commit()
             debt -= amount
             made += 1
     return made

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from ..catalog.models import Supplier
+from ..db import Commit
 from ..errors import Conflict, NotFound
 from ..outbound import DeliveryResult, TransportPolicy, post
 from ..sql import table_of
@@ -121,9 +122,11 @@ _LEASE = (
 )
 
 
-def claim(session: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Delivery]:
-    """Take up to ``limit`` due events for this dispatcher (committed), with what
-    delivering them needs."""
+def claim(
+    session: Session, now: datetime, limit: int, lease: timedelta = LEASE, *, commit: Commit
+) -> list[Delivery]:
+    """Take up to ``limit`` due events for this dispatcher, with what delivering them
+    needs; the leases are committed with ``commit`` before anything is sent."""
     query = _DUE
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=_outbox)
@@ -145,7 +148,7 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta = LEASE)
     if claimed:
         ids = [delivery.id for delivery in claimed]
         connection.execute(_LEASE, {"ids": ids, "until": until})
-    session.commit()
+    commit()
     return claimed
 
 
@@ -154,16 +157,18 @@ def dispatch_once(
     policy: TransportPolicy,
     clock: Callable[[], datetime],
     *,
+    commit: Commit,
     limit: int = 20,
     lease: timedelta = LEASE,
     pool: Executor | None = None,
 ) -> DispatchCounts:
     """Claim and deliver one batch of due events (at once, in ``pool``'s threads, if one
-    is given); returns what became of them. Each outcome is committed on its own as soon
-    as it is known."""
+    is given); returns what became of them. The claim is committed with ``commit``; each
+    outcome, as soon as it is known, in a short transaction of its own on the engine
+    (deliveries run in threads, each with its own connection)."""
     engine = session.get_bind()
     assert isinstance(engine, sa.Engine)
-    claimed = claim(session, clock(), limit, lease)
+    claimed = claim(session, clock(), limit, lease, commit=commit)
     deliver = functools.partial(_deliver, engine, policy, clock, lease)
     outcomes = list(pool.map(deliver, claimed) if pool is not None else map(deliver, claimed))
     counts = DispatchCounts()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from .. import signals
+from ..db import Commit
 from . import events, stock
 from .models import Order, OrderLine
 from .states import OrderAction, OrderStatus, advance_order
@@ -66,9 +67,11 @@ def due_orders(session: Session, now: datetime, limit: int) -> list[int]:
     )
 
 
-def expire_orders(session: Session, now: datetime, batch: int = 200) -> list[Order]:
-    """Expire every overdue unpaid order, committing each batch; returns those expired.
-    Orders locked by a concurrent payment are left for the next run."""
+def expire_orders(
+    session: Session, now: datetime, *, commit: Commit, batch: int = 200
+) -> list[Order]:
+    """Expire every overdue unpaid order, ending each batch with ``commit``; returns those
+    expired. Orders locked by a concurrent payment are left for the next run."""
     expired: list[Order] = []
     while True:
         ids = due_orders(session, now, batch)
@@ -79,7 +82,7 @@ def expire_orders(session: Session, now: datetime, batch: int = 200) -> list[Ord
             locked = locked.with_for_update(skip_locked=True)
         orders = list(session.scalars(locked.execution_options(populate_existing=True)))
         done = [order for order in orders if expire_if_due(session, order, now)]
-        session.commit()
+        commit()
         expired.extend(done)
         if len(done) < len(ids):
             return expired  # the rest are being paid right now, or just were

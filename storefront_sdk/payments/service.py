@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from .. import signals
 from ..commissions import ledger
+from ..db import Commit
 from ..fulfillment import handoff
 from ..orders import events, refunds
 from ..orders.models import (
@@ -261,6 +262,7 @@ def reconcile_payments(
     providers: dict[str, PaymentProvider],
     now: datetime,
     *,
+    commit: Commit,
     binding_days: int,
     binding_policy: str = KEEP,
     limit: int = 200,
@@ -268,7 +270,8 @@ def reconcile_payments(
     """Ask the provider about the payments of orders about to be given up on: unpaid
     orders past their expiry (a payment that succeeded unannounced pays its order instead
     of being refunded as late) and payments settling for over
-    :data:`SETTLING_CHECK_AFTER`. Each order is committed on its own; what happened, by
+    :data:`SETTLING_CHECK_AFTER`. Each order is committed on its own with ``commit``
+    (which also ends the reading transaction before the provider is asked); what happened, by
     outcome of :func:`apply_payment` (``unreachable``: the provider did not answer)."""
     overdue = sa.or_(
         sa.and_(
@@ -291,7 +294,7 @@ def reconcile_payments(
         .order_by(_order.c.id)
         .limit(limit)
     ).all()
-    session.rollback()  # no transaction stays open while the provider is asked
+    commit()  # no transaction stays open while the provider is asked
     outcomes: dict[str, int] = {}
     for order_id, status, ref, name in rows:
         provider = providers[name]
@@ -313,16 +316,21 @@ def reconcile_payments(
                 binding_days=binding_days,
                 binding_policy=binding_policy,
             )
-            session.commit()
+            commit()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
 
 def run_refunds(
-    session: Session, providers: dict[str, PaymentProvider], now: datetime, limit: int = 50
+    session: Session,
+    providers: dict[str, PaymentProvider],
+    now: datetime,
+    *,
+    commit: Commit,
+    limit: int = 50,
 ) -> int:
     """Ask the provider for every due pending refund; returns how many it made. Each is
-    committed on its own, so one provider failure holds up nothing else."""
+    committed on its own with ``commit``, so one provider failure holds up nothing else."""
     query = (
         sa.select(col(Refund.id))
         .where(col(Refund.status) == REFUND_PENDING, col(Refund.next_attempt_at) <= now)
@@ -334,7 +342,7 @@ def run_refunds(
         refund = session.get_one(Refund, refund_id, with_for_update=True, populate_existing=True)
         order = session.get_one(Order, refund.order_id)
         if refund.status != REFUND_PENDING:
-            session.commit()
+            commit()
             continue
         provider = providers.get(order.payment_provider)
         refund.attempts += 1
@@ -357,5 +365,5 @@ def run_refunds(
             refunds.record_refund(session, order, refund, now)
             made += 1
         session.add(refund)
-        session.commit()
+        commit()
     return made

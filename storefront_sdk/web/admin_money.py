@@ -273,7 +273,9 @@ def decide(payout_id: int, action: str) -> Response:
     provider = current_app.extensions["storefront"].payouts
     try:
         if action == "approve":
-            payouts.approve(session, payout_id, me().id or 0, provider, utcnow())
+            payouts.approve(
+                session, payout_id, me().id or 0, provider, utcnow(), commit=session.commit
+            )
         elif action == "reject":
             payouts.reject(session, payout_id, request.form.get("note", ""), me().id or 0, utcnow())
             session.commit()
@@ -283,7 +285,7 @@ def decide(payout_id: int, action: str) -> Response:
             )
             session.commit()
         elif action == "send":
-            payouts.send(session, payout_id, provider, utcnow())
+            payouts.send(session, payout_id, provider, utcnow(), commit=session.commit)
         else:
             return message(_("Unknown action."), 404)
     except StorefrontError as error:

@@ -118,7 +118,9 @@ class World:
 
     def settle(self, window_days: int = 0) -> ledger.SettleCounts:
         with self.session() as session:
-            return ledger.settle(session, self.now, timedelta(days=window_days))
+            return ledger.settle(
+                session, self.now, timedelta(days=window_days), commit=session.commit
+            )
 
     def pay_out(self, distributor_id: int, minimum: int = 1) -> Payout:
         """The distributor asks for their available balance; the platform approves and
@@ -127,7 +129,14 @@ class World:
             asked = payouts.request_payout(session, distributor_id, "CNY", minimum, self.now)
             session.commit()
             payout_id = asked.id or 0
-            payouts.approve(session, payout_id, self.admin_id, ManualPayouts(), self.now)
+            payouts.approve(
+                session,
+                payout_id,
+                self.admin_id,
+                ManualPayouts(),
+                self.now,
+                commit=session.commit,
+            )
             return payouts.mark_paid(session, payout_id, "BANK-REF-1", self.admin_id, self.now)
 
     # --- reading -----------------------------------------------------------------------

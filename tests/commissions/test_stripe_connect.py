@@ -92,7 +92,9 @@ def test_approving_sends_one_transfer_however_often_it_is_sent(
     account = _connect(world, fake, world.bob)
     payout_id = _earn_and_ask(world, {"TEE": 2})  # Bob: 10.00
     with world.session() as session:
-        paid = payouts.approve(session, payout_id, world.admin_id, _provider(world), world.now)
+        paid = payouts.approve(
+            session, payout_id, world.admin_id, _provider(world), world.now, commit=session.commit
+        )
     with world.session() as session:
         paid = session.get_one(Payout, payout_id)
         assert (paid.status, paid.provider) == ("paid", "stripe_connect")
@@ -106,7 +108,7 @@ def test_approving_sends_one_transfer_however_often_it_is_sent(
     assert fake.requests[-1][2] == f"storefront-payout-{payout_id}"  # the idempotency key
     # When it is sent again (a crash between the transfer and its record, say)
     with world.session() as session, pytest.raises(Conflict):
-        payouts.send(session, payout_id, _provider(world), world.now)
+        payouts.send(session, payout_id, _provider(world), world.now, commit=session.commit)
     # Then Stripe made no second transfer, and the money moved once
     assert len(fake.transfers) == 1
     assert world.balances(world.bob) == {"pending": 0, "available": 0, "payout": 0, "paid": 1000}
@@ -117,7 +119,9 @@ def test_a_refused_transfer_fails_the_payout_and_returns_the_money(
 ) -> None:
     payout_id = _earn_and_ask(world, {"TEE": 1})  # Bob never connected an account
     with world.session() as session:
-        payouts.approve(session, payout_id, world.admin_id, _provider(world), world.now)
+        payouts.approve(
+            session, payout_id, world.admin_id, _provider(world), world.now, commit=session.commit
+        )
     with world.session() as session:
         failed = session.get_one(Payout, payout_id)
         assert failed.status == "failed"
@@ -138,7 +142,14 @@ def test_a_refund_after_payout_is_clawed_back_when_the_account_allows(
     with world.session() as session:
         asked = payouts.request_payout(session, world.bob, "CNY", 100, world.now)
         session.commit()
-        payouts.approve(session, asked.id or 0, world.admin_id, _provider(world), world.now)
+        payouts.approve(
+            session,
+            asked.id or 0,
+            world.admin_id,
+            _provider(world),
+            world.now,
+            commit=session.commit,
+        )
     transfer = next(iter(fake.transfers))
     fake.spent[transfer] = 700  # Bob's account paid 7.00 of the 10.00 onwards already
     # When the whole order is refunded after the payout
@@ -146,7 +157,7 @@ def test_a_refund_after_payout_is_clawed_back_when_the_account_allows(
     assert world.balances(world.bob)["available"] == -1000
     # Then the account cannot give 10.00 back now: Bob owes it, and nothing is recorded
     with world.session() as session:
-        assert clawback(session, _provider(world), world.now) == 0
+        assert clawback(session, _provider(world), world.now, commit=session.commit) == 0
     assert world.balances(world.bob) == {
         "pending": 0,
         "available": -1000,
@@ -156,8 +167,8 @@ def test_a_refund_after_payout_is_clawed_back_when_the_account_allows(
     # until it can: then the transfer is reversed and the debt is gone
     fake.spent.clear()
     with world.session() as session:
-        assert clawback(session, _provider(world), world.now) == 1
-        assert clawback(session, _provider(world), world.now) == 0  # once
+        assert clawback(session, _provider(world), world.now, commit=session.commit) == 1
+        assert clawback(session, _provider(world), world.now, commit=session.commit) == 0  # once
     assert world.balances(world.bob) == {"pending": 0, "available": 0, "payout": 0, "paid": 0}
     assert fake.transfers[transfer]["amount_reversed"] == 1000
     with world.session() as session:
@@ -171,7 +182,9 @@ def test_an_unsure_answer_leaves_the_payout_to_send_again_and_it_pays_once(
     payout_id = _earn_and_ask(world, {"TEE": 2})
     fake.fail_after_transfer = True  # Stripe makes the transfer, then answers 500
     with world.session() as session:
-        payouts.approve(session, payout_id, world.admin_id, _provider(world), world.now)
+        payouts.approve(
+            session, payout_id, world.admin_id, _provider(world), world.now, commit=session.commit
+        )
     with world.session() as session:
         held = session.get_one(Payout, payout_id)
         assert held.status == "approved"  # not failed: the money may have left
@@ -181,7 +194,7 @@ def test_an_unsure_answer_leaves_the_payout_to_send_again_and_it_pays_once(
         payouts.reject(session, payout_id, "changed my mind", world.admin_id, world.now)
     # When the admin sends it again
     with world.session() as session:
-        payouts.send(session, payout_id, _provider(world), world.now)
+        payouts.send(session, payout_id, _provider(world), world.now, commit=session.commit)
     # Then the transfer Stripe made is found and recorded: one transfer, paid once
     assert len(fake.transfers) == 1
     with world.session() as session:

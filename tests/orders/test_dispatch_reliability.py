@@ -286,7 +286,7 @@ def test_failing_receiver_is_retried_on_schedule_until_failed_then_requeued(
         assert created is not None
         clock = Clock(utcnow())
         with dispatch_session(app) as session:
-            counts = dispatch_once(session, POLICY, clock)
+            counts = dispatch_once(session, POLICY, clock, commit=session.commit)
             assert counts.as_dict() == {"delivered": 0, "retrying": 1, "failed": 0, "skipped": 0}
             assert receiver.ids() == [paid.event_id]
             event = outbox(app, paid.event_id)
@@ -299,7 +299,7 @@ def test_failing_receiver_is_retried_on_schedule_until_failed_then_requeued(
 
             # Before the first delay has passed nothing is sent.
             clock.advance(seconds=50)
-            assert dispatch_once(session, POLICY, clock).total == 0
+            assert dispatch_once(session, POLICY, clock, commit=session.commit).total == 0
             assert len(receiver.requests) == 1
 
             shown = deliveries(paid.supplier)[paid.event_id]
@@ -324,10 +324,12 @@ def test_failing_receiver_is_retried_on_schedule_until_failed_then_requeued(
                 assert 0.9 <= ratio <= 1.1, (tries, ratio)
                 ratios.append(ratio)
                 clock.now = event.next_attempt_at - timedelta(seconds=1)
-                assert dispatch_once(session, POLICY, clock).total == 0, tries
+                assert dispatch_once(session, POLICY, clock, commit=session.commit).total == 0, (
+                    tries
+                )
                 assert len(receiver.requests) == tries
                 clock.now = event.next_attempt_at
-                counts = dispatch_once(session, POLICY, clock)
+                counts = dispatch_once(session, POLICY, clock, commit=session.commit)
                 tries += 1
                 assert len(receiver.requests) == tries
                 if clock.now - created >= HORIZON:
@@ -360,13 +362,13 @@ def test_failing_receiver_is_retried_on_schedule_until_failed_then_requeued(
 
             # A failed delivery waits for a person.
             clock.advance(days=1)
-            assert dispatch_once(session, POLICY, clock).total == 0
+            assert dispatch_once(session, POLICY, clock, commit=session.commit).total == 0
 
             receiver.status = 200
             answer = paid.supplier.post(f"/webhook/deliveries/{paid.event_id}/retry")
             assert answer.status_code == 200, answer.get_json()
             assert answer.get_json()["status"] == "pending"
-            counts = dispatch_once(session, POLICY, utcnow)
+            counts = dispatch_once(session, POLICY, utcnow, commit=session.commit)
             assert counts.as_dict() == {"delivered": 1, "retrying": 0, "failed": 0, "skipped": 0}
         assert receiver.ids() == [paid.event_id] * (tries + 1)
         assert receiver.requests[-1].body == receiver.requests[0].body
@@ -396,7 +398,7 @@ def test_slow_receiver_times_out_and_is_retried(db_url: str) -> None:
         clock = Clock(utcnow())
         with dispatch_session(app) as session:
             started = time.monotonic()
-            counts = dispatch_once(session, policy, clock)
+            counts = dispatch_once(session, policy, clock, commit=session.commit)
             took = time.monotonic() - started
             assert counts.as_dict() == {"delivered": 0, "retrying": 1, "failed": 0, "skipped": 0}
             assert took < 1.4  # the delivery gave up at its deadline, not at the answer
@@ -414,7 +416,7 @@ def test_slow_receiver_times_out_and_is_retried(db_url: str) -> None:
             receiver.sleep = 0
             assert event.next_attempt_at is not None
             clock.now = event.next_attempt_at
-            counts = dispatch_once(session, policy, clock)
+            counts = dispatch_once(session, policy, clock, commit=session.commit)
             assert counts.delivered == 1
         assert receiver.ids() == [paid.event_id, paid.event_id]
         event = outbox(app, paid.event_id)
@@ -434,7 +436,7 @@ def test_supplier_down_for_six_hours_gets_the_event_when_back(db_url: str) -> No
         step = timedelta(seconds=30)
         with dispatch_session(app) as session:
             while clock.now < t0 + timedelta(hours=6):
-                counts = dispatch_once(session, POLICY, clock)
+                counts = dispatch_once(session, POLICY, clock, commit=session.commit)
                 assert counts.delivered == counts.failed == counts.skipped == 0
                 clock.now += step
             log = attempts_of(app, paid.event_id)
@@ -458,7 +460,7 @@ def test_supplier_down_for_six_hours_gets_the_event_when_back(db_url: str) -> No
                 assert back.url == gone.url
                 delivered_at = None
                 while clock.now < t0 + timedelta(hours=10):
-                    counts = dispatch_once(session, POLICY, clock)
+                    counts = dispatch_once(session, POLICY, clock, commit=session.commit)
                     if counts.delivered:
                         delivered_at = clock.now
                         break
@@ -521,7 +523,9 @@ def test_two_dispatchers_never_deliver_an_event_twice(pg_db: str) -> None:
                 with dispatch_session(app) as session:
                     deadline = time.monotonic() + 30
                     while time.monotonic() < deadline:
-                        counts = dispatch_once(session, POLICY, utcnow, limit=3)
+                        counts = dispatch_once(
+                            session, POLICY, utcnow, commit=session.commit, limit=3
+                        )
                         delivered[name] += counts.delivered
                         assert counts.retrying == counts.failed == 0
                         if counts.total == 0:
@@ -620,13 +624,13 @@ def test_killed_dispatcher_loses_nothing_and_never_overlaps(pg_db: str, tmp_path
         # Before the lease ends no other dispatcher sends it.
         assert Dispatcher(app).run_once()["delivered"] == 0
         with dispatch_session(app) as session:
-            assert dispatch_once(session, POLICY, utcnow).total == 0
+            assert dispatch_once(session, POLICY, utcnow, commit=session.commit).total == 0
         assert len(receiver.requests) == 1
 
         # Once the lease has run out, another dispatcher delivers it, under the same id.
         later = Clock(event.leased_until + timedelta(seconds=1))
         with dispatch_session(app) as session:
-            counts = dispatch_once(session, POLICY, later)
+            counts = dispatch_once(session, POLICY, later, commit=session.commit)
         assert counts.as_dict() == {"delivered": 1, "retrying": 0, "failed": 0, "skipped": 0}
         assert receiver.ids() == [paid.event_id, paid.event_id]
         first, second = receiver.requests
@@ -643,7 +647,12 @@ def test_killed_dispatcher_loses_nothing_and_never_overlaps(pg_db: str, tmp_path
         event = outbox(app, paid.event_id)
         assert (event.status, event.attempts, event.leased_until) == ("delivered", 1, None)
         with dispatch_session(app) as session:
-            assert dispatch_once(session, POLICY, Clock(utcnow() + LEASE * 2)).total == 0
+            assert (
+                dispatch_once(
+                    session, POLICY, Clock(utcnow() + LEASE * 2), commit=session.commit
+                ).total
+                == 0
+            )
         assert len(receiver.requests) == 2
 
 
@@ -656,11 +665,11 @@ def test_an_event_whose_hold_ran_out_in_a_waiting_batch_is_left_to_its_new_holde
         engine = app.extensions["storefront"].engine
         start = Clock(utcnow())
         with dispatch_session(app) as session:
-            (stale,) = claim(session, start(), limit=1)
+            (stale,) = claim(session, start(), limit=1, commit=session.commit)
         # and which another dispatcher has taken and delivered meanwhile
         later = Clock(start.now + LEASE + timedelta(seconds=1))
         with dispatch_session(app) as session:
-            assert dispatch_once(session, POLICY, later).delivered == 1
+            assert dispatch_once(session, POLICY, later, commit=session.commit).delivered == 1
         # When the first dispatcher's turn to send it comes
         outcome = _deliver(engine, POLICY, later, LEASE, stale)
         # Then it sends nothing and records nothing: the event is the other one's
