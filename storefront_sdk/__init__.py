@@ -20,15 +20,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import config as _config
-from . import signals
+from . import signals, web
+from .cli import storefront_cli
 from .commissions.payout_providers import ManualPayouts, PayoutProvider, load_payout_provider
-from .db import close_session, create_engine, get_session, make_sessionmaker, session_scope
+from .db import create_engine, make_sessionmaker, session_scope
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
 from .money import Money
 from .payments.providers import PaymentProvider, load_provider
 from .ratelimit import RateLimiter
 from .shops.page_cache import PageCache
 from .storage import LocalFolderStorage, Storage
+from .web.sessions import close_session, get_session
 
 __all__ = [
     "ConfigurationError",
@@ -144,10 +146,7 @@ class Storefront:
         state.page_cache.watch(engine)
         app.extensions["storefront"] = state
         app.teardown_appcontext(close_session)
-        state.api = _register_api(app)
-        _register_pages(app)
-        from .cli import storefront_cli
-
+        state.api = web.init_app(app)
         app.cli.add_command(storefront_cli)
 
 
@@ -157,39 +156,3 @@ def _setting_name(option: str) -> str:
     if name not in _config.SETTINGS_BY_NAME:
         raise ConfigurationError(f"unknown storefront option {option!r}")
     return name
-
-
-def _register_pages(app: Flask) -> None:
-    from . import i18n
-    from .web import admin, checkout_pages, console, posters, referral, shop_hosts, shop_pages
-
-    i18n.init_app(app)
-    app.register_blueprint(shop_pages.bp)  # (checkout_pages' routes included)
-    app.register_blueprint(checkout_pages.hooks)
-    app.register_blueprint(referral.bp)
-    app.register_blueprint(posters.bp)
-    shop_hosts.init_app(app)
-    console.init_app(app)
-    admin.init_app(app)
-
-
-def _register_api(app: Flask) -> Any:
-    from .catalog.inputs import ProductsBody, StockBody
-    from .web.api import init_api
-    from .web.supplier_api import blp
-    from .web.supplier_schemas import register_pydantic
-
-    api = init_api(app)
-    register_pydantic(api.spec, ProductsBody)
-    register_pydantic(api.spec, StockBody)
-    from .web import supplier_schemas as schemas
-
-    for name, schema in (
-        ("Shipment", schemas.ShipmentIn),
-        ("Cancel", schemas.CancelIn),
-        ("Webhook", schemas.WebhookIn),
-        ("Shipping", schemas.ShippingIn),
-    ):
-        api.spec.components.schema(name, schema=schema)
-    api.register_blueprint(blp, url_prefix=app.config["STOREFRONT_API_PREFIX"] + "/supplier")
-    return api

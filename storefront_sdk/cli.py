@@ -22,9 +22,10 @@ from .catalog.suppliers import (
     revoke_api_key_by_prefix,
 )
 from .config import transport_policy
-from .db import engine_for, session_scope, utcnow
+from .db import session_scope, utcnow
 from .errors import StorefrontError
 from .shops.accounts import create_distributor
+from .web.sessions import engine_for
 
 
 class _OneLineErrors(click.Group):

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -186,28 +186,6 @@ def begin_read(session: Session, *, snapshot: bool = True) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-
-
-def engine_for(app: Flask | None = None) -> Engine:
-    """The storefront engine of ``app`` (default: the current app)."""
-    app = app or current_app
-    return app.extensions["storefront"].engine  # type: ignore[no-any-return]
-
-
-def get_session() -> Session:
-    """The session of the current app context, opened on first use, closed at teardown."""
-    session: Session | None = g.get("_storefront_session")
-    if session is None:
-        session = current_app.extensions["storefront"].sessionmaker()
-        g._storefront_session = session
-    return session
-
-
-def close_session(_exc: BaseException | None = None) -> None:
-    """Teardown hook: roll back whatever was not committed and release the connection."""
-    session: Session | None = g.pop("_storefront_session", None)
-    if session is not None:
-        session.close()
 
 
 @contextmanager

@@ -2,8 +2,8 @@
 (``storefront``), so a host app's own catalogues and locale selector are left alone.
 
 Templates and views of the library call :data:`gettext` (``_`` in templates); each page is
-rendered under the locale :func:`negotiate` picks: ``?lang=``, then the shop's setting, then
-``Accept-Language``.
+rendered under the locale :func:`choose_locale` picks: ``?lang=``, then the shop's setting,
+then ``Accept-Language``.
 
 Catalogues live in ``storefront_sdk/translations/<locale>/LC_MESSAGES/storefront.po`` (and the
 compiled ``.mo``); ``make translations`` re-extracts and compiles them.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import Babel, Domain, force_locale
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -57,13 +57,13 @@ def _supported(tag: str | None) -> str | None:
     return "en" if locale.language == "en" else None
 
 
-def negotiate(shop_locale: str | None) -> str:
-    """The page's locale: ``?lang=``, else the shop's setting, else the browser's
-    ``Accept-Language``, else English."""
-    chosen = _supported(request.args.get("lang")) or _supported(shop_locale)
+def choose_locale(asked: str | None, preferred: str | None, accept_language: str) -> str:
+    """A page's locale: the one ``asked`` for (``?lang=``), else the ``preferred`` one (a
+    shop's setting), else the browser's ``Accept-Language``, else English."""
+    chosen = _supported(asked) or _supported(preferred)
     if chosen:
         return chosen
-    return _from_browser(request.headers.get("Accept-Language", ""))
+    return _from_browser(accept_language)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,1 +1,35 @@
-"""Web adapters: blueprints that validate input, call services and own transactions."""
+"""The four front doors, thin adapters over the domain: each validates input, calls the
+services and owns its request's transaction (:mod:`.transactions`).
+
+- :mod:`.shop`: consumers (each shop's H5 pages, checkout, orders, referral links, posters);
+- :mod:`.console`: distributors (``/console/``);
+- :mod:`.admin`: the platform (``/admin/``);
+- :mod:`.api`: suppliers (the supplier API and its OpenAPI document) and payment
+  providers (``/hooks/...``).
+
+Each door is a sub-package whose ``__init__.py`` declares its blueprints and lists every
+route; what the doors share is here: errors and their status codes (:mod:`.errors`), the
+units of work (:mod:`.transactions`), the request's session (:mod:`.sessions`), who is
+signed in (:mod:`.identity`), page helpers (:mod:`.pages`), route tables (:mod:`.routes`),
+the shop reads the shop and the console share (:mod:`.shop_reads`) and the payment provider
+(:mod:`.payments`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from .. import i18n
+from . import admin, api, console, shop
+
+
+def init_app(app: Flask) -> Any:
+    """Registers every front door on ``app``; the supplier API's ``Api``."""
+    found = api.init_app(app)
+    i18n.init_app(app)
+    shop.init_app(app)
+    console.init_app(app)
+    admin.init_app(app)
+    return found

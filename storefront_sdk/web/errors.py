@@ -1,4 +1,5 @@
-"""One JSON error shape for every API response that is not a success.
+"""Errors on the web: the one map from a service's refusal to its HTTP status
+(:func:`status_of`), used by every front door, and the one JSON error shape of the APIs.
 
 ``{"status": 422, "error": "Unprocessable Entity", "message": "...", "errors": {...}}`` —
 ``status`` and ``message`` always, ``errors`` when the problem can be located.
@@ -37,6 +38,15 @@ STATUS_OF: tuple[tuple[type[StorefrontError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
 )
+
+
+def status_of(error: StorefrontError) -> int | None:
+    """The HTTP status of a service's refusal (:data:`STATUS_OF`); ``None`` for an error
+    class it does not know (a page answers 400, the API logs it and answers 500)."""
+    for cls, status in STATUS_OF:
+        if isinstance(error, cls):
+            return status
+    return None
 
 
 def json_error(
@@ -101,10 +111,10 @@ def _default_message(status: int, error: HTTPException, errors: Any) -> str:
 
 
 def handle_storefront_error(error: StorefrontError) -> Response:
-    """Domain errors raised by services, mapped through :data:`STATUS_OF`."""
-    for cls, status in STATUS_OF:
-        if isinstance(error, cls):
-            return json_error(status, error.message, error.errors)
+    """Domain errors raised by services, mapped through :func:`status_of`."""
+    status = status_of(error)
+    if status is not None:
+        return json_error(status, error.message, error.errors)
     log.error("unmapped storefront error", exc_info=error)
     return json_error(500, "Internal error.")
 

@@ -1,15 +1,22 @@
-"""Who is signed in to the console, kept in the host app's (signed) Flask session.
+"""Who is signed in to the console or the admin, kept in the host app's (signed) Flask
+session, and how often sign-in failed.
 
 The library does not use Flask-Login: a host app may have its own login manager for its own
-users, and Flask allows one per app. The session holds the distributor's id and a fingerprint
-of their password hash, so changing the password signs out every other session.
+users, and Flask allows one per app. The session holds the distributor's (or admin's) id and
+a fingerprint of their password hash, so changing the password signs out every other
+session. Failed sign-ins are counted per email and per client in the app's login limiter
+(``STOREFRONT_LOGIN_RATE_LIMIT``), each door in its own namespace.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 
-from flask import session
+from flask import current_app, request, session
+
+from ..ratelimit import RateLimiter
 
 #: Session key of the signed-in distributor.
 SESSION_KEY = "sf_distributor"
@@ -73,3 +80,31 @@ def check_admin(password_hash: str) -> bool:
     """Whether the admin session's fingerprint still matches the admin's password hash."""
     value = session.get(ADMIN_SESSION_KEY)
     return isinstance(value, dict) and value.get("fp") == _fingerprint(password_hash)
+
+
+def _login_limiter() -> RateLimiter:
+    limiter: RateLimiter = current_app.extensions["storefront"].login_limiter
+    return limiter
+
+
+def _login_keys(email: str) -> list[str]:
+    digest = hashlib.sha256(email.encode()).hexdigest()[:32]  # no addresses in the store
+    return [f"email:{digest}", f"ip:{request.remote_addr or 'unknown'}"]
+
+
+def login_wait(email: str, namespace: str) -> int | None:
+    """Seconds to wait if this email or this client failed to sign in too often (in
+    ``namespace``: the console's, or the admin's), else ``None``."""
+    limiter = _login_limiter()
+    for item in limiter.items:
+        for key in _login_keys(email):
+            if not limiter.strategy.test(item, namespace, key):
+                reset_at, _left = limiter.strategy.get_window_stats(item, namespace, key)
+                return max(1, min(item.get_expiry(), math.ceil(reset_at - time.time())))
+    return None
+
+
+def login_failed(email: str, namespace: str) -> None:
+    """Counts a failed sign-in of this email and this client in ``namespace``."""
+    for key in _login_keys(email):
+        _login_limiter().hit(namespace, key)

@@ -1,9 +1,12 @@
-"""The unit of work of an API request, with ``Idempotency-Key`` replay.
+"""The unit of work of a request: views only flush, and these decorators commit.
 
-Views only flush; :func:`unit_of_work` commits when the view succeeded and rolls back
-otherwise. With an ``Idempotency-Key`` header the first successful response is stored in
-the same transaction as its effect and replayed for repeats of the same request; the same
-key with a different request is refused with ``409``.
+- :func:`unit_of_work` (JSON APIs): commits when the view succeeded and rolls back
+  otherwise. With an ``Idempotency-Key`` header the first successful response is stored in
+  the same transaction as its effect and replayed for repeats of the same request; the
+  same key with a different request is refused with ``409``.
+- :func:`committed` (HTML pages): commits when the view answered a success, rolls back
+  when it answered an error, and turns a service's refusal (a :class:`StorefrontError`)
+  into the page its door shows for it, with nothing changed.
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from flask import Response, current_app, make_response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
-from ..db import get_session, utcnow
-from ..errors import StorefrontError
+from ..db import utcnow
+from ..errors import Conflict, StorefrontError
 from ..idempotency import IdempotencyRecord, find_record, remember
 from .errors import json_error
+from .sessions import get_session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: How an HTML front door answers a refusal (its message page, or the form again).
+Refuse = Callable[[StorefrontError], Response]
+#: What a refusal says when the database refused a change another request made at the
+#: same time (a unique key taken meanwhile).
+CONCURRENT_CHANGE = "This was changed at the same moment elsewhere; nothing was changed here."
 #: Response header marking a replayed response.
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -121,3 +130,38 @@ def _fingerprint() -> str:
         digest.update(b"\0")
     digest.update(request.get_data(cache=True))
     return digest.hexdigest()
+
+
+def committed(refuse: Refuse) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Decorate an HTML view that changes something: see :func:`commit_or_refuse`."""
+
+    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            return commit_or_refuse(lambda: view(*args, **kwargs), refuse)
+
+        return wrapper
+
+    return decorator
+
+
+def commit_or_refuse(work: Callable[[], Response], refuse: Refuse) -> Response:
+    """Run ``work`` (a view, or the part of one that changes something) as one unit of
+    work: committed if its response is a success, rolled back if it is an error; a
+    :class:`StorefrontError` it raises, or a unique key another request took meanwhile
+    (:class:`IntegrityError`, as a :class:`Conflict`), is rolled back and answered with
+    ``refuse(error)``."""
+    session = get_session()
+    try:
+        response = work()
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+        return response
+    except StorefrontError as error:
+        session.rollback()
+        return refuse(error)
+    except IntegrityError:
+        session.rollback()
+        return refuse(Conflict(CONCURRENT_CHANGE))

@@ -1,160 +1,40 @@
-"""Console pages that change the distributor's shop: settings (logo, theme with a live
-preview) and the product picker (what the shop lists and at which prices).
+"""The product picker of the console: what the shop lists (the whole catalogue, followed
+suppliers and categories, single products added or taken out) and at which prices (a bulk
+markup rule, a variant's own price).
 
-Views here are registered on :data:`.console.bp` and run behind its access and CSRF checks.
 Each change goes through :mod:`storefront_sdk.shops.curation` on the signed-in distributor's
-own shop, is committed on success and rolled back on a refusal, whose message is shown with
-422 (invalid), 404 (unknown id) or 409 (conflict). Prices are typed in major units ("12.50")
-and converted exactly by :meth:`Money.from_major`.
+own shop, committed on success and rolled back on a refusal, whose message is shown on the
+picker again with 422 (invalid), 404 (unknown id) or 409 (conflict). Prices are typed in
+major units ("12.50") and converted exactly by :meth:`Money.from_major`.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, request
+from flask import Response, request
 from sqlalchemy.orm import Session
 
-from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
-from ..db import get_session
-from ..errors import Conflict, NotFound, StorefrontError, ValidationError
-from ..money import Money, format_money
-from ..pricing.prices import VariantBounds
-from ..shops import curation, listing
-from ..shops.models import DEFAULT_PRIMARY_COLOR, Shop, ShopFollow
-from ..sql import table_of
-from ..storage import MAX_LOGO_BYTES, Storage, sniff_image
-from .console import _, bp, locale, my_shop, page, shop_url, status_of, to, too_large_message
-from .console_forms import (
-    CatalogueForm,
-    FollowForm,
-    IncludeForm,
-    LogoForm,
-    MarkupForm,
-    PriceForm,
-    SettingsForm,
-    first_error,
-)
-from .shop_pages import shop_rates
+from ...catalog.models import ACTIVE, Category, Product, Supplier, Variant
+from ...errors import NotFound, StorefrontError, ValidationError
+from ...money import Money, format_money
+from ...pricing.prices import VariantBounds
+from ...shops import curation, listing
+from ...shops.models import Shop, ShopFollow
+from ...sql import table_of
+from ..errors import status_of
+from ..pages import see_other
+from ..sessions import get_session
+from ..shop_reads import shop_rates
+from ..transactions import commit_or_refuse
+from .access import _, locale, my_shop, page
+from .forms import CatalogueForm, FollowForm, IncludeForm, MarkupForm, PriceForm, first_error
 
-log = logging.getLogger(__name__)
-_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _product = table_of(Product).c
 _variant = table_of(Variant).c
-
-
-# --- settings and logo --------------------------------------------------------------------
-
-
-def _settings_page(form: Any = None, status: int = 200, error: str | None = None) -> Response:
-    shop = my_shop()
-    form = form or SettingsForm(formdata=None, obj=shop)
-    typed = form.primary_color.data or ""
-    return page(
-        "settings.html",
-        status,
-        form=form,
-        error=error,
-        saved=request.args.get("saved") == "1",
-        shop_link=shop_url(shop),
-        # The preview's colour goes into a style attribute: only a checked #rrggbb.
-        preview_color=typed if _COLOR.fullmatch(typed) else _theme_color(shop),
-    )
-
-
-def _theme_color(shop: Shop) -> str:
-    return shop.primary_color if _COLOR.fullmatch(shop.primary_color) else DEFAULT_PRIMARY_COLOR
-
-
-@bp.get("/settings")
-def settings() -> Response:
-    """The shop's name, logo, colour, welcome text, language, currency display and host
-    name, with a live preview of the theme."""
-    return _settings_page()
-
-
-@bp.post("/settings")
-def save_settings() -> Response:
-    """Stores the settings; nothing is changed if any field is refused."""
-    form = SettingsForm()
-    if not form.validate():
-        return _settings_page(form, 422, first_error(form))
-    settings = curation.Settings(
-        name=form.name.data or "",
-        primary_color=form.primary_color.data or "",
-        welcome_text=(form.welcome_text.data or "").replace("\r\n", "\n"),
-        locale=form.locale.data,
-        currency_display=form.currency_display.data,
-        host=form.host.data or None,
-    )
-    session = get_session()
-    try:
-        curation.update_settings(session, my_shop(), settings)
-        session.commit()
-    except Conflict:  # the only conflict: the host name
-        session.rollback()
-        error = _("Another shop already uses the host name %(host)s.", host=settings.host)
-        return _settings_page(form, 409, error)
-    except StorefrontError as refused:
-        session.rollback()
-        return _settings_page(form, status_of(refused), refused.message)
-    return to(".settings", saved=1)
-
-
-def _storage() -> Storage:
-    storage: Storage = current_app.extensions["storefront"].storage
-    return storage
-
-
-@bp.post("/settings/logo")
-def upload_logo() -> Response:
-    """A new logo: PNG, JPEG or WebP (by content, not by name) of at most 1 MB."""
-    form = LogoForm()
-    if not form.validate():
-        return _settings_page(status=422, error=first_error(form))
-    upload = form.logo.data
-    data = upload.stream.read(MAX_LOGO_BYTES + 1)
-    if len(data) > MAX_LOGO_BYTES:
-        return _settings_page(status=413, error=too_large_message())
-    kind = sniff_image(data)
-    if kind is None:
-        error = _("The logo must be a PNG, JPEG or WebP image (SVG is not accepted).")
-        return _settings_page(status=422, error=error)
-    _replace_logo(_storage().save(data, upload.filename or "", kind.content_type))
-    return to(".settings", saved=1)
-
-
-@bp.post("/settings/logo/remove")
-def remove_logo() -> Response:
-    """Removes the logo."""
-    _replace_logo(None)
-    return to(".settings", saved=1)
-
-
-def _replace_logo(url: str | None) -> None:
-    shop, session, storage = my_shop(), get_session(), _storage()
-    old = shop.logo_url
-    try:
-        curation.set_logo(session, shop, url)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        if url:
-            storage.delete(url)
-        raise
-    if old and old != url:
-        try:
-            storage.delete(old)
-        except Exception:  # the change is committed: a stale file is only clutter
-            log.warning("could not delete the old logo %s", old, exc_info=True)
-
-
-# --- the product picker -------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +67,6 @@ def _filters(source: Mapping[str, str]) -> Filters:
     )
 
 
-@bp.get("/products")
 def products() -> Response:
     """The whole active catalogue, searchable and filtered, each product with whether the
     shop lists it and each variant with its floor, suggested and current price."""
@@ -302,17 +181,17 @@ def _act(form: Any, change: Change, anchor: str | None = None) -> Response:
     filters = _filters(request.form)
     if not form.validate():
         return _picker_page(filters, 422, first_error(form))
-    session = get_session()
-    try:
-        change(session, my_shop())
-        session.commit()
-    except StorefrontError as refused:
-        session.rollback()
-        return _picker_page(filters, status_of(refused), refused.message)
-    return to(".products", _anchor=anchor, **filters.values())
+
+    def run() -> Response:
+        change(get_session(), my_shop())
+        return see_other(".products", _anchor=anchor, **filters.values())
+
+    def refuse(error: StorefrontError) -> Response:
+        return _picker_page(filters, status_of(error) or 400, error.message)
+
+    return commit_or_refuse(run, refuse)
 
 
-@bp.post("/products/include")
 def include_product() -> Response:
     """Adds a product to the shop, or takes it out (which wins over any follow)."""
     form = IncludeForm()
@@ -328,7 +207,6 @@ def include_product() -> Response:
     return _act(form, change, f"p{form.product_id.data}")
 
 
-@bp.post("/products/follow")
 def follow() -> Response:
     """Follows or unfollows a whole supplier or category."""
     form = FollowForm()
@@ -344,7 +222,6 @@ def follow() -> Response:
     return _act(form, change)
 
 
-@bp.post("/products/catalogue")
 def whole_catalogue() -> Response:
     """Whether the shop lists the whole active catalogue."""
     form = CatalogueForm()
@@ -355,7 +232,6 @@ def whole_catalogue() -> Response:
     return _act(form, change)
 
 
-@bp.post("/products/markup")
 def markup() -> Response:
     """The bulk markup rule in percent of the suggested price; empty removes it."""
     form = MarkupForm()
@@ -366,7 +242,6 @@ def markup() -> Response:
     return _act(form, change)
 
 
-@bp.post("/products/price")
 def price() -> Response:
     """The shop's own price for one variant, or back to the rule (``reset`` or empty)."""
     form = PriceForm()

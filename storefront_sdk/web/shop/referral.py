@@ -11,18 +11,17 @@ lands in their shop like anyone else, but the visit earns nothing and sets no at
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from markupsafe import escape
 
-from .. import i18n
-from ..db import get_session
-from ..errors import NotFound
-from ..i18n import gettext as _
-from ..referrals import attribution as referral
-from ..referrals.attribution import Attribution, SecretKeys
-from . import identity
-
-bp = Blueprint("storefront_referral", __name__)
+from ... import i18n
+from ...i18n import gettext as _
+from ...referrals import attribution as referral
+from ...referrals.attribution import Attribution, SecretKeys
+from .. import identity
+from ..pages import negotiate_locale
+from ..sessions import get_session
+from ..transactions import commit_or_refuse
 
 #: Name of the attribution cookie (HttpOnly, SameSite=Lax, for the attribution window).
 COOKIE_NAME = referral.ATTRIBUTION_COOKIE
@@ -47,7 +46,7 @@ def attribution_days() -> int:
 
 def attribution() -> Attribution | None:
     """The distributor the current request's purchase is attributed to, if any: see
-    :func:`storefront_sdk.shops.referral.current_attribution` (last click within the window,
+    :func:`storefront_sdk.referrals.attribution.current_attribution` (last click within the window,
     never the distributor signed in to the console)."""
     return referral.current_attribution(
         request,
@@ -57,23 +56,25 @@ def attribution() -> Attribution | None:
     )
 
 
-@bp.get("/r/<code>", defaults={"product_id": None}, merge_slashes=False)
-@bp.get("/r/<code>/<int:product_id>", merge_slashes=False)
 def link(code: str, product_id: int | None) -> Response:
     """Records the visit, sets the attribution cookie (not for the distributor's own visit)
     and redirects to the shop or product with the share token."""
-    session = get_session()
-    try:
+
+    def visit() -> Response:
         landing = referral.record_visit(
-            session,
+            get_session(),
             code,
             product_id,
             identity.claimed_distributor_id(),
             secret_key=signing_keys(),
         )
-    except NotFound:
-        return _unknown_link()
-    session.commit()
+        return _landing(landing)
+
+    return commit_or_refuse(visit, lambda _error: _unknown_link())
+
+
+def _landing(landing: referral.Landing) -> Response:
+    """The redirect to where ``landing`` lands, with its attribution cookie."""
     # ``st`` is always passed (``None`` is left out) so that no ``st`` of this request is
     # carried into the target by the shop's URL defaults.
     if landing.product_id is None:
@@ -101,7 +102,7 @@ def link(code: str, product_id: int | None) -> Response:
 
 
 def _unknown_link() -> Response:
-    locale = i18n.negotiate(None)
+    locale = negotiate_locale()
     with i18n.locale_of_page(locale):
         title = _("Link not found")
         message = _("This link is not valid (any more). Please ask for a new one.")

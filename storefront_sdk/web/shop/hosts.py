@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..shops.models import Shop
-from ..sql import table_of
+from ...shops.models import Shop
+from ...sql import table_of
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The flask-smorest ``Api`` of the storefront JSON APIs and their shared plumbing."""
+"""The flask-smorest ``Api`` of the storefront JSON APIs: the OpenAPI document, the
+decorators of each operation (:data:`operation`) and the JSON error handlers."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ from typing import Any
 from apispec import BasePlugin
 from flask import Flask, request
 from flask_smorest import Api, Blueprint
+from flask_smorest.arguments import ArgumentsMixin
+from flask_smorest.response import ResponseMixin
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..errors import StorefrontError
-from .errors import (
+from ...errors import StorefrontError
+from ..errors import (
     ErrorSchema,
     handle_http_exception,
     handle_storefront_error,
     handle_unexpected,
 )
-from .transactions import SAFE_METHODS
+from ..transactions import SAFE_METHODS
 
 #: The ``Idempotency-Key`` request header, documented on every write operation.
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
@@ -40,6 +43,21 @@ class IdempotencyKeyPlugin(BasePlugin):  # type: ignore[misc]
         for method, operation in (operations or {}).items():
             if method.upper() not in SAFE_METHODS:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+
+
+class OperationDocs(ArgumentsMixin, ResponseMixin):  # type: ignore[misc]
+    """flask-smorest's operation decorators, apart from any blueprint: ``arguments``
+    (validated input), ``response`` and ``alt_response`` (serialised output, documented
+    answers) and ``doc``. They record what the OpenAPI document says on the view itself and
+    use only the mixins' class settings, so the views of the resource modules are decorated
+    here and their blueprint (``web/api/__init__.py``) registers them, reading those
+    records as it adds each route."""
+
+    doc = staticmethod(Blueprint.doc)
+
+
+#: The decorators of every operation of the JSON APIs.
+operation = OperationDocs()
 
 
 #: The name flask-smorest's settings are prefixed with (``STOREFRONT_API_TITLE``...).

@@ -12,8 +12,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from pydantic import BaseModel
 
-from ..catalog.inputs import EARLIEST, LATEST
-from ..catalog.models import STATUSES
+from ...catalog.inputs import EARLIEST, LATEST
+from ...catalog.models import STATUSES
 
 
 class PageArgs(ma.Schema):

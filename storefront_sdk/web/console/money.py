@@ -2,8 +2,8 @@
 commissions, the team's sales, the ledger's latest entries) and payouts (asking for one,
 their history, the Stripe account payouts go to).
 
-Registered on :data:`.console.bp`, behind its sign-in and CSRF checks; every query is the
-signed-in distributor's own (:mod:`storefront_sdk.commissions.reports`).
+Behind the console's sign-in and CSRF checks; every query is the signed-in distributor's
+own (:mod:`storefront_sdk.commissions.reports`).
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from flask import Response, current_app, redirect, request, url_for
 from markupsafe import Markup
 from sqlmodel import col
 
-from ..commissions import ledger, payouts, reports
-from ..commissions.models import PayoutStatus
-from ..commissions.payout_providers import PayoutError, StripeConnectPayouts
-from ..db import get_session, utcnow
-from ..errors import Conflict, ValidationError
-from ..money import Money, format_money
-from ..shops.models import Distributor
+from ...commissions import ledger, payouts, reports
+from ...commissions.models import PayoutStatus
+from ...commissions.payout_providers import PayoutError, StripeConnectPayouts
+from ...db import utcnow
+from ...errors import Conflict, StorefrontError, ValidationError
+from ...money import Money, format_money
+from ...shops.models import Distributor
+from ..pages import see_other
+from ..sessions import get_session
+from ..transactions import commit_or_refuse
+from .access import _, locale, me, message_page, my_shop, page
 from .charts import Point, bar_chart
-from .console import _, bp, locale, me, message_page, my_shop, page, to
 
 #: Days the earnings chart covers.
 CHART_DAYS = 30
@@ -54,7 +57,6 @@ def _bucket_names() -> dict[str, str]:
     }
 
 
-@bp.get("/earnings")
 def earnings() -> Response:
     """Balances per currency, the last 30 days as a chart and a table, the team's sales
     and the latest ledger entries."""
@@ -135,7 +137,6 @@ def _status_names() -> dict[str, str]:
     }
 
 
-@bp.get("/payouts")
 def payouts_page(error: str | None = None, status: int = 200) -> Response:
     """What may be paid out now, the way to ask for it, and the payouts so far."""
     session, distributor = get_session(), me()
@@ -175,7 +176,6 @@ def payouts_page(error: str | None = None, status: int = 200) -> Response:
     )
 
 
-@bp.post("/payouts")
 def ask_for_payout() -> Response:
     """Ask for the whole available balance in one currency."""
     session, distributor = get_session(), me()
@@ -183,29 +183,32 @@ def ask_for_payout() -> Response:
     minimum = current_app.config["STOREFRONT_PAYOUT_MINIMUM_MINOR"]
     if currency not in {b.currency for b in ledger.balances(session, distributor.id or 0)}:
         return payouts_page(_("Choose a currency to be paid in."), 422)
-    try:
+
+    def ask() -> Response:
         payouts.request_payout(session, distributor.id or 0, currency, minimum, utcnow())
-        session.commit()
-    except ValidationError:
-        session.rollback()
-        available = ledger.balance(session, distributor.id or 0, currency, "available")
-        message = _(
-            "Payouts start at %(minimum)s; %(available)s is available now.",
-            minimum=_money(minimum, currency),
-            available=_money(available, currency),
-        )
-        return payouts_page(message, 422)
-    except Conflict:
-        session.rollback()
-        if distributor.status != "active":
+        return see_other(".payouts_page", asked=1)
+
+    def refuse(error: StorefrontError) -> Response:
+        if isinstance(error, ValidationError):
+            available = ledger.balance(session, distributor.id or 0, currency, "available")
+            message = _(
+                "Payouts start at %(minimum)s; %(available)s is available now.",
+                minimum=_money(minimum, currency),
+                available=_money(available, currency),
+            )
+            return payouts_page(message, 422)
+        if isinstance(error, Conflict) and distributor.status != "active":
             return payouts_page(_("Your account is suspended: payouts are on hold."), 409)
-        return payouts_page(_("A payout in this currency is already on its way."), 409)
-    return to(".payouts_page", asked=1)
+        if isinstance(error, Conflict):
+            return payouts_page(_("A payout in this currency is already on its way."), 409)
+        return payouts_page(error.message, 422)
+
+    return commit_or_refuse(ask, refuse)
 
 
-@bp.post("/payouts/stripe")
 def connect_stripe() -> Response:
-    """Onboard (or resume onboarding) the Stripe account payouts go to."""
+    """Onboard (or resume onboarding) the Stripe account payouts go to. No transaction stays
+    open while Stripe is asked: this view ends each one itself, around the calls."""
     provider = current_app.extensions["storefront"].payouts
     if not isinstance(provider, StripeConnectPayouts):
         return message_page(_("Payouts here are made by bank transfer."), 404)

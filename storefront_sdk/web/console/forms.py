@@ -16,10 +16,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..i18n import lazy_gettext
-from ..shops.accounts import MIN_PASSWORD_LENGTH
-from ..shops.curation import MAX_MARKUP_PERCENT, MIN_MARKUP_PERCENT
-from ..shops.models import CURRENCY_DISPLAYS, FOLLOW_KINDS
+from ...i18n import lazy_gettext
+from ...shops.accounts import MIN_PASSWORD_LENGTH
+from ...shops.curation import MAX_MARKUP_PERCENT, MIN_MARKUP_PERCENT
+from ...shops.models import CURRENCY_DISPLAYS, FOLLOW_KINDS
 
 #: Largest database id a form accepts (PostgreSQL ``bigint``).
 MAX_ID = 2**63 - 1

@@ -12,27 +12,25 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Response, abort, request, url_for
 
-from .. import i18n
-from ..catalog.queries import MAX_ID
-from ..i18n import gettext as _
-from ..money import Money, format_money
-from ..shops import posters
-from ..shops.listing import ProductPage, ShopView
-from .shop_pages import current_state, load_state, page_reader
-
-bp = Blueprint("storefront_posters", __name__)
+from ... import i18n
+from ...catalog.queries import MAX_ID
+from ...i18n import gettext as _
+from ...money import Money, format_money
+from ...shops import posters
+from ...shops.listing import ProductPage, ShopView
+from ..pages import negotiate_locale
+from .pages import current_state, load_state, page_reader
 
 #: Content-Security-Policy of a poster: images from anywhere, inline styles, nothing else.
 CSP = "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'"
 
 
-@bp.get("/s/<slug>/poster.svg")
 def shop_poster(slug: str) -> Response:
     """The shop's poster: its name, logo and welcome text and the QR code of its link."""
     shop = _load_shop(slug)
-    locale = i18n.negotiate(shop.locale)
+    locale = negotiate_locale(shop.locale)
     with i18n.locale_of_page(locale):
         caption = _("Scan the QR code to visit the shop")
     link = url_for("storefront_referral.link", code=shop.referral_code, _external=True)
@@ -48,12 +46,11 @@ def shop_poster(slug: str) -> Response:
     return _svg_response(svg, f"{shop.slug}.svg", locale)
 
 
-@bp.get("/s/<slug>/p/<int:product_id>/poster.svg")
 def product_poster(slug: str, product_id: int) -> Response:
     """A product's poster: image, title, shop price, shop name and the QR code of the
     product's referral link; 404 when the shop does not list the product."""
     shop = _load_shop(slug)
-    locale = i18n.negotiate(shop.locale)
+    locale = negotiate_locale(shop.locale)
     if product_id > MAX_ID:
         abort(404)
     found = page_reader().product_page(current_state(), locale, product_id)

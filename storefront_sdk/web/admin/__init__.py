@@ -1,0 +1,56 @@
+"""The platform admin ``/admin/``: sign-in, the overview, suppliers and their API keys,
+distributors (approve, suspend, reinstate), commission rates, orders and after-sales refunds,
+webhook deliveries, payouts and supplier statements.
+
+Templates are ``storefront/admin/<name>.html``. Every URL of the admin is in :data:`ROUTES`;
+:mod:`.access` runs before and after each view.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from werkzeug.exceptions import HTTPException
+
+from ..routes import add_routes, route
+from . import access, home, money, orders, partners
+from .access import CSP
+
+__all__ = ["CSP", "ROUTES", "bp", "init_app"]
+
+bp = Blueprint("storefront_admin", __name__, url_prefix="/admin", template_folder="../../templates")
+
+#: An id in a path: 18 digits at most (a PostgreSQL BIGINT).
+_ID = "int(max=999999999999999999)"
+
+#: Every page of the admin.
+ROUTES = (
+    route("/login", home.login, "GET", "POST"),
+    route("/logout", home.logout, "POST"),
+    route("/", home.home),
+    route("/suppliers", partners.suppliers),
+    route("/suppliers", partners.add_supplier, "POST"),
+    route(f"/suppliers/<{_ID}:supplier_id>/keys", partners.add_key, "POST"),
+    route(f"/suppliers/<{_ID}:supplier_id>/keys/revoke", partners.revoke_key, "POST"),
+    route("/distributors", partners.distributors),
+    route(f"/distributors/<{_ID}:distributor_id>/status", partners.set_status, "POST"),
+    route("/rates", money.rates),
+    route("/rates", money.set_rate, "POST"),
+    route("/orders", orders.orders),
+    route("/orders/<number>", orders.order),
+    route("/orders/<number>/refund", orders.refund, "POST"),
+    route("/deliveries", orders.deliveries),
+    route("/deliveries/<event_id>/retry", orders.retry, "POST"),
+    route("/payouts", money.payouts_page),
+    route(f"/payouts/<{_ID}:payout_id>/<action>", money.decide, "POST"),
+    route("/payouts.csv", money.payouts_csv),
+    route("/statements", money.statements_page),
+)
+add_routes(bp, ROUTES)
+bp.before_request(access.guard)
+bp.after_request(access.headers)
+bp.register_error_handler(HTTPException, access.http_error)
+
+
+def init_app(app: Flask) -> None:
+    """Registers the admin."""
+    app.register_blueprint(bp)

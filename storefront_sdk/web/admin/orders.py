@@ -1,0 +1,161 @@
+"""The admin's order pages: orders (search by number or contact, status), one order with
+each line's four parts and after-sales refunds of lines, and webhook deliveries (retry).
+
+Behind the admin's sign-in, role and CSRF checks.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Response, request
+from sqlmodel import col
+
+from ...db import utcnow
+from ...errors import NotFound, ValidationError
+from ...fulfillment.after_sales import refund_lines
+from ...fulfillment.dispatch import requeue
+from ...fulfillment.models import STATUSES as DELIVERY_STATUSES
+from ...fulfillment.models import DeliveryAttempt, OutboxEvent
+from ...money import Money
+from ...orders.models import Order, OrderLine, Refund, SupplierOrder
+from ..pages import DIGITS, cursor_arg, see_other
+from ..sessions import get_session
+from ..transactions import committed
+from .access import PAGE, _, me, message, money, page, refused
+
+
+def orders() -> Response:
+    """Orders, newest first: by number or contact (``q``) and status."""
+    text = request.args.get("q", "").strip()[:100]
+    status = request.args.get("status", "")
+    query = sa.select(Order).order_by(col(Order.id).desc()).limit(PAGE + 1)
+    if text:
+        query = query.where(
+            sa.or_(
+                col(Order.number) == text.upper(),
+                col(Order.contact_email) == text.lower(),
+                col(Order.contact_phone) == text,
+            )
+        )
+    if status:
+        query = query.where(col(Order.status) == status)
+    before = cursor_arg()
+    if before is not None:
+        query = query.where(col(Order.id) < before)
+    rows = get_session().scalars(query).all()
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return page(
+        "orders.html",
+        orders=[{"order": o, "total": money(o.total_minor, o.currency)} for o in rows],
+        q=text,
+        chosen=status,
+        next_before=rows[-1].id if more and rows else None,
+    )
+
+
+def _order(number: str) -> Order:
+    found = get_session().scalars(sa.select(Order).where(col(Order.number) == number)).first()
+    if found is None:
+        raise NotFound(_("There is no order %(number)s.", number=number))
+    return found
+
+
+def order(number: str) -> Response:
+    """One order: each line with its four parts, its supplier parts and refunds."""
+    session = get_session()
+    try:
+        found = _order(number)
+    except NotFound as error:
+        return message(error.message, 404)
+    lines = session.scalars(
+        sa.select(OrderLine).where(col(OrderLine.order_id) == found.id).order_by(col(OrderLine.id))
+    ).all()
+    parts = session.scalars(
+        sa.select(SupplierOrder).where(col(SupplierOrder.order_id) == found.id)
+    ).all()
+    refunds = session.scalars(
+        sa.select(Refund).where(col(Refund.order_id) == found.id).order_by(col(Refund.id))
+    ).all()
+    return page(
+        "order.html",
+        order=found,
+        total=money(found.total_minor, found.currency),
+        lines=[
+            {
+                "line": line,
+                "amount": money(line.amount_minor, line.currency),
+                "left": line.amount_minor - line.refunded_minor,
+                "left_text": money(line.amount_minor - line.refunded_minor, line.currency),
+                "parts": [
+                    money(line.supply_price_minor * line.quantity, line.currency),
+                    money(line.level1_minor, line.currency),
+                    money(line.level2_minor, line.currency),
+                    money(line.platform_minor, line.currency),
+                ],
+            }
+            for line in lines
+        ],
+        parts=parts,
+        refunds=[{"refund": r, "amount": money(r.amount_minor, r.currency)} for r in refunds],
+    )
+
+
+@committed(refused)
+def refund(number: str) -> Response:
+    """An after-sales refund of part of one line (typed in major units)."""
+    found = _order(number)
+    line = request.form.get("line_id", "")
+    if not DIGITS.fullmatch(line):
+        raise ValidationError(_("Choose the line to refund."))
+    try:
+        amount = Money.from_major(request.form.get("amount", "").strip(), found.currency)
+    except (TypeError, ValueError):
+        raise ValidationError(_("The amount is a plain number such as 12.50.")) from None
+    reason = request.form.get("reason", "").strip()[:300] or _("after-sales refund")
+    refund_lines(
+        get_session(),
+        found.id or 0,
+        {int(line): amount.minor},
+        reason,
+        utcnow(),
+        actor=f"admin:{me().id}",
+    )
+    return see_other(".order", number=number)
+
+
+def deliveries() -> Response:
+    """Outbox events (``status``: pending, delivered, failed, skipped), newest first."""
+    status = request.args.get("status", "failed")
+    query = sa.select(OutboxEvent).order_by(col(OutboxEvent.id).desc()).limit(PAGE + 1)
+    if status in DELIVERY_STATUSES:
+        query = query.where(col(OutboxEvent.status) == status)
+    before = cursor_arg()
+    if before is not None:
+        query = query.where(col(OutboxEvent.id) < before)
+    session = get_session()
+    rows = session.scalars(query).all()
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    last: dict[int, DeliveryAttempt] = {}
+    for attempt in session.scalars(
+        sa.select(DeliveryAttempt)
+        .where(col(DeliveryAttempt.outbox_event_id).in_([e.id for e in rows]))
+        .order_by(col(DeliveryAttempt.id))
+    ):
+        last[attempt.outbox_event_id] = attempt
+    return page(
+        "deliveries.html",
+        events=rows,
+        last=last,
+        chosen=status,
+        statuses=DELIVERY_STATUSES,
+        next_before=rows[-1].id if more and rows else None,
+    )
+
+
+@committed(refused)
+def retry(event_id: str) -> Response:
+    """Send a delivery again (a failed one, or one still being retried) now."""
+    requeue(get_session(), None, event_id, utcnow())
+    return see_other(".deliveries", status="pending")

@@ -1,0 +1,69 @@
+"""The distributor console ``/console/``: sign-in and sign-up, the shop at a glance, links and
+posters, the team, the orders and bound customers, shop settings, the product picker,
+earnings and payouts.
+
+Templates are ``storefront/console/<name>.html``, overridable by the host app. Every URL of
+the console is in :data:`ROUTES`; :mod:`.access` runs before and after each view.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from werkzeug.exceptions import HTTPException
+
+from ..routes import add_routes, route
+from . import access, auth, home, money, products, settings
+from .access import CSP
+
+__all__ = ["CSP", "ROUTES", "bp", "init_app", "uploads_bp"]
+
+bp = Blueprint(
+    "storefront_console",
+    __name__,
+    url_prefix="/console",
+    template_folder="../../templates",
+    static_folder="../../static/storefront",
+    static_url_path="/static",
+)
+#: Serves the files of the default :class:`~storefront_sdk.storage.LocalFolderStorage`.
+uploads_bp = Blueprint("storefront_uploads", __name__)
+
+#: Every page of the console.
+ROUTES = (
+    route("/login", auth.login, "GET", "POST"),
+    route("/logout", auth.logout, "POST"),
+    route("/join", auth.join, "GET", "POST", defaults={"code": None}),
+    route("/join/<code>", auth.join, "GET", "POST"),
+    route("/", home.home),
+    route("/links", home.links),
+    route("/team", home.team),
+    route("/orders", home.orders),
+    route("/settings", settings.settings),
+    route("/settings", settings.save_settings, "POST"),
+    route("/settings/logo", settings.upload_logo, "POST"),
+    route("/settings/logo/remove", settings.remove_logo, "POST"),
+    route("/products", products.products),
+    route("/products/include", products.include_product, "POST"),
+    route("/products/follow", products.follow, "POST"),
+    route("/products/catalogue", products.whole_catalogue, "POST"),
+    route("/products/markup", products.markup, "POST"),
+    route("/products/price", products.price, "POST"),
+    route("/earnings", money.earnings),
+    route("/payouts", money.payouts_page),
+    route("/payouts", money.ask_for_payout, "POST"),
+    route("/payouts/stripe", money.connect_stripe, "POST"),
+)
+add_routes(bp, ROUTES)
+bp.before_request(access.guard)
+bp.after_request(access.headers)
+bp.register_error_handler(HTTPException, access.http_error)
+add_routes(uploads_bp, [route("/sf-uploads/<name>", settings.uploaded_file)])
+
+
+def init_app(app: Flask) -> None:
+    """Registers the console and the uploads route; session cookies default to
+    ``SameSite=Lax`` (Flask's are already ``HttpOnly``)."""
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.register_blueprint(bp)
+    app.register_blueprint(uploads_bp)

@@ -1,0 +1,113 @@
+"""What the HTML front doors share: the page's language, rendering a page, redirects after a
+change, the refusal of a form that did not come from the page, strict headers, and who is
+signed in (the console's distributor, the admin's platform admin).
+
+Each door keeps what is its own (templates folder, Content-Security-Policy, what its pages
+show of the signed-in user) and calls these for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, abort, g, redirect, request, url_for
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms.validators import ValidationError as CSRFValidationError
+
+from .. import i18n
+from ..errors import StorefrontError
+from .errors import status_of
+from .transactions import Refuse
+
+#: An id typed or sent back by a page (18 digits at most: a PostgreSQL BIGINT).
+DIGITS = re.compile(r"[0-9]{1,18}")
+#: The languages a page offers, as ``(tag, name)``.
+LANGUAGES = (("en", "English"), ("zh-Hans", "简体中文"))
+
+T = TypeVar("T")
+
+
+def negotiate_locale(preferred: str | None = None, *, asked: str | None = None) -> str:
+    """This request's language: ``asked`` (default: ``?lang=``), else ``preferred`` (a
+    shop's setting, or what a console user picked before), else the browser's."""
+    return i18n.choose_locale(
+        asked if asked is not None else request.args.get("lang"),
+        preferred,
+        request.headers.get("Accept-Language", ""),
+    )
+
+
+def gettext(text: str, **variables: Any) -> str:
+    """``text`` in the page's language (the library's catalogue), with ``variables``."""
+    return str(i18n.gettext(text, **variables))
+
+
+def render_page(template: str, locale: str, status: int = 200, **context: Any) -> Response:
+    """The page ``template`` rendered under ``locale``, with a form token at hand
+    (``csrf_token()`` in templates)."""
+    body = i18n.render(template, locale, csrf_token=generate_csrf, **context)
+    return Response(body, status=status, mimetype="text/html")
+
+
+def see_other(endpoint: str, **values: Any) -> Response:
+    """``303 See Other`` to ``endpoint`` (after a successful ``POST``)."""
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
+def form_token_ok() -> bool:
+    """Whether the posted form carries this session's CSRF token."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (CSRFError, CSRFValidationError):
+        return False
+    return True
+
+
+def strict_headers(response: Response, csp: str) -> Response:
+    """A page no other site may frame, sniff, cache or read the referrer of."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = csp
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.cache_control.no_store = True
+    response.vary.add("Cookie")
+    return response
+
+
+def refusal(page_of: Callable[[str, int], Response]) -> Refuse:
+    """How a door answers a service's refusal: ``page_of(message, status)`` with the status
+    of :func:`.errors.status_of` (400 for an error class it does not know)."""
+
+    def refuse(error: StorefrontError) -> Response:
+        return page_of(error.message, status_of(error) or 400)
+
+    return refuse
+
+
+def sign_in_as(user: object) -> None:
+    """Who this request acts as, once its door has checked the session."""
+    g.sf_signed_in = user
+
+
+def signed_in(kind: type[T]) -> T:
+    """The user :func:`sign_in_as` recorded (views run behind their door's access check)."""
+    user = g.get("sf_signed_in")
+    if not isinstance(user, kind):
+        raise RuntimeError(f"no {kind.__name__} is signed in")
+    return user
+
+
+def signed_in_or_none() -> object | None:
+    """The signed-in user, if the access check found one."""
+    user: object | None = g.get("sf_signed_in")
+    return user
+
+
+def cursor_arg(name: str = "before") -> int | None:
+    """The id cursor ``name`` of a list page; 400 if it is malformed."""
+    value = request.args.get(name, "")
+    if value and not DIGITS.fullmatch(value):
+        abort(400, description=gettext("This page does not exist."))
+    return int(value) if value else None

@@ -1,0 +1,68 @@
+"""The consumer's door: each distributor's H5 shop (``/s/<slug>/``: home and search,
+categories, products, cart, checkout, orders and their payment), referral links
+(``/r/<code>``) and share posters, also on a shop's own host name (:mod:`.hosts`).
+
+Every URL of the door is in :data:`ROUTES`, :data:`REFERRAL_ROUTES` and
+:data:`POSTER_ROUTES`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from ..routes import add_routes, route
+from . import cart, catalogue, checkout, hosts, orders, pages, posters, referral
+from .pages import CSP
+
+__all__ = ["CSP", "POSTER_ROUTES", "REFERRAL_ROUTES", "ROUTES", "bp", "init_app"]
+
+bp = Blueprint(
+    "storefront_shop",
+    __name__,
+    template_folder="../../templates",
+    static_folder="../../static/storefront",
+    static_url_path="/sf-static",
+)
+#: Referral links (``storefront_referral.link``).
+referral_bp = Blueprint("storefront_referral", __name__)
+#: Share posters (``storefront_posters.shop_poster``, ``.product_poster``).
+posters_bp = Blueprint("storefront_posters", __name__)
+
+#: Every page of a shop.
+ROUTES = (
+    route("/s/<slug>/", catalogue.home),
+    route("/s/<slug>/c/<int:category_id>", catalogue.category),
+    route("/s/<slug>/p/<int:product_id>", catalogue.product),
+    route("/s/<slug>/cart", cart.cart),
+    route("/s/<slug>/cart/add", cart.cart_add, "POST"),
+    route("/s/<slug>/cart/update", cart.cart_update, "POST"),
+    route("/s/<slug>/checkout", checkout.checkout_page),
+    route("/s/<slug>/checkout", checkout.place_order, "POST"),
+    route("/s/<slug>/orders/<token>", orders.order_page),
+    route("/s/<slug>/orders/<token>/pay", orders.pay),
+    route("/s/<slug>/orders/<token>/return", orders.payment_return),
+    route("/s/<slug>/orders/<token>/dev-pay", orders.dev_pay, "POST"),
+)
+REFERRAL_ROUTES = (
+    route("/r/<code>", referral.link, defaults={"product_id": None}, merge_slashes=False),
+    route("/r/<code>/<int:product_id>", referral.link, merge_slashes=False),
+)
+POSTER_ROUTES = (
+    route("/s/<slug>/poster.svg", posters.shop_poster),
+    route("/s/<slug>/p/<int:product_id>/poster.svg", posters.product_poster),
+)
+add_routes(bp, ROUTES)
+bp.url_value_preprocessor(pages.load_shop_of_url)
+bp.url_defaults(pages.keep_slug_and_token)
+bp.register_error_handler(404, pages.not_found)
+add_routes(referral_bp, REFERRAL_ROUTES)
+add_routes(posters_bp, POSTER_ROUTES)
+
+
+def init_app(app: Flask) -> None:
+    """Registers the shop pages, referral links and posters, and serves shops on their own
+    host names."""
+    app.register_blueprint(bp)
+    app.register_blueprint(referral_bp)
+    app.register_blueprint(posters_bp)
+    hosts.init_app(app)
