@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 FLASK   = $(BIN)/flask --app example_shop.wsgi:app
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest system-deps bench bench-shop bench-checkout bench-settle clean
+.PHONY: demo test test-fast lint typecheck pytest pytest-fast system-deps bench bench-shop bench-checkout bench-settle clean
 
 $(BIN)/python:
 	@# Debian's python3 needs python3-venv for `-m venv` (ensurepip).
@@ -67,11 +67,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy storefront_sdk
 
+## pytest: the whole suite, in two workers (each starts its own PostgreSQL cluster and
+## Chromium); PYTEST_WORKERS=1 runs it in one process
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP) system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-## test: lint, types and the whole suite on SQLite and PostgreSQL
+## pytest-fast: the SQLite half of the suite: no PostgreSQL, no browser, no slow checks
+pytest-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not postgresql and not browser and not slow"
+
+## test: lint, types and the whole suite on SQLite and PostgreSQL, browsers included
 test: lint typecheck pytest
+
+## test-fast: lint, types and the SQLite half of the suite, for the edit-test loop
+test-fast: lint typecheck pytest-fast
 
 ## bench: every benchmark (PostgreSQL + gunicorn + wrk); each prints its figures
 bench: $(STAMP) system-deps

@@ -20,8 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import config as _config
-from . import signals, web
-from .cli import storefront_cli
+from . import signals
 from .commissions.payout_providers import ManualPayouts, PayoutProvider, load_payout_provider
 from .db import create_engine, make_sessionmaker, session_scope
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
@@ -146,6 +145,11 @@ class Storefront:
         state.page_cache.watch(engine)
         app.extensions["storefront"] = state
         app.teardown_appcontext(close_session)
+        # (Imported here: importing the package stays light for workers and scripts that
+        # need a module or two of it, such as the webhook helper.)
+        from . import web
+        from .cli import storefront_cli
+
         state.api = web.init_app(app)
         app.cli.add_command(storefront_cli)
 

@@ -30,6 +30,21 @@ from storefront_sdk.testing.postgres import start_cluster
 pytest_plugins = ["browser_fixtures"]
 
 BACKENDS = ("sqlite", "postgresql")
+#: Fixtures that start or use the PostgreSQL cluster.
+POSTGRES_FIXTURES = frozenset({"postgres_server_url", "postgres_url", "pg_app"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests that need PostgreSQL (``-m "not postgresql"`` leaves them out, as
+    ``make test-fast`` does) and those that drive a browser."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("backend") == "postgresql"
+        if on_postgres or names & POSTGRES_FIXTURES:
+            item.add_marker(pytest.mark.postgresql)
+        if "browser" in names or "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -47,14 +62,17 @@ def postgres_server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_server_url: str) -> str:
-    """A migrated PostgreSQL database shared by the session (emptied before each test)."""
+def postgres_url(postgres_server_url: str, worker_id: str) -> str:
+    """A migrated PostgreSQL database shared by the session (emptied before each test), one
+    per xdist worker (``worker_id``: ``gw0``, ``gw1``..., ``master`` without workers), so
+    workers sharing one server never touch each other's tables."""
+    name = f"storefront_test_{worker_id}"
     admin = create_engine(postgres_server_url, {"isolation_level": "AUTOCOMMIT"})
     with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS storefront_test WITH (FORCE)")
-        conn.exec_driver_sql("CREATE DATABASE storefront_test")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
     admin.dispose()
-    url = sa.make_url(postgres_server_url).set(database="storefront_test")
+    url = sa.make_url(postgres_server_url).set(database=name)
     rendered = url.render_as_string(hide_password=False)
     engine = create_engine(rendered)
     migrate.upgrade(engine)

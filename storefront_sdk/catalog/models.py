@@ -145,7 +145,7 @@ class Variant(SQLModel, table=True):
     stock: int = 0
     stock_as_of: datetime | None = timestamp_field()
     #: Units sellable now: ``stock`` minus our allocations that report does not reflect
-    #: (DESIGN.md, "Stock accounting"); the CHECK makes overselling impossible.
+    #: (``docs/architecture.md``, "Stock accounting"); the CHECK makes overselling impossible.
     available: int = 0
     created_at: datetime | None = timestamp_field()
     updated_at: datetime | None = timestamp_field()

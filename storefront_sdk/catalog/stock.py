@@ -34,8 +34,8 @@ def available_sql(session: Session, stock: str, as_of: str) -> str:
     """SQL for a variant's ``available`` units after a report of ``stock`` units ``as_of``
     (both SQL expressions): the report minus the units of order lines still holding stock
     that it does not reflect, i.e. lines of orders the supplier had not accepted by then
-    (DESIGN.md, "Stock accounting"); never below zero (a supplier reporting less than is
-    already sold to consumers sells nothing more)."""
+    (``docs/architecture.md``, "Stock accounting"); never below zero (a supplier reporting
+    less than is already sold to consumers sells nothing more)."""
     greatest = "GREATEST" if is_postgresql(session) else "MAX"
     unreflected = (
         "COALESCE((SELECT SUM(l.quantity - l.cancelled_quantity) FROM sf_order_line l "  # noqa: S608 (our own SQL)

@@ -1,7 +1,7 @@
 """The handoff: a paid order split into one supplier order per supplier, each announced to
-its supplier through the outbox, in the transaction that marks the order paid (DESIGN.md
-invariant 4). Also the supplier order as the supplier sees it, the same in the pull API and
-in webhooks: no retail price, no distributor.
+its supplier through the outbox, in the transaction that marks the order paid
+(``docs/architecture.md``, invariant 4). Also the supplier order as the supplier sees it,
+the same in the pull API and in webhooks: no retail price, no distributor.
 """
 
 from __future__ import annotations

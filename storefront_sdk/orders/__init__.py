@@ -1,1 +1,2 @@
-"""Checkout, orders, their split per supplier and the handoff to suppliers."""
+"""Orders: checkout (a cart becomes an order with its stock allocated), the order's state
+machine and audit trail, stock allocation, expiry, and the refunds owed to consumers."""

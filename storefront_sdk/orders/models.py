@@ -90,7 +90,7 @@ class OrderLine(SQLModel, table=True):
         sa.CheckConstraint(
             "level1_minor >= 0 AND level2_minor >= 0 AND platform_minor >= 0", name="split"
         ),
-        # Every paid cent is accounted for (DESIGN.md invariant 2).
+        # Every paid cent is accounted for (``docs/architecture.md``, invariant 2).
         sa.CheckConstraint(
             "amount_minor = supply_price_minor * quantity + level1_minor + level2_minor "
             "+ platform_minor",
@@ -131,7 +131,7 @@ class OrderLine(SQLModel, table=True):
     #: The line's units are still taken from ``available`` and not yet reflected in the
     #: supplier's stock reports (see :mod:`storefront_sdk.orders.stock`).
     stock_held: bool = True
-    #: How ``amount_minor`` splits (DESIGN.md invariant 2): the supplier's part is
+    #: How ``amount_minor`` splits (``docs/architecture.md``, invariant 2): the supplier's part is
     #: ``supply_price_minor * quantity``; level 1 goes to the distributor credited with the
     #: order, level 2 to their recruiter (``None``: nobody, the platform keeps it).
     level1_distributor_id: int | None = reference_field(

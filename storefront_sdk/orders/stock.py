@@ -1,6 +1,6 @@
 """Taking units out of a variant's available stock for an order, and giving them back.
 
-No oversell (DESIGN.md invariant 3): each allocation is one conditional update,
+No oversell (``docs/architecture.md``, invariant 3): each allocation is one conditional update,
 ``available = available - n WHERE available >= n``, so two checkouts racing for the last
 unit cannot both win, on PostgreSQL (row locks) as on SQLite (one writer at a time); and the
 database refuses a negative ``available`` outright (a CHECK constraint). An allocation of

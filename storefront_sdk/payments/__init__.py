@@ -1,1 +1,3 @@
-"""Payments: the provider interface, the Stripe and dev providers, refunds."""
+"""Payments: the provider interface (Stripe, the dev provider), a payment applied to its
+order (the one place an order becomes paid), reconciliation, and the refunds owed made with
+the provider."""

@@ -234,7 +234,7 @@ def current_attribution(
     attribution cookie; ignores tokens that are tampered with or older than
     ``window_days`` days; of the rest the one issued last wins (last click). Never
     attributes to ``visitor_distributor_id``, the distributor signed in to the console
-    (self-purchase). The web layer's :func:`storefront_sdk.web.referral.attribution` passes
+    (self-purchase). The web layer's :func:`storefront_sdk.web.shop.referral.attribution` passes
     the current request, app secret, window and signed-in distributor.
     """
     tokens = (

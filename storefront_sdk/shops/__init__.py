@@ -1,1 +1,2 @@
-"""Distributors (the small b) and their white-label shops over the shared catalogue."""
+"""Distributors (the small b) and their white-label shops over the shared catalogue: accounts,
+curation, listings, the page cache and share posters."""

@@ -22,11 +22,14 @@ from typing import Any
 from flask import Flask
 
 from .. import i18n
-from . import admin, api, console, shop
 
 
 def init_app(app: Flask) -> Any:
     """Registers every front door on ``app``; the supplier API's ``Api``."""
+    # (The doors are imported here, so that importing what they share, such as
+    # :mod:`.sessions`, stays light.)
+    from . import admin, api, console, shop
+
     found = api.init_app(app)
     i18n.init_app(app)
     shop.init_app(app)

@@ -87,21 +87,23 @@ def refusal(page_of: Callable[[str, int], Response]) -> Refuse:
 
 
 def sign_in_as(user: object) -> None:
-    """Who this request acts as, once its door has checked the session."""
-    g.sf_signed_in = user
+    """Who this request acts as, once its door has checked the session (kept per kind of
+    user: a distributor for the console, a platform admin for the admin)."""
+    g.setdefault("sf_signed_in", {})[type(user)] = user
+
+
+def signed_in_or_none(kind: type[T]) -> T | None:
+    """The signed-in user of ``kind``, if the access check found one."""
+    found: dict[type, object] = g.get("sf_signed_in", {})
+    user = found.get(kind)
+    return user if isinstance(user, kind) else None
 
 
 def signed_in(kind: type[T]) -> T:
     """The user :func:`sign_in_as` recorded (views run behind their door's access check)."""
-    user = g.get("sf_signed_in")
-    if not isinstance(user, kind):
+    user = signed_in_or_none(kind)
+    if user is None:
         raise RuntimeError(f"no {kind.__name__} is signed in")
-    return user
-
-
-def signed_in_or_none() -> object | None:
-    """The signed-in user, if the access check found one."""
-    user: object | None = g.get("sf_signed_in")
     return user
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
 from ..errors import Conflict, StorefrontError
+from ..i18n import lazy_gettext
 from ..idempotency import IdempotencyRecord, find_record, remember
 from .errors import json_error
 from .sessions import get_session
@@ -31,8 +32,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: How an HTML front door answers a refusal (its message page, or the form again).
 Refuse = Callable[[StorefrontError], Response]
 #: What a refusal says when the database refused a change another request made at the
-#: same time (a unique key taken meanwhile).
-CONCURRENT_CHANGE = "This was changed at the same moment elsewhere; nothing was changed here."
+#: same time (a unique key taken meanwhile); translated when it is shown.
+CONCURRENT_CHANGE = lazy_gettext(
+    "This was changed at the same moment elsewhere; nothing was changed here."
+)
 #: Response header marking a replayed response.
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -164,4 +167,4 @@ def commit_or_refuse(work: Callable[[], Response], refuse: Refuse) -> Response:
         return refuse(error)
     except IntegrityError:
         session.rollback()
-        return refuse(Conflict(CONCURRENT_CHANGE))
+        return refuse(Conflict(str(CONCURRENT_CHANGE)))

@@ -18,8 +18,8 @@ from storefront_sdk.db import session_scope
 from storefront_sdk.referrals import attribution as referral
 from storefront_sdk.referrals.models import ReferralVisit
 from storefront_sdk.shops import curation
-from storefront_sdk.web.shop import referral as referral_web
 from storefront_sdk.web.identity import SESSION_KEY
+from storefront_sdk.web.shop import referral as referral_web
 
 SECRET = "test-secret-key-0123456789"  # build_app's SECRET_KEY
 WINDOW = 30

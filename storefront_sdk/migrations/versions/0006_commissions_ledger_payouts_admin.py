@@ -1,5 +1,5 @@
 """commissions: rates per scope, the append-only ledger, payouts, platform admins; each
-order line's split (DESIGN.md invariant 2, checked by the database); distributors' status
+order line's split (``docs/architecture.md``, invariant 2, checked by the database); distributors' status
 and Stripe account.
 
 Revision ID: 0006

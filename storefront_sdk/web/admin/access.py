@@ -19,6 +19,7 @@ from ...money import Money, format_money
 from ...platform_admins import PlatformAdmin
 from .. import identity
 from ..pages import (
+    cursor_arg,
     form_token_ok,
     gettext,
     negotiate_locale,
@@ -62,7 +63,11 @@ def me() -> PlatformAdmin:
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """An admin page in the admin's language."""
     return render_page(
-        f"storefront/admin/{template}", locale(), status, admin=signed_in_or_none(), **context
+        f"storefront/admin/{template}",
+        locale(),
+        status,
+        admin=signed_in_or_none(PlatformAdmin),
+        **context,
     )
 
 
@@ -73,6 +78,19 @@ def message(text: str, status: int) -> Response:
 
 #: A service's refusal as a page: 422, 404 or 409 with its message (nothing changed).
 refused = refusal(message)
+
+
+def newest_page(query: Any, id_column: Any) -> tuple[list[Any], int | None]:
+    """One page of a list, newest first: the rows of ``query`` (whose first column is a
+    model or an id-bearing row) with ids below the page's ``before`` cursor, at most
+    :data:`PAGE`, and the cursor of the next page (``None`` on the last)."""
+    before = cursor_arg()
+    if before is not None:
+        query = query.where(id_column < before)
+    rows = list(get_session().execute(query.order_by(id_column.desc()).limit(PAGE + 1)))
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return rows, (rows[-1][0].id if more and rows else None)
 
 
 def money(minor: int, currency: str) -> str:

@@ -14,9 +14,10 @@ from ...fulfillment.models import FAILED, OutboxEvent
 from ...platform_admins import authenticate_admin
 from ...shops.models import Distributor
 from .. import identity
+from ..pages import gettext as _
 from ..pages import see_other
 from ..sessions import get_session
-from .access import LOGIN_NAMESPACE, _, page
+from .access import LOGIN_NAMESPACE, page
 
 
 def login() -> Response:

@@ -23,9 +23,10 @@ from ...pricing.models import SCOPES, CommissionRate
 from ...pricing.rates import RateChange, default_rates, load_rate_book, set_rates
 from ...shops.models import Distributor
 from ..pages import DIGITS, see_other
+from ..pages import gettext as _
 from ..sessions import get_session
 from ..transactions import committed
-from .access import PAGE, _, me, message, money, page, refused
+from .access import PAGE, me, message, money, page, refused
 
 
 def rates() -> Response:

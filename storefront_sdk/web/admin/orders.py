@@ -18,17 +18,18 @@ from ...fulfillment.models import STATUSES as DELIVERY_STATUSES
 from ...fulfillment.models import DeliveryAttempt, OutboxEvent
 from ...money import Money
 from ...orders.models import Order, OrderLine, Refund, SupplierOrder
-from ..pages import DIGITS, cursor_arg, see_other
+from ..pages import DIGITS, see_other
+from ..pages import gettext as _
 from ..sessions import get_session
 from ..transactions import committed
-from .access import PAGE, _, me, message, money, page, refused
+from .access import me, message, money, newest_page, page, refused
 
 
 def orders() -> Response:
     """Orders, newest first: by number or contact (``q``) and status."""
     text = request.args.get("q", "").strip()[:100]
     status = request.args.get("status", "")
-    query = sa.select(Order).order_by(col(Order.id).desc()).limit(PAGE + 1)
+    query = sa.select(Order)
     if text:
         query = query.where(
             sa.or_(
@@ -39,18 +40,13 @@ def orders() -> Response:
         )
     if status:
         query = query.where(col(Order.status) == status)
-    before = cursor_arg()
-    if before is not None:
-        query = query.where(col(Order.id) < before)
-    rows = get_session().scalars(query).all()
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    rows, next_before = newest_page(query, col(Order.id))
     return page(
         "orders.html",
-        orders=[{"order": o, "total": money(o.total_minor, o.currency)} for o in rows],
+        orders=[{"order": o, "total": money(o.total_minor, o.currency)} for (o,) in rows],
         q=text,
         chosen=status,
-        next_before=rows[-1].id if more and rows else None,
+        next_before=next_before,
     )
 
 
@@ -127,16 +123,12 @@ def refund(number: str) -> Response:
 def deliveries() -> Response:
     """Outbox events (``status``: pending, delivered, failed, skipped), newest first."""
     status = request.args.get("status", "failed")
-    query = sa.select(OutboxEvent).order_by(col(OutboxEvent.id).desc()).limit(PAGE + 1)
+    query = sa.select(OutboxEvent)
     if status in DELIVERY_STATUSES:
         query = query.where(col(OutboxEvent.status) == status)
-    before = cursor_arg()
-    if before is not None:
-        query = query.where(col(OutboxEvent.id) < before)
+    found, next_before = newest_page(query, col(OutboxEvent.id))
+    rows = [event for (event,) in found]
     session = get_session()
-    rows = session.scalars(query).all()
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
     last: dict[int, DeliveryAttempt] = {}
     for attempt in session.scalars(
         sa.select(DeliveryAttempt)
@@ -150,7 +142,7 @@ def deliveries() -> Response:
         last=last,
         chosen=status,
         statuses=DELIVERY_STATUSES,
-        next_before=rows[-1].id if more and rows else None,
+        next_before=next_before,
     )
 
 

@@ -11,10 +11,11 @@ from ...catalog.models import ApiKey, Supplier
 from ...catalog.suppliers import create_api_key, create_supplier, revoke_api_key_by_prefix
 from ...db import utcnow
 from ...shops.models import Distributor, Shop
-from ..pages import cursor_arg, see_other
+from ..pages import gettext as _
+from ..pages import see_other
 from ..sessions import get_session
 from ..transactions import committed
-from .access import PAGE, _, message, page, refused
+from .access import PAGE, message, newest_page, page, refused
 
 _STATUSES = ("pending", "active", "suspended")
 
@@ -62,11 +63,8 @@ def distributors() -> Response:
     """Distributors, newest first (``status``, ``q``: email or name contains)."""
     wanted = request.args.get("status", "")
     text = request.args.get("q", "").strip()[:100]
-    query = (
-        sa.select(Distributor, col(Shop.slug), col(Shop.name))
-        .join(Shop, col(Shop.distributor_id) == col(Distributor.id))
-        .order_by(col(Distributor.id).desc())
-        .limit(PAGE + 1)
+    query = sa.select(Distributor, col(Shop.slug), col(Shop.name)).join(
+        Shop, col(Shop.distributor_id) == col(Distributor.id)
     )
     if wanted in _STATUSES:
         query = query.where(col(Distributor.status) == wanted)
@@ -77,19 +75,14 @@ def distributors() -> Response:
                 sa.func.lower(col(Distributor.name)).contains(text.lower(), autoescape=True),
             )
         )
-    before = cursor_arg()
-    if before is not None:
-        query = query.where(col(Distributor.id) < before)
-    rows = get_session().execute(query).all()
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    rows, next_before = newest_page(query, col(Distributor.id))
     return page(
         "distributors.html",
         rows=rows,
         chosen=wanted,
         q=text,
         statuses=_STATUSES,
-        next_before=rows[-1][0].id if more and rows else None,
+        next_before=next_before,
     )
 
 

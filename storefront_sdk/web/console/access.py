@@ -145,7 +145,7 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
         f"storefront/console/{template}",
         locale(),
         status,
-        me=signed_in_or_none(),
+        me=signed_in_or_none(Distributor),
         shop=g.get("sf_console_shop"),
         languages=LANGUAGES,
         **context,

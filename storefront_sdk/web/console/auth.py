@@ -14,10 +14,11 @@ from ...shops import accounts
 from ...shops.models import Distributor, Shop
 from .. import identity
 from ..errors import status_of
+from ..pages import gettext as _
 from ..pages import see_other
 from ..sessions import get_session
 from ..transactions import commit_or_refuse
-from .access import LOCALE_KEY, LOGIN_NAMESPACE, _, message_page, page, safe_next
+from .access import LOCALE_KEY, LOGIN_NAMESPACE, message_page, page, safe_next
 from .forms import JoinForm, LoginForm, first_error
 
 

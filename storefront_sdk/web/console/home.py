@@ -18,9 +18,10 @@ from ...referrals.binding import history_of as binding_history
 from ...referrals.models import CustomerBinding
 from ...shops.models import Distributor, Shop
 from ...sql import table_of
+from ..pages import gettext as _
 from ..sessions import get_session
 from ..shop_reads import reader
-from .access import _, locale, me, my_shop, page
+from .access import locale, me, my_shop, page
 
 #: Recruits per page of the team.
 TEAM_PAGE = 50

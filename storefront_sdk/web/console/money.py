@@ -22,10 +22,11 @@ from ...db import utcnow
 from ...errors import Conflict, StorefrontError, ValidationError
 from ...money import Money, format_money
 from ...shops.models import Distributor
+from ..pages import gettext as _
 from ..pages import see_other
 from ..sessions import get_session
 from ..transactions import commit_or_refuse
-from .access import _, locale, me, message_page, my_shop, page
+from .access import locale, me, message_page, my_shop, page
 from .charts import Point, bar_chart
 
 #: Days the earnings chart covers.

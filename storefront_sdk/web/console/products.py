@@ -26,11 +26,12 @@ from ...shops import curation, listing
 from ...shops.models import Shop, ShopFollow
 from ...sql import table_of
 from ..errors import status_of
+from ..pages import gettext as _
 from ..pages import see_other
 from ..sessions import get_session
 from ..shop_reads import shop_rates
 from ..transactions import commit_or_refuse
-from .access import _, locale, my_shop, page
+from .access import locale, my_shop, page
 from .forms import CatalogueForm, FollowForm, IncludeForm, MarkupForm, PriceForm, first_error
 
 _product = table_of(Product).c

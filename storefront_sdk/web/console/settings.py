@@ -19,10 +19,11 @@ from ...shops import curation
 from ...shops.models import DEFAULT_PRIMARY_COLOR, Shop
 from ...storage import KIND_BY_EXTENSION, MAX_LOGO_BYTES, LocalFolderStorage, Storage, sniff_image
 from ..errors import status_of
+from ..pages import gettext as _
 from ..pages import see_other
 from ..sessions import get_session
 from ..transactions import commit_or_refuse
-from .access import _, my_shop, page, too_large_message
+from .access import my_shop, page, too_large_message
 from .forms import LogoForm, SettingsForm, first_error
 from .home import shop_url
 
