@@ -71,3 +71,23 @@ def test_a_distributor_is_paid_out_what_they_earned(
     assert status.get_attribute("data-status") == "paid"
     assert "ICBC-20261201" in status.inner_text()
     page.shot("paid")
+
+
+def test_a_distributor_sees_why_a_customer_is_theirs(
+    world: World, live_server: str, phone: Any
+) -> None:
+    # Given a customer bound to Bob by a first paid order, and a second one renewing it
+    world.buy({"TEE": 1}, email="loyal@example.com", binding_days=30)
+    world.buy({"TEA": 1}, email="loyal@example.com", binding_days=30)
+    # When Bob opens his orders on his phone
+    page = phone
+    _sign_in(page, live_server, "/console", "bob@example.com")
+    page.goto(f"{live_server}/console/orders?lang=en")
+    # Then the binding history tells both steps, newest first, and fits the screen
+    history = page.get_by_test_id("binding-history").locator("li")
+    assert [history.nth(i).get_attribute("data-kind") for i in range(2)] == ["renewed", "bound"]
+    assert history.count() == 2
+    assert "lo***@example.com" in history.first.inner_text()
+    assert "Binding renewed by a new order." in history.first.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.shot("binding-history")
