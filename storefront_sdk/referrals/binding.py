@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session
 from ..sql import table_of
 from .models import BindingEvent, CustomerBinding, ReferralVisit
 
-#: Policies when a bound customer comes through another distributor's link.
+#: Policies when a bound customer comes through another distributor's link (the setting's
+#: values, checked by :mod:`storefront_sdk.config`).
 KEEP = "keep"
 LAST_CLICK = "last_click"
-POLICIES = (KEEP, LAST_CLICK)
 
 #: Kinds of :class:`~.models.BindingEvent`.
 BOUND = "bound"
@@ -148,16 +148,6 @@ _visit = table_of(ReferralVisit).c
 _CURRENT = sa.select(
     _binding.c.distributor_id, _binding.c.order_id, _binding.c.bound_at, _binding.c.expires_at
 ).where(_binding.c.customer_key == sa.bindparam("key"))
-_UPDATE = (
-    sa.update(_binding)
-    .where(_binding.c.customer_key == sa.bindparam("key"))
-    .values(
-        distributor_id=sa.bindparam("distributor"),
-        order_id=sa.bindparam("order"),
-        bound_at=sa.bindparam("bound"),
-        expires_at=sa.bindparam("until"),
-    )
-)
 _VISITOR = sa.select(_visit.distributor_id).where(_visit.token_id == sa.bindparam("token"))
 
 
@@ -223,14 +213,7 @@ def _store(
     }
     if current is not None:
         connection.execute(
-            _UPDATE,
-            {
-                "key": customer_key,
-                "distributor": new.distributor_id,
-                "order": new.order_id,
-                "bound": new.bound_at,
-                "until": new.expires_at,
-            },
+            sa.update(_binding).where(_binding.c.customer_key == customer_key).values(**values)
         )
         return True
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite

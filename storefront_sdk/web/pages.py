@@ -9,7 +9,6 @@ show of the signed-in user) and calls these for the rest.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
@@ -17,9 +16,6 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from .. import i18n
-from ..errors import StorefrontError
-from .errors import status_of
-from .transactions import Refuse
 
 #: An id typed or sent back by a page (18 digits at most: a PostgreSQL BIGINT).
 DIGITS = re.compile(r"[0-9]{1,18}")
@@ -29,13 +25,11 @@ LANGUAGES = (("en", "English"), ("zh-Hans", "简体中文"))
 T = TypeVar("T")
 
 
-def negotiate_locale(preferred: str | None = None, *, asked: str | None = None) -> str:
-    """This request's language: ``asked`` (default: ``?lang=``), else ``preferred`` (a
-    shop's setting, or what a console user picked before), else the browser's."""
+def negotiate_locale(preferred: str | None = None) -> str:
+    """This request's language: ``?lang=``, else ``preferred`` (a shop's setting, or what a
+    console user picked before), else the browser's."""
     return i18n.choose_locale(
-        asked if asked is not None else request.args.get("lang"),
-        preferred,
-        request.headers.get("Accept-Language", ""),
+        request.args.get("lang"), preferred, request.headers.get("Accept-Language", "")
     )
 
 
@@ -74,16 +68,6 @@ def strict_headers(response: Response, csp: str) -> Response:
     response.cache_control.no_store = True
     response.vary.add("Cookie")
     return response
-
-
-def refusal(page_of: Callable[[str, int], Response]) -> Refuse:
-    """How a door answers a service's refusal: ``page_of(message, status)`` with the status
-    of :func:`.errors.status_of` (400 for an error class it does not know)."""
-
-    def refuse(error: StorefrontError) -> Response:
-        return page_of(error.message, status_of(error) or 400)
-
-    return refuse
 
 
 def sign_in_as(user: object) -> None:

@@ -15,15 +15,16 @@ from flask import Response, g, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ...db import begin_read
+from ...errors import StorefrontError
 from ...money import Money, format_money
 from ...platform_admins import PlatformAdmin
 from .. import identity
+from ..errors import status_of
 from ..pages import (
     cursor_arg,
     form_token_ok,
     gettext,
     negotiate_locale,
-    refusal,
     render_page,
     sign_in_as,
     signed_in,
@@ -76,8 +77,9 @@ def message(text: str, status: int) -> Response:
     return page("message.html", status, message=text)
 
 
-#: A service's refusal as a page: 422, 404 or 409 with its message (nothing changed).
-refused = refusal(message)
+def refused(error: StorefrontError) -> Response:
+    """A service's refusal as a page: 422, 404 or 409 with its message (nothing changed)."""
+    return message(error.message, status_of(error) or 400)
 
 
 def newest_page(query: Any, id_column: Any) -> tuple[list[Any], int | None]:

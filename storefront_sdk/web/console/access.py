@@ -25,7 +25,6 @@ from ..pages import (
     form_token_ok,
     gettext,
     negotiate_locale,
-    refusal,
     render_page,
     sign_in_as,
     signed_in,
@@ -155,10 +154,6 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
 def message_page(message: str, status: int) -> Response:
     """A page saying only ``message`` (refusals that have no form to show again)."""
     return page("message.html", status=status, message=message)
-
-
-#: A refusal with no form to show again: its message, with its status.
-refused = refusal(message_page)
 
 
 def headers(response: Response) -> Response:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel.dates import format_date
-from flask import Response, abort, request, url_for
+from flask import Response, url_for
 
 from ... import i18n
 from ...money import money_formatter
@@ -18,7 +18,7 @@ from ...referrals.binding import history_of as binding_history
 from ...referrals.models import CustomerBinding
 from ...shops.models import Distributor, Shop
 from ...sql import table_of
-from ..pages import gettext as _
+from ..pages import cursor_arg
 from ..sessions import get_session
 from ..shop_reads import reader
 from .access import locale, me, my_shop, page
@@ -77,10 +77,7 @@ def links() -> Response:
 
 def team() -> Response:
     """The invite link and the distributors this distributor recruited (theirs only)."""
-    after = request.args.get("after", "")
-    if after and (not after.isdigit() or len(after) > 18):
-        abort(400, description=_("This page does not exist."))
-    recruits, next_after = _recruits(me().id or 0, int(after) if after else None)
+    recruits, next_after = _recruits(me().id or 0, cursor_arg("after"))
     return page("team.html", invite_link=invite_url(me()), recruits=recruits, next_after=next_after)
 
 
