@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,14 +29,21 @@ _refund = table_of(Refund).c
 _NET_SALES = _line.amount_minor - _line.refunded_minor
 
 
-def _commission_of(distributor_id: int, *, level: int | None = None) -> sa.Subquery:
+def _commission_of(
+    distributor_id: int, since: datetime, *, level: int | None = None
+) -> sa.Subquery:
     """Per order line, the distributor's net commission on it (earned less reversed), at
-    ``level`` or both: ``order_line_id``, ``order_id``, ``amount``."""
+    ``level`` or both: ``order_line_id``, ``order_id``, ``amount``; only the entries written
+    ``since`` (all of them, for the orders paid since then)."""
     stmt = sa.select(
         _entry.order_line_id,
         _entry.order_id,
         sa.func.sum(_entry.amount_minor).label("amount"),
-    ).where(_entry.distributor_id == distributor_id, _entry.kind.in_((EARNED, REVERSED)))
+    ).where(
+        _entry.distributor_id == distributor_id,
+        _entry.created_at >= since,
+        _entry.kind.in_((EARNED, REVERSED)),
+    )
     if level is not None:
         stmt = stmt.where(_entry.level == level)
     return stmt.group_by(_entry.order_line_id, _entry.order_id).subquery()
@@ -66,7 +74,7 @@ def daily(
     sales: dict[date, int] = {}
     for paid_at, amount in sold:
         sales[paid_at.date()] = sales.get(paid_at.date(), 0) + int(amount)
-    commission = _commission_of(distributor_id)
+    commission = _commission_of(distributor_id, start)
     earned_rows = session.execute(
         sa.select(_order.paid_at, commission.c.amount)
         .join(table_of(Order), _order.id == commission.c.order_id)
@@ -98,7 +106,7 @@ class Recruit:
 def team(session: Session, distributor_id: int, since: datetime, limit: int = 50) -> list[Recruit]:
     """The recruits who sold since ``since``, best first (at most ``limit``)."""
     distributor, shop = table_of(Distributor).c, table_of(Shop).c
-    override = _commission_of(distributor_id, level=2)
+    override = _commission_of(distributor_id, since, level=2)
     sales = sa.func.sum(_NET_SALES)
     rows = session.execute(
         sa.select(
@@ -183,12 +191,6 @@ def credited_orders(
 ) -> list[CreditedOrder]:
     """The latest orders credited to the distributor, wherever placed, and those placed in
     their shop ``shop_id``, newest first (at most ``limit``)."""
-    commission = (
-        sa.select(_entry.order_id, sa.func.sum(_entry.amount_minor).label("amount"))
-        .where(_entry.distributor_id == distributor_id, _entry.kind.in_((EARNED, REVERSED)))
-        .group_by(_entry.order_id)
-        .subquery()
-    )
     # Refunds decided count at once (as their commission reversal does), made or still
     # being made; one the provider refused for good does not.
     refunded = (
@@ -198,6 +200,7 @@ def credited_orders(
     )
     rows = session.execute(
         sa.select(
+            _order.id,
             _order.number,
             _order.created_at,
             _order.currency,
@@ -207,13 +210,15 @@ def credited_orders(
             _order.credited_distributor_id,
             _order.credit_source,
             _order.shop_id,
-            sa.func.coalesce(commission.c.amount, 0),
         )
-        .outerjoin(commission, commission.c.order_id == _order.id)
-        .where(sa.or_(_order.credited_distributor_id == distributor_id, _order.shop_id == shop_id))
+        .where(
+            _order.id.in_(_latest_order_ids(distributor_id, shop_id, limit)),
+            sa.or_(_order.credited_distributor_id == distributor_id, _order.shop_id == shop_id),
+        )
         .order_by(_order.id.desc())
         .limit(limit)
-    )
+    ).all()
+    earned = _commission_on(session, distributor_id, [row.id for row in rows])
     return [
         CreditedOrder(
             row.number,
@@ -225,10 +230,48 @@ def credited_orders(
             _credit(row.credited_distributor_id, row.credit_source, distributor_id),
             row.credit_source,
             row.shop_id == shop_id,
-            int(row[-1]),
+            earned.get(row.id, 0),
         )
         for row in rows
     ]
+
+
+def _latest_order_ids(distributor_id: int, shop_id: int, limit: int) -> sa.CompoundSelect[Any]:
+    """The ids of the latest ``limit`` orders of the shop and of those credited to the
+    distributor (each line of an order carries who it is credited to, indexed), so neither
+    half reads more than its own latest orders."""
+    in_shop = (
+        sa.select(_order.id.label("id"))
+        .where(_order.shop_id == shop_id)
+        .order_by(_order.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    credited = (
+        sa.select(_line.order_id.label("id"))
+        .where(_line.level1_distributor_id == distributor_id)
+        .distinct()
+        .order_by(_line.order_id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    return sa.union(sa.select(in_shop.c.id), sa.select(credited.c.id))
+
+
+def _commission_on(session: Session, distributor_id: int, order_ids: list[int]) -> dict[int, int]:
+    """``{order id: the distributor's net commission on it}`` (earned less reversed)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        sa.select(_entry.order_id, sa.func.sum(_entry.amount_minor))
+        .where(
+            _entry.distributor_id == distributor_id,
+            _entry.kind.in_((EARNED, REVERSED)),
+            _entry.order_id.in_(order_ids),
+        )
+        .group_by(_entry.order_id)
+    )
+    return {int(order_id): int(amount) for order_id, amount in rows}
 
 
 def _credit(credited_to: int | None, source: str, distributor_id: int) -> str:
