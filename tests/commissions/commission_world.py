@@ -59,11 +59,18 @@ class World:
 
     # --- sales -------------------------------------------------------------------------
 
-    def buy(self, cart: dict[str, int], *, email: str | None = None, binding_days: int = 0) -> int:
-        """A consumer buys ``cart`` (SKU → units) in Bob's shop and pays (binding them for
-        ``binding_days``); the order id."""
+    def buy(
+        self,
+        cart: dict[str, int],
+        *,
+        email: str | None = None,
+        binding_days: int = 0,
+        shop_slug: str | None = None,
+    ) -> int:
+        """A consumer buys ``cart`` (SKU → units) in Bob's shop (or ``shop_slug``'s) and pays
+        (binding them for ``binding_days``); the order id."""
         with self.session() as session:
-            shop = load_shop(session, slug=self.shop_slug)
+            shop = load_shop(session, slug=shop_slug or self.shop_slug)
             contact = email or f"buyer{next(_buyers)}@example.com"
             request = CheckoutRequest(
                 shop=shop,

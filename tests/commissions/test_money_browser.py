@@ -91,3 +91,36 @@ def test_a_distributor_sees_why_a_customer_is_theirs(
     assert "Binding renewed by a new order." in history.first.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.shot("binding-history")
+
+
+def test_a_distributor_sees_their_orders_and_a_balance_below_zero_explained_on_a_phone(
+    world: World, live_server: str, phone: Any
+) -> None:
+    # Given Bob's paid-out commission taken back by a full refund, a second order refunded
+    # in part, and his own purchase in his shop
+    first = world.buy({"TEE": 1})
+    world.deliver(first)
+    world.settle()
+    world.pay_out(world.bob)
+    world.refund(first, "TEE", 5000)
+    world.refund(world.buy({"TEE": 2}), "TEE", 5000)
+    world.buy({"CAP": 1}, email="bob@example.com")
+    # When he opens his orders on his phone
+    page = phone
+    _sign_in(page, live_server, "/console", "bob@example.com")
+    page.goto(f"{live_server}/console/orders?lang=en")
+    # Then each order says whose it is, with what is left after refunds, and fits the screen
+    orders = page.get_by_test_id("orders").locator("li[data-order]")
+    credits = [orders.nth(i).get_attribute("data-credit") for i in range(3)]
+    assert credits == ["own_purchase", "credited", "credited"]
+    assert "CN¥50.00 of CN¥100.00 refunded" in orders.nth(1).inner_text()
+    assert "Your commission: CN¥5.00" in orders.nth(1).inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.shot("console-orders-after-refunds")
+    # and his payouts page explains why his balance is below zero
+    page.goto(f"{live_server}/console/payouts?lang=en")
+    explained = page.get_by_test_id("negative-CNY")
+    assert explained.is_visible()
+    assert "CN¥5.00 taken back" in explained.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.shot("payouts-below-zero")

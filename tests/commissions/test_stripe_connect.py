@@ -201,3 +201,35 @@ def test_an_unsure_answer_leaves_the_payout_to_send_again_and_it_pays_once(
         paid = session.get_one(Payout, payout_id)
         assert (paid.status, paid.reference) == ("paid", next(iter(fake.transfers)))
     assert world.balances(world.bob) == {"pending": 0, "available": 0, "payout": 0, "paid": 1000}
+
+
+def test_a_balance_below_zero_says_stripe_transfers_may_be_taken_back(
+    world: World, fake: ConnectFake
+) -> None:
+    # Given Bob's 5.00 paid out to his Stripe account, then the order refunded in full
+    _connect(world, fake, world.bob)
+    order = world.buy({"TEE": 1})
+    world.deliver(order)
+    world.settle()
+    with world.session() as session:
+        asked = payouts.request_payout(session, world.bob, "CNY", 100, world.now)
+        session.commit()
+        payouts.approve(
+            session, asked.id or 0, world.admin_id, _provider(world), world.now,
+            commit=session.commit,
+        )  # fmt: skip
+    world.refund(order, "TEE", 5000)
+    # When Bob opens his payouts page
+    client = world.app.test_client()
+    page = client.get("/console/login").get_data(as_text=True)
+    client.post(
+        "/console/login",
+        data={"csrf_token": _CSRF.search(page).group(1), "email": "bob@example.com",  # type: ignore[union-attr]
+              "password": "password123"},
+    )  # fmt: skip
+    html = client.get("/console/payouts?lang=en").get_data(as_text=True)
+    # Then the explanation of the debt says the platform may reverse his latest transfer
+    found = re.search(r'data-testid="negative-CNY".*?</div>', html, re.S)
+    assert found is not None
+    assert "refunds took back CN¥5.00 more than you have available" in found.group(0)
+    assert "The platform may also take it back from your latest transfer." in found.group(0)

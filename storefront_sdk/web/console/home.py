@@ -12,6 +12,7 @@ from babel.dates import format_date
 from flask import Response, url_for
 
 from ... import i18n
+from ...commissions import reports
 from ...money import money_formatter
 from ...orders.models import Order
 from ...referrals.binding import history_of as binding_history
@@ -98,16 +99,12 @@ def _recruits(parent_id: int, after: int | None) -> tuple[list[dict[str, str]], 
 
 
 def orders() -> Response:
-    """The shop's latest orders, the customers bound to this distributor, and the history of
-    those bindings (why a customer is, or is not, theirs)."""
+    """The orders credited to this distributor (in their shop or, by binding or link, in
+    another) and the others placed in their shop, with totals and commission after refunds;
+    the customers bound to this distributor, and the history of those bindings (why a
+    customer is, or is not, theirs). Another distributor is never named."""
     session_ = get_session()
     order = table_of(Order).c
-    recent = session_.execute(
-        sa.select(order.number, order.created_at, order.total_minor, order.currency, order.status)
-        .where(order.shop_id == my_shop().id)
-        .order_by(order.id.desc())
-        .limit(ORDERS_PAGE)
-    ).all()
     binding = table_of(CustomerBinding).c
     bound = session_.execute(
         sa.select(binding.bound_at, binding.expires_at, order.contact_email, order.contact_phone)
@@ -116,19 +113,9 @@ def orders() -> Response:
         .order_by(binding.id.desc())
         .limit(ORDERS_PAGE)
     ).all()
-    shop = my_shop()
-    money = money_formatter
     return page(
         "orders.html",
-        orders=[
-            {
-                "number": row.number,
-                "date": _date(row.created_at),
-                "total": money(row.currency, locale(), shop.currency_display)(row.total_minor),
-                "status": row.status,
-            }
-            for row in recent
-        ],
+        orders=_orders_of(me().id or 0, my_shop()),
         bindings=[
             {
                 "customer": _masked(row.contact_email, row.contact_phone),
@@ -139,6 +126,30 @@ def orders() -> Response:
         ],
         history=_binding_history(me().id or 0),
     )
+
+
+def _orders_of(distributor_id: int, shop: Shop) -> list[dict[str, Any]]:
+    """The Orders tab's rows (:func:`~storefront_sdk.commissions.reports.credited_orders`),
+    their amounts formatted."""
+    rows = []
+    for found in reports.credited_orders(get_session(), distributor_id, shop.id or 0, ORDERS_PAGE):
+        money = money_formatter(found.currency, locale(), shop.currency_display)
+        rows.append(
+            {
+                "number": found.number,
+                "date": _date(found.created_at),
+                "total": money(found.net_total),
+                "refunded": money(found.refunded) if found.refunded else None,
+                "sold_for": money(found.total),
+                "status": found.status,
+                "credit": found.credit,
+                "source": found.source,
+                "in_own_shop": found.in_own_shop,
+                "commission": money(found.commission),
+                "earns": found.commission > 0,
+            }
+        )
+    return rows
 
 
 def _binding_history(distributor_id: int) -> list[dict[str, Any]]:

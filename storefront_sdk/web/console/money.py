@@ -74,8 +74,8 @@ def earnings() -> Response:
             bar_chart(
                 [Point(day.day.strftime("%m-%d"), day.sales, day.commission) for day in days],
                 title=_("Sales and commissions, last %(days)s days", days=CHART_DAYS),
-                bars_name=_("Sales"),
-                line_name=_("Commission"),
+                bars_name=_("Sales after refunds"),
+                line_name=_("Commission after refunds"),
                 money=lambda minor: _money(minor, currency or "CNY"),
             )
         )
@@ -157,9 +157,14 @@ def payouts_page(error: str | None = None, status: int = 200) -> Response:
                 "minimum": _money(minimum, b.currency),
                 "enough": b.available >= minimum,
                 "negative": b.available < 0,
+                "owed": _money(-b.available, b.currency) if b.available < 0 else None,
+                "taken_back": _taken_back(distributor.id or 0, b.currency)
+                if b.available < 0
+                else [],
             }
             for b in ledger.balances(session, distributor.id or 0)
         ],
+        takes_back_transfers=provider.sends,
         stripe_connect=isinstance(provider, StripeConnectPayouts),
         stripe_account=distributor.stripe_account_id,
         payouts=[
@@ -175,6 +180,14 @@ def payouts_page(error: str | None = None, status: int = 200) -> Response:
             for payout in payouts.payouts_of(session, distributor.id or 0)
         ],
     )
+
+
+def _taken_back(distributor_id: int, currency: str) -> list[dict[str, str]]:
+    """The orders whose refunds took back commissions already available (or paid out)."""
+    return [
+        {"order": found.order_number, "amount": _money(found.amount, currency)}
+        for found in reports.taken_back_after_settling(get_session(), distributor_id, currency)
+    ]
 
 
 def ask_for_payout() -> Response:
