@@ -469,3 +469,16 @@ def test_the_admin_lists_host_names_by_status(hosts_app: Flask, ada: Account) ->
     assert "shop.example.com" not in _text(admin.get("/admin/hosts"))  # pending ones
     assert "shop.example.com" in _text(admin.get("/admin/hosts?status=verified"))
     assert admin.get("/admin/hosts?status=nonsense").status_code == 200
+
+
+def test_check_now_is_refused_when_own_host_names_are_off(
+    hosts_app: Flask, ada: Account, ada_client: FlaskClient
+) -> None:
+    _save_host(ada_client, "shop.example.com")
+    hosts_app.config["STOREFRONT_CUSTOM_HOSTS"] = False
+
+    answer = post(ada_client, "/console/settings/host/check", {}, "/console/settings")
+
+    assert answer.status_code == 404
+    assert "This platform does not serve shops on their own domain names." in _text(answer)
+    assert shop_row(hosts_app, ada.shop_id).host_status == "pending"

@@ -109,6 +109,8 @@ def check_host() -> Response:
     """Looks for the TXT record of the shop's pending host name; found, the host name is
     verified and the shop is served on it."""
     lookup = txt_lookup()
+    if not offered():
+        return _settings_page(status=404, error=not_offered())
     if lookup is None:
         error = _("The platform verifies host names itself: wait for its approval.")
         return _settings_page(status=409, error=error)
