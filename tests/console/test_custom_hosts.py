@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import build_app, new_supplier_client
 from console_support import (
     Account,
@@ -22,7 +24,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from shop_support import edit_shop, listed_ids, product, product_ids, push
 
-from storefront_sdk.db import session_scope
+from storefront_sdk import ConfigurationError, migrate
+from storefront_sdk.config import from_environ
+from storefront_sdk.db import create_engine, session_scope
 from storefront_sdk.platform_admins import create_admin
 from storefront_sdk.storage import LocalFolderStorage
 
@@ -482,3 +486,51 @@ def test_check_now_is_refused_when_own_host_names_are_off(
     assert answer.status_code == 404
     assert "This platform does not serve shops on their own domain names." in _text(answer)
     assert shop_row(hosts_app, ada.shop_id).host_status == "pending"
+
+
+# --- settings and the migration -----------------------------------------------------------------
+
+
+def test_platform_hosts_come_from_the_environment_separated_by_commas() -> None:
+    values = from_environ({"STOREFRONT_PLATFORM_HOSTS": "www.platform.example, platform.example"})
+
+    assert values == {"STOREFRONT_PLATFORM_HOSTS": ["www.platform.example", "platform.example"]}
+
+
+@pytest.mark.parametrize("value", ["www.platform.example", ["two words"], [""], [3]])
+def test_a_bad_platform_hosts_setting_stops_the_app(db_url: str, value: object) -> None:
+    with pytest.raises(ConfigurationError, match="STOREFRONT_PLATFORM_HOSTS must be a list"):
+        build_app(db_url, STOREFRONT_PLATFORM_HOSTS=value)
+
+
+def test_host_names_set_before_verification_existed_wait_for_it(db_url: str) -> None:
+    # Given a database before migration 0008 with a shop on its own host name
+    engine = create_engine(db_url)
+    migrate.downgrade(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sf_distributor (email, password_hash, name, referral_code, status, "
+                "created_at) VALUES ('old@example.com', 'x', '', 'OLD1', 'active', :now)"
+            ),
+            {"now": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO sf_shop (distributor_id, slug, name, primary_color, welcome_text, "
+                "locale, host, currency_display, follows_all, created_at, updated_at) "
+                "SELECT id, 'old', 'Old', '#e4393c', '', 'en', 'old.example.com', 'symbol', "
+                ":yes, :now, :now FROM sf_distributor"
+            ),
+            {"now": datetime(2026, 1, 1, tzinfo=UTC), "yes": True},
+        )
+
+    # When it is upgraded
+    migrate.upgrade(engine)
+
+    # Then the host name waits for verification, with a token of its own
+    with engine.connect() as conn:
+        status, token = conn.execute(sa.text("SELECT host_status, host_token FROM sf_shop")).one()
+    engine.dispose()
+    assert status == "pending"
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
