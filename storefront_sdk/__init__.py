@@ -27,6 +27,7 @@ from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, Val
 from .money import Money
 from .payments.providers import PaymentProvider, load_provider
 from .ratelimit import RateLimiter
+from .shops.dns import txt_records
 from .shops.hosts import TxtLookup
 from .shops.page_cache import PageCache
 from .storage import LocalFolderStorage, Storage
@@ -71,9 +72,10 @@ class StorefrontState:
     #: The shop script's URL per application root.
     script_urls: dict[str, str] = field(default_factory=dict)
     #: Looks up a DNS name's TXT records, for the console's "Check now" of a shop's own
-    #: host name (:data:`storefront_sdk.shops.hosts.TxtLookup`); ``None``: only a platform
-    #: admin's approval verifies one.
-    host_txt_lookup: TxtLookup | None = None
+    #: host name (:data:`storefront_sdk.shops.hosts.TxtLookup`; by default one UDP query to
+    #: the system's name server, :func:`storefront_sdk.shops.dns.txt_records`); ``None``:
+    #: only a platform admin's approval verifies one.
+    host_txt_lookup: TxtLookup | None = field(default_factory=lambda: txt_records)
     #: The middleware serving shops on their own host names (``forget()`` drops its cache).
     shop_hosts: Any = None
 
