@@ -27,6 +27,8 @@ from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, Val
 from .money import Money
 from .payments.providers import PaymentProvider, load_provider
 from .ratelimit import RateLimiter
+from .shops.dns import txt_records
+from .shops.hosts import TxtLookup
 from .shops.page_cache import PageCache
 from .storage import LocalFolderStorage, Storage
 from .web.sessions import close_session, get_session
@@ -69,6 +71,13 @@ class StorefrontState:
     payouts: PayoutProvider = field(default_factory=ManualPayouts)
     #: The shop script's URL per application root.
     script_urls: dict[str, str] = field(default_factory=dict)
+    #: Looks up a DNS name's TXT records, for the console's "Check now" of a shop's own
+    #: host name (:data:`storefront_sdk.shops.hosts.TxtLookup`; by default one UDP query to
+    #: the system's name server, :func:`storefront_sdk.shops.dns.txt_records`); ``None``:
+    #: only a platform admin's approval verifies one.
+    host_txt_lookup: TxtLookup | None = field(default_factory=lambda: txt_records)
+    #: The middleware serving shops on their own host names (``forget()`` drops its cache).
+    shop_hosts: Any = None
 
 
 class Storefront:
@@ -102,6 +111,8 @@ class Storefront:
     - ``STOREFRONT_PAYOUT_PROVIDER`` (``manual``, ``stripe_connect``),
       ``STOREFRONT_PAYOUT_MINIMUM_MINOR``, ``STOREFRONT_DISTRIBUTOR_APPROVAL``: payouts and
       the approval of new distributors.
+    - ``STOREFRONT_CUSTOM_HOSTS``, ``STOREFRONT_PLATFORM_HOSTS``: shops on their own
+      (verified) host names, and the platform's own names no shop may take.
     """
 
     def __init__(self, app: Flask | None = None, **options: Any) -> None:

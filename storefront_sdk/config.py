@@ -53,6 +53,23 @@ def _str(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be a non-empty string, got {value!r}")
 
 
+def _host_names(name: str, value: Any) -> None:
+    names = value if isinstance(value, list | tuple) else None
+    if names is None or not all(isinstance(n, str) and n and " " not in n for n in names):
+        raise ConfigurationError(
+            f"{name} must be a list of host names like ['shop.example.com'], got {value!r}"
+        )
+
+
+def platform_host_names(config: Mapping[str, Any]) -> frozenset[str]:
+    """The platform's own host names under ``config`` (``SERVER_NAME`` without its port and
+    ``STOREFRONT_PLATFORM_HOSTS``), lower-case: never a shop's own host."""
+    names = [*config["STOREFRONT_PLATFORM_HOSTS"], config.get("SERVER_NAME") or ""]
+    return frozenset(
+        found for found in (n.strip().lower().rsplit(":", 1)[0].rstrip(".") for n in names) if found
+    )
+
+
 def _database_url(name: str, value: Any) -> None:
     try:
         url = make_url(value)
@@ -307,6 +324,21 @@ SETTINGS: tuple[Setting, ...] = (
         "New distributors' shops wait for the platform's approval in `/admin/` before they sell.",
         _bool,
     ),
+    Setting(
+        "STOREFRONT_CUSTOM_HOSTS",
+        False,
+        "Let distributors serve their shop on their own host name, once it is verified (a DNS "
+        "TXT record or the platform admin's approval in `/admin/hosts`). Off: the console has "
+        "no such field and no request is ever mapped to a shop by its host.",
+        _bool,
+    ),
+    Setting(
+        "STOREFRONT_PLATFORM_HOSTS",
+        [],
+        "The platform's own host names (besides `SERVER_NAME`), which no shop may take; from "
+        "the environment, separated by commas.",
+        _host_names,
+    ),
 )
 
 #: Settings by name.
@@ -373,6 +405,8 @@ def _convert(name: str, raw: str, default: Any) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(default, dict):
         raise ConfigurationError(f"{name} cannot be set from the environment")
     return raw

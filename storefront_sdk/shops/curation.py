@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
 from ..db import utcnow
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import NotFound, ValidationError
 from ..pricing.prices import (
     BP,
     MAX_PRICE,
@@ -38,7 +38,6 @@ from .models import CURRENCY_DISPLAYS, FOLLOW_KINDS, Shop, ShopFollow, ShopPrice
 MIN_MARKUP_PERCENT = -100
 MAX_MARKUP_PERCENT = 1000
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_HOST = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _product = table_of(Product).c
 _variant = table_of(Variant).c
 _shop_price = table_of(ShopPrice).c
@@ -50,14 +49,14 @@ def _touch(shop: Shop) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """A shop's white-label settings, as the console's form sends them."""
+    """A shop's white-label settings, as the console's form sends them (its own host name
+    is set by :func:`storefront_sdk.shops.hosts.set_host`)."""
 
     name: str
     primary_color: str
     welcome_text: str = ""
     locale: str = "zh-Hans"
     currency_display: str = "symbol"
-    host: str | None = None
 
 
 def update_settings(session: Session, shop: Shop, settings: Settings) -> Shop:
@@ -72,20 +71,11 @@ def update_settings(session: Session, shop: Shop, settings: Settings) -> Shop:
     if settings.currency_display not in CURRENCY_DISPLAYS:
         raise ValidationError(f"currency display must be one of {', '.join(CURRENCY_DISPLAYS)}")
     locale = normalise_locale(settings.locale)
-    host = (settings.host or "").strip().lower().rstrip(".") or None
-    if host is not None:
-        if not _HOST.fullmatch(host):
-            raise ValidationError(f"not a host name: {host!r}")
-        shops = table_of(Shop).c
-        owner = session.scalars(sa.select(shops.id).where(shops.host == host)).first()
-        if owner is not None and owner != shop.id:
-            raise Conflict(f"the host name {host!r} is already used by another shop")
     shop.name = name
     shop.primary_color = settings.primary_color.lower()
     shop.welcome_text = settings.welcome_text.replace("\x00", "")
     shop.locale = locale
     shop.currency_display = settings.currency_display
-    shop.host = host
     _touch(shop)
     session.flush()
     return shop

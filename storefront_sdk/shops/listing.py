@@ -162,7 +162,7 @@ _SHOP = (
     .outerjoin(_recruiter, _recruiter.c.id == _distributor.parent_id)
 )
 _SHOP_AT_SLUG = _SHOP.where(_shop.slug == sa.bindparam("slug"))
-_SHOP_ON_HOST = _SHOP.where(_shop.host == sa.bindparam("host"))
+_SHOP_ON_HOST = _SHOP.where(_shop.host == sa.bindparam("host"), _shop.host_status == "verified")
 
 
 def load_shop(

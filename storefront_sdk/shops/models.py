@@ -19,6 +19,9 @@ DEFAULT_PRIMARY_COLOR = "#e4393c"
 DEFAULT_LOCALE = "zh-Hans"
 #: How prices show their currency: ``symbol`` (¥12.00, CN¥12.00) or ``code`` (CNY 12.00).
 CURRENCY_DISPLAYS = ("symbol", "code")
+#: Where a shop's own host name stands: ``pending`` until its DNS record is found or the
+#: platform approves it, then ``verified`` (served) or ``refused`` (never served).
+HOST_STATUSES = ("pending", "verified", "refused")
 #: What a shop follows besides single products.
 FOLLOW_KINDS = ("supplier", "category")
 
@@ -55,6 +58,12 @@ class Shop(SQLModel, table=True):
     """A distributor's white-label shop: its address (slug or own host name) and theme."""
 
     __tablename__ = "sf_shop"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "host_status IS NULL OR host_status IN ('pending', 'verified', 'refused')",
+            name="host_status",
+        ),
+    )
 
     id: int | None = id_field()
     distributor_id: int = reference_field("sf_distributor.id", unique=True)
@@ -68,6 +77,10 @@ class Shop(SQLModel, table=True):
     locale: str = Field(default=DEFAULT_LOCALE, max_length=35)
     #: A host name served as this shop (``Host`` header), if the owner has one.
     host: str | None = Field(default=None, max_length=253, sa_column_kwargs={"unique": True})
+    #: One of :data:`HOST_STATUSES` while the shop has a host name; only ``verified`` serves.
+    host_status: str | None = Field(default=None, max_length=16)
+    #: The secret the host's DNS TXT record must carry (``storefront-verify=<token>``).
+    host_token: str | None = Field(default=None, max_length=64)
     currency_display: str = Field(default="symbol", max_length=8)
     #: ``True`` until the owner curates: the shop lists the whole active catalogue.
     follows_all: bool = True

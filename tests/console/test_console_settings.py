@@ -87,8 +87,6 @@ def test_the_visitors_language_can_be_chosen(app, ada, ada_client):
         ("primary_color", "#123456;}body{", "The colour must look like #e4393c."),
         ("locale", "xx-Nope", "Not a valid choice"),
         ("currency_display", "emoji", "Not a valid choice"),
-        ("host", "not a host", "not a host name"),
-        ("host", "http://evil.example/", "not a host name"),
         ("name", "", "The shop name must be 1 to 100 characters."),
         ("name", "x" * 101, "The shop name must be 1 to 100 characters."),
         ("welcome_text", "x" * 2001, "2000 characters"),
@@ -113,19 +111,6 @@ def test_invalid_settings_are_refused_and_change_nothing(
         before.locale,
         before.host,
         before.welcome_text,
-    )
-
-
-def test_a_host_name_of_another_shop_is_refused(app, ada_client):
-    other = make_distributor(app, "bo@example.com")
-    bo_client = signed_in_client(app, other)
-    assert _save(bo_client, host="shop.example.com").status_code == 303
-
-    response = _save(ada_client, host="shop.example.com")
-
-    assert response.status_code == 409
-    assert "Another shop already uses the host name shop.example.com." in response.get_data(
-        as_text=True
     )
 
 

@@ -272,10 +272,15 @@ def test_unknown_shops_are_404(client):
     assert client.get("/s/no-such-shop/cart").status_code == 404
 
 
+def _verified_host(shop, host):
+    shop.host, shop.host_status, shop.host_token = host, "verified", "t" * 32
+
+
 def test_a_shop_is_served_on_its_own_host_name(app, client, supplier, shop):
+    app.config["STOREFRONT_CUSTOM_HOSTS"] = True
     push(supplier, product("A"))
     ids = product_ids(app)
-    edit_shop(app, shop, lambda s, sh: setattr(sh, "host", "shop.example.com"))
+    edit_shop(app, shop, lambda s, sh: _verified_host(sh, "shop.example.com"))
     home = client.get("/", headers={"Host": "Shop.Example.com:443"})
     assert home.status_code == 200
     assert listed_ids(home.get_data(as_text=True)) == [ids["A"]]

@@ -1,6 +1,7 @@
 """The platform admin ``/admin/``: sign-in, the overview, suppliers and their API keys,
-distributors (approve, suspend, reinstate), commission rates, orders and after-sales refunds,
-webhook deliveries, payouts and supplier statements.
+distributors (approve, suspend, reinstate), shops' own host names (approve, refuse),
+commission rates, orders and after-sales refunds, webhook deliveries, payouts and supplier
+statements.
 
 Templates are ``storefront/admin/<name>.html``. Every URL of the admin is in :data:`ROUTES`;
 :mod:`.access` runs before and after each view.
@@ -12,7 +13,7 @@ from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException
 
 from ..routes import add_routes, route
-from . import access, home, money, orders, partners
+from . import access, home, hosts, money, orders, partners
 from .access import CSP
 
 __all__ = ["CSP", "ROUTES", "bp", "init_app"]
@@ -33,6 +34,9 @@ ROUTES = (
     route(f"/suppliers/<{_ID}:supplier_id>/keys/revoke", partners.revoke_key, "POST"),
     route("/distributors", partners.distributors),
     route(f"/distributors/<{_ID}:distributor_id>/status", partners.set_status, "POST"),
+    route("/hosts", hosts.host_names),
+    route(f"/hosts/<{_ID}:shop_id>/<decision>", hosts.confirm_host_decision),
+    route(f"/hosts/<{_ID}:shop_id>/<decision>", hosts.decide_host_name, "POST"),
     route("/rates", money.rates),
     route("/rates", money.set_rate, "POST"),
     route("/orders", orders.orders),

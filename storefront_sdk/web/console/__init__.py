@@ -40,6 +40,7 @@ ROUTES = (
     route("/orders", home.orders),
     route("/settings", settings.settings),
     route("/settings", settings.save_settings, "POST"),
+    route("/settings/host/check", settings.check_host, "POST"),
     route("/settings/logo", settings.upload_logo, "POST"),
     route("/settings/logo/remove", settings.remove_logo, "POST"),
     route("/products", products.products),

@@ -1,5 +1,6 @@
 """The shop's settings in the console: name, logo, colour (with a live preview), welcome
-text, language, currency display and host name; and the files of the default logo storage.
+text, language, currency display and its own host name (where the platform offers them, with
+the DNS record that verifies it and a "Check now"); and the files of the default logo storage.
 
 Each change goes through :mod:`storefront_sdk.shops.curation` on the signed-in distributor's
 own shop, committed on success and rolled back on a refusal, whose message is shown with
@@ -14,8 +15,8 @@ from typing import Any
 
 from flask import Response, abort, current_app, request, send_file
 
-from ...errors import Conflict, StorefrontError
-from ...shops import curation
+from ...errors import StorefrontError
+from ...shops import curation, hosts
 from ...shops.models import DEFAULT_PRIMARY_COLOR, Shop
 from ...storage import KIND_BY_EXTENSION, MAX_LOGO_BYTES, LocalFolderStorage, Storage, sniff_image
 from ..errors import status_of
@@ -26,6 +27,15 @@ from ..transactions import commit_or_refuse
 from .access import my_shop, page, too_large_message
 from .forms import LogoForm, SettingsForm, first_error
 from .home import shop_url
+from .own_host import (
+    forget_cached_hosts,
+    host_context,
+    not_offered,
+    offered,
+    refusal,
+    reserved_names,
+    txt_lookup,
+)
 
 log = logging.getLogger(__name__)
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -41,6 +51,8 @@ def _settings_page(form: Any = None, status: int = 200, error: str | None = None
         form=form,
         error=error,
         saved=request.args.get("saved") == "1",
+        verified=request.args.get("verified") == "1",
+        **host_context(shop),
         shop_link=shop_url(shop),
         # The preview's colour goes into a style attribute: only a checked #rrggbb.
         preview_color=typed if _COLOR.fullmatch(typed) else _theme_color(shop),
@@ -66,26 +78,64 @@ def save_settings() -> Response:
     form = SettingsForm()
     if not form.validate():
         return _settings_page(form, 422, first_error(form))
+    host = form.host.data or None
+    if host and not offered():
+        return _settings_page(form, 422, not_offered())
     settings = curation.Settings(
         name=form.name.data or "",
         primary_color=form.primary_color.data or "",
         welcome_text=(form.welcome_text.data or "").replace("\r\n", "\n"),
         locale=form.locale.data,
         currency_display=form.currency_display.data,
-        host=form.host.data or None,
     )
 
     def save() -> Response:
         curation.update_settings(get_session(), my_shop(), settings)
+        if offered():  # otherwise the form has no host field: the stored one stays
+            hosts.set_host(get_session(), my_shop(), host, reserved=reserved_names())
         return see_other(".settings", saved=1)
 
     def refuse(error: StorefrontError) -> Response:
-        if isinstance(error, Conflict):  # the only conflict: the host name
-            message = _("Another shop already uses the host name %(host)s.", host=settings.host)
-            return _settings_page(form, 409, message)
-        return _settings_page(form, status_of(error) or 400, error.message)
+        return _settings_page(
+            form, status_of(error) or 400, refusal(error, hosts.normalise_host(host))
+        )
 
-    return commit_or_refuse(save, refuse)
+    response = commit_or_refuse(save, refuse)
+    forget_cached_hosts()
+    return response
+
+
+def check_host() -> Response:
+    """Looks for the TXT record of the shop's pending host name; found, the host name is
+    verified and the shop is served on it."""
+    lookup = txt_lookup()
+    if not offered():
+        return _settings_page(status=404, error=not_offered())
+    if lookup is None:
+        error = _("The platform verifies host names itself: wait for its approval.")
+        return _settings_page(status=409, error=error)
+    shop = my_shop()
+    if shop.host_status != "pending":
+        return _settings_page(status=409, error=_("There is no host name waiting to be verified."))
+
+    def check() -> Response:
+        try:
+            found = hosts.check_host(get_session(), shop, lookup)
+        except OSError:
+            log.warning("TXT look-up failed for %r", shop.host, exc_info=True)
+            error = _("The DNS check failed just now. Please try again later.")
+            return _settings_page(status=503, error=error)
+        if not found:
+            error = _(
+                "The TXT record was not found yet. DNS changes can take a while to show: "
+                "try again later."
+            )
+            return _settings_page(status=409, error=error)
+        return see_other(".settings", verified=1)
+
+    response = commit_or_refuse(check, _refused)
+    forget_cached_hosts()
+    return response
 
 
 def _storage() -> Storage:

@@ -65,4 +65,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(referral_bp)
     app.register_blueprint(posters_bp)
-    hosts.init_app(app)
+    app.extensions["storefront"].shop_hosts = hosts.init_app(app)

@@ -1,13 +1,17 @@
 """Shops served on their own host names.
 
-A shop whose owner set a host name (``shop.example.com``) is served at that host's root: a
-small WSGI middleware maps ``https://shop.example.com/p/12`` onto ``/s/<slug>/p/12`` before
-Flask routes it. Paths the library or the host app serve on every host (``/s/``, ``/r/``,
-``/console``, the API, static files) pass through unchanged, so links built with ``url_for``
-keep working there too.
+Only with ``STOREFRONT_CUSTOM_HOSTS`` on, and only a ``verified`` host name (see
+:mod:`storefront_sdk.shops.hosts`): a shop whose host name (``shop.example.com``) is verified
+is served at that host's root: a small WSGI middleware maps ``https://shop.example.com/p/12``
+onto ``/s/<slug>/p/12`` before Flask routes it. Paths the library or the host app serve on
+every host (``/s/``, ``/r/``, ``/console``, the API, static files) pass through unchanged, so
+links built with ``url_for`` keep working there too. A pending, refused or unknown host name,
+and the platform's own names (``SERVER_NAME``, ``STOREFRONT_PLATFORM_HOSTS``), are never
+mapped: the request reaches the host app's own routes as if the library were not there.
 
 Host look-ups are cached per process for :data:`TTL` seconds (misses too), so most requests
-cost no query; a changed host name takes effect within that time.
+cost no query; a changed or newly verified host name takes effect within that time (at once
+in the process that changed it, which calls :meth:`ShopHosts.forget`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from ...config import platform_host_names
 from ...shops.models import Shop
 from ...sql import table_of
 
@@ -45,6 +50,9 @@ class ShopHosts:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        config = self.app.config
+        if not config["STOREFRONT_CUSTOM_HOSTS"]:
+            return self.wsgi_app(environ, start_response)
         path = environ.get("PATH_INFO") or "/"
         api_prefix = self.app.config.get("STOREFRONT_API_PREFIX", "/api")
         if not path.startswith((*PASS_THROUGH, api_prefix, self.app.static_url_path or "/static")):
@@ -54,8 +62,9 @@ class ShopHosts:
         return self.wsgi_app(environ, start_response)
 
     def slug_for(self, host: str) -> str | None:
-        """The slug of the shop served on ``host``, if any."""
-        if not host:
+        """The slug of the shop served on ``host``, if any: a verified host name that is not
+        one of the platform's own."""
+        if not host or host in platform_host_names(self.app.config):
             return None
         now = time.monotonic()
         cached = self._cache.get(host)
@@ -66,7 +75,7 @@ class ShopHosts:
         try:
             with engine.connect() as connection:
                 slug: str | None = connection.execute(
-                    sa.select(shop.slug).where(shop.host == host)
+                    sa.select(shop.slug).where(shop.host == host, shop.host_status == "verified")
                 ).scalar()
         except SQLAlchemyError:
             # The host app's own pages must not fail because the shop tables are not there

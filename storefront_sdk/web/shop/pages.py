@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import NotFound as NotFoundError
 
 from ... import i18n
 from ...errors import NotFound, StorefrontError
@@ -368,11 +369,43 @@ def check_csrf() -> None:
         )
 
 
-def not_found(error: Any) -> Any:
-    """A missing product or category of a shop gets the shop's own page."""
-    if page_state().get("state") is None:
-        return error
-    return render("not_found.html", status=404)
+def not_found(error: NotFoundError) -> Any:
+    """A 404 of the shop door. A missing product or category of an open shop gets the shop's
+    own page. An unknown, suspended or not yet approved shop is the host app's: its own 404
+    handler (``@app.errorhandler(404)``, or one for a base class of
+    :class:`werkzeug.exceptions.NotFound`) renders it when it has one; otherwise the
+    library's styled ``no_shop.html``, which names no shop."""
+    if page_state().get("state") is not None:
+        return render("not_found.html", status=404)
+    handler = host_not_found_handler(error)
+    if handler is not None:
+        return handler(error)
+    return no_shop_page()
+
+
+def host_not_found_handler(error: NotFoundError) -> Callable[[Any], Any] | None:
+    """The app's own handler of ``error``, searched as Flask does for a request of no
+    blueprint (by code, then by class), if the app registered one."""
+    spec = current_app.error_handler_spec.get(None, {})
+    for code in (error.code, None):
+        handlers = spec.get(code) or {}
+        for cls in type(error).__mro__:
+            handler = handlers.get(cls)
+            if handler is not None:
+                return handler  # type: ignore[no-any-return]
+    return None
+
+
+def no_shop_page() -> Response:
+    """The styled 404 of an address with no open shop (a host app may override
+    ``storefront/shop/no_shop.html`` with its own branding)."""
+    locale = negotiate_locale()
+    body = i18n.render("storefront/shop/no_shop.html", locale, languages=LANGUAGES)
+    response = Response(body, status=404, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.content_language = [locale]
+    return response
 
 
 def no_store(response: Response) -> Response:
