@@ -1,5 +1,6 @@
 """Share posters: portrait SVG images (750 by 1334) with a QR code of a referral link, for a
-distributor to post in chats and timelines.
+distributor to post in chats and timelines (:mod:`.poster_png` draws the same layout as a
+PNG, with the images embedded).
 
 A product poster shows the product's first image, its title, its shop price, the shop's name
 and the QR code of the product's referral link; a shop poster shows the shop's name, logo
