@@ -99,6 +99,8 @@ class Storefront:
       (default ``10/15 minutes``).
     - ``STOREFRONT_UPLOAD_FOLDER``: uploaded logos (default: ``storefront-uploads`` in the
       instance folder); ``app.extensions["storefront"].storage`` swaps the storage itself.
+    - ``STOREFRONT_POSTER_FONT``: the font file of the PNG share posters (default: the
+      first CJK font found, WenQuanYi Micro Hei first).
     - ``STOREFRONT_PAGE_CACHE_SECONDS``: the longest each process keeps what shop pages
       show (300); every committed change clears it in every process.
     - ``STOREFRONT_IDEMPOTENCY_TTL_HOURS``: how long idempotency keys are kept (24).

@@ -70,6 +70,13 @@ def platform_host_names(config: Mapping[str, Any]) -> frozenset[str]:
     )
 
 
+def _font_file(name: str, value: Any) -> None:
+    if value is None or value == "":
+        return
+    if not isinstance(value, str) or not os.path.isfile(value):
+        raise ConfigurationError(f"{name} must be the path of a font file, got {value!r}")
+
+
 def _database_url(name: str, value: Any) -> None:
     try:
         url = make_url(value)
@@ -209,6 +216,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of uploaded shop logos, served at `/sf-uploads/<name>`. Default: "
         "`storefront-uploads` in the app's instance folder.",
         _str,
+    ),
+    Setting(
+        "STOREFRONT_POSTER_FONT",
+        None,
+        "Font file (TrueType/OpenType, `.ttc` too) the PNG share posters are drawn with; it "
+        "needs CJK glyphs for Chinese text. Default: the first found of WenQuanYi Micro Hei "
+        "(`/usr/share/fonts/truetype/wqy/wqy-microhei.ttc`, installed by `make system-deps`), "
+        "Noto Sans CJK, WenQuanYi Zen Hei, PingFang (macOS), Microsoft YaHei (Windows); "
+        "without any, Pillow's own font (no Chinese glyphs).",
+        _font_file,
     ),
     Setting(
         "STOREFRONT_PAGE_CACHE_SECONDS",

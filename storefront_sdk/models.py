@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
 from .commissions.models import CommissionEntry, Payout
+from .commissions.payout_accounts import PayoutAccount, PayoutAccountChange
 from .db import metadata
 from .fulfillment.models import DeliveryAttempt, OutboxEvent
 from .idempotency import IdempotencyRecord
@@ -28,6 +29,8 @@ __all__ = [
     "OrderLine",
     "OutboxEvent",
     "Payout",
+    "PayoutAccount",
+    "PayoutAccountChange",
     "PlatformAdmin",
     "Product",
     "ProviderEvent",

@@ -1,4 +1,5 @@
-"""HTTP delivery of webhooks to supplier URLs, guarded against server-side request forgery.
+"""Outgoing HTTP, guarded against server-side request forgery: webhook deliveries to
+supplier URLs (:func:`post`) and the supplier images a share poster embeds (:func:`fetch`).
 
 Supplier URLs are chosen by suppliers, so a POST must not become a way to reach the
 platform's own network (cloud metadata at 169.254.169.254, databases on 10.x, localhost
@@ -41,7 +42,7 @@ from urllib3.util import parse_url
 
 from .errors import ValidationError
 
-__all__ = ["DeliveryResult", "TransportPolicy", "check_url", "post"]
+__all__ = ["DeliveryResult", "Fetched", "TransportPolicy", "check_url", "fetch", "post"]
 
 #: Longest URL accepted; longer ones are abuse or a mistake, and some servers reject them.
 MAX_URL_LENGTH = 2048
@@ -131,11 +132,60 @@ def post(url: str, body: bytes, headers: dict[str, str], policy: TransportPolicy
     are reported in :attr:`DeliveryResult.error`; nothing is raised for them.
     """
     started = time.monotonic()
-    deadline = started + policy.timeout
+    status, data, error, _type = _exchange(
+        "POST", url, body, headers, policy, policy.max_response_bytes
+    )
+    excerpt = data.decode("utf-8", "replace")[:EXCERPT_CHARS]
+    return DeliveryResult(status, error, _elapsed_ms(started), excerpt)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The outcome of one GET by :func:`fetch`: the body when it arrived whole, with a
+    2xx status, within the policy's time and size; else why not (``error``)."""
+
+    status_code: int | None
+    error: str | None
+    body: bytes = b""
+    content_type: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the whole body arrived with a 2xx status."""
+        return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
+
+
+def fetch(url: str, policy: TransportPolicy, accept: str = "*/*") -> Fetched:
+    """GET ``url`` under ``policy`` (the same address checks, pinned connection and deadline
+    as :func:`post`; no redirect followed): a body over ``policy.max_response_bytes`` is
+    refused, not cut. Failures become results; nothing is raised for them."""
+    limit = policy.max_response_bytes
+    headers = {"Accept": accept, "User-Agent": "storefront-sdk"}
+    status, data, error, content_type = _exchange("GET", url, None, headers, policy, limit + 1)
+    if error is None and len(data) > limit:
+        error = f"the response is larger than {limit} bytes"
+    if error is None and status is not None and not 200 <= status < 300:
+        error = f"the server answered {status}"
+    if error is not None:
+        return Fetched(status, error)
+    return Fetched(status, None, data, content_type)
+
+
+def _exchange(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    policy: TransportPolicy,
+    limit: int,
+) -> tuple[int | None, bytes, str | None, str]:
+    """One request on a pinned connection of its own: the status, at most ``limit`` bytes of
+    the body, what went wrong (``None`` when nothing did) and the body's content type."""
+    deadline = time.monotonic() + policy.timeout
     try:
         check_url(url, policy)
     except ValidationError as exc:
-        return DeliveryResult(None, exc.message, _elapsed_ms(started), "")
+        return None, b"", exc.message, ""
     parsed = parse_url(url)
     assert parsed.host is not None  # check_url refuses URLs without a host
     https = parsed.scheme == "https"
@@ -151,13 +201,14 @@ def post(url: str, body: bytes, headers: dict[str, str], policy: TransportPolicy
     status: int | None = None
     data = b""
     error: str | None = None
+    content_type = ""
     response: urllib3.HTTPResponse | None = None
     try:
         conn.connect()
         watchdog.watch(conn.sock)
         conn.timeout = target.remaining()
         conn.request(
-            "POST",
+            method,
             parsed.request_uri,
             body=body,
             headers=headers,
@@ -167,7 +218,8 @@ def post(url: str, body: bytes, headers: dict[str, str], policy: TransportPolicy
         conn.timeout = target.remaining()
         response = conn.getresponse()
         status = response.status
-        data = _read_capped(response, policy.max_response_bytes)
+        content_type = response.headers.get("Content-Type", "")
+        data = _read_capped(response, limit)
     except (_Blocked, OSError, HTTPException, urllib3.exceptions.HTTPError) as exc:
         error = _describe(exc, host, policy.timeout)
     finally:
@@ -179,8 +231,7 @@ def post(url: str, body: bytes, headers: dict[str, str], policy: TransportPolicy
         # Once the watchdog has shut the socket, an error or an early end of the body is
         # only a consequence of the timeout.
         error = _timed_out(policy.timeout)
-    excerpt = data.decode("utf-8", "replace")[:EXCERPT_CHARS]
-    return DeliveryResult(status, error, _elapsed_ms(started), excerpt)
+    return status, data, error, content_type
 
 
 class _Blocked(Exception):

@@ -313,7 +313,9 @@ def test_a_sale_through_a_recruits_link_pays_both_levels_in_the_demo(demo_server
     assert len(ids) == 2
     for payout_id in ids:
         page_url = f"{demo_server}/admin/payouts?status=requested"
-        _post_form(root, f"{demo_server}/admin/payouts/{payout_id}/approve", page_url)
+        _post_form(
+            root, f"{demo_server}/admin/payouts/{payout_id}/approve", page_url, confirmed="1"
+        )
         _post_form(
             root,
             f"{demo_server}/admin/payouts/{payout_id}/paid",

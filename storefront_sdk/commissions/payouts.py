@@ -45,6 +45,7 @@ from .models import (
     PayoutStatus,
     advance_payout,
 )
+from .payout_accounts import PayoutAccount, accounts_of
 from .payout_providers import PayoutError, PayoutProvider
 from .statements import csv_cell
 
@@ -222,12 +223,15 @@ def mark_paid(
 def reject(session: Session, payout_id: int, note: str, admin_id: int, now: datetime) -> Payout:
     """Turn down an open payout: its amount is available again. A payout approved for a
     provider that sends (Stripe Connect) may be on its way: it is sent again, not
-    rejected."""
+    rejected. The reason (``note``) is required: the distributor is shown it."""
+    reason = " ".join(note.split())
+    if not 1 <= len(reason) <= 500:
+        raise ValidationError("give the reason for turning this payout down (1 to 500 characters)")
     payout = lock_payout(session, payout_id)
     if payout.status == PayoutStatus.APPROVED and payout.provider not in (None, "manual"):
         raise Conflict("this payout may be on its way through the provider: send it again")
     payout.status = advance_payout(payout.status, PayoutAction.REJECT)
-    payout.note = note.strip()[:500] or None
+    payout.note = reason
     payout.decided_at, payout.decided_by = now, admin_id
     session.add(payout)
     session.flush()
@@ -351,21 +355,36 @@ def payouts_of(session: Session, distributor_id: int, limit: int = 50) -> list[P
     )
 
 
-CSV_COLUMNS = ("payout", "distributor", "email", "name", "amount", "currency", "requested_at")
+CSV_COLUMNS = (
+    "payout",
+    "distributor",
+    "email",
+    "name",
+    "amount",
+    "currency",
+    "requested_at",
+    "account_kind",
+    "account_holder",
+    "bank_name",
+    "account_number",
+)
 
 
 def export_csv(session: Session, status: str = PayoutStatus.APPROVED) -> str:
-    """The payouts in ``status`` as CSV for the bank (amounts in major units)."""
+    """The payouts in ``status`` as CSV for the bank (amounts in major units), each with the
+    distributor's payout account in full (blank where none was given)."""
     rows = session.execute(
         sa.select(Payout, col(Distributor.email), col(Distributor.name))
         .join(Distributor, col(Distributor.id) == col(Payout.distributor_id))
         .where(col(Payout.status) == status)
         .order_by(col(Payout.id))
     ).all()
+    accounts = accounts_of(session, sorted({payout.distributor_id for payout, _, _ in rows}))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for payout, email, name in rows:
+        account = accounts.get(payout.distributor_id)
         writer.writerow(
             [
                 payout.id,
@@ -375,6 +394,18 @@ def export_csv(session: Session, status: str = PayoutStatus.APPROVED) -> str:
                 Money(payout.amount_minor, payout.currency).to_major(),
                 payout.currency,
                 payout.requested_at.isoformat() if payout.requested_at else "",
+                *_account_cells(account),
             ]
         )
     return out.getvalue()
+
+
+def _account_cells(account: PayoutAccount | None) -> list[str]:
+    if account is None:
+        return ["", "", "", ""]
+    return [
+        account.kind,
+        csv_cell(account.holder_name),
+        csv_cell(account.bank_name or ""),
+        csv_cell(account.account_number),
+    ]

@@ -125,6 +125,54 @@ def shipping_fee(supplier: ShippingRule, subtotal: int) -> int:
     return supplier.shipping_fee_minor
 
 
+@dataclass(frozen=True, slots=True)
+class OrderTotals:
+    """What an order comes to, in minor units of ``currency``: its items, each supplier's
+    shipping fee (by supplier id, as a string) and the total to pay."""
+
+    currency: str
+    subtotal: int
+    shipping_parts: dict[str, int]
+
+    @property
+    def shipping(self) -> int:
+        """Every supplier's shipping fee together."""
+        return sum(self.shipping_parts.values())
+
+    @property
+    def total(self) -> int:
+        """What the consumer pays: the items and their shipping."""
+        return self.subtotal + self.shipping
+
+
+def order_totals(currency: str, parts: Mapping[int, _Part]) -> OrderTotals:
+    """The totals of an order of ``parts`` (its lines by supplier): the one rule both the
+    cart's figures and :func:`place_order` follow."""
+    fees = {str(id_): shipping_fee(part.rule, part.subtotal) for id_, part in parts.items()}
+    return OrderTotals(currency, sum(part.subtotal for part in parts.values()), fees)
+
+
+def quote_cart(
+    session: Session, shop: ShopView, cart: Mapping[int, int], book: RateBook, locale: str
+) -> dict[str, OrderTotals]:
+    """What ordering ``cart`` (variant id -> quantity) would cost now, by currency: the
+    lines the shop sells and has in stock, at the prices and shipping fees
+    :func:`place_order` would charge."""
+    ids = sorted(id_ for id_, quantity in cart.items() if quantity > 0)
+    if not ids:
+        return {}
+    query = _CHECKOUT_OF_FOLLOWING_SHOP if shop.follows_all else _checkout_query(shop)
+    by_currency: dict[str, dict[int, _Part]] = {}
+    for row in session.connection().execute(query, {"shop": shop.id, "ids": ids}):
+        offer = listing.cart_offer(row, shop, book, locale).offer
+        if offer.sold_out:
+            continue
+        parts = by_currency.setdefault(row.currency, {})
+        part = parts.setdefault(row.supplier_id, _Part(row))
+        part.lines.append({"amount_minor": offer.price * cart[row.id]})
+    return {currency: order_totals(currency, parts) for currency, parts in by_currency.items()}
+
+
 def place_order(
     session: Session,
     request: CheckoutRequest,
@@ -163,12 +211,10 @@ def place_order(
             "items priced in different currencies must be ordered separately: "
             + ", ".join(sorted(currencies))
         )
-    subtotal = sum(part.subtotal for part in parts.values())
-    fees = {str(id_): shipping_fee(part.rule, part.subtotal) for id_, part in parts.items()}
-    shipping = sum(fees.values())
-    if subtotal + shipping > MAX_PRICE:
+    totals = order_totals(currencies.pop(), parts)
+    if totals.total > MAX_PRICE:
         raise ValidationError("this order is too large; please split it")
-    fields = {
+    fields: dict[str, Any] = {
         "shop_id": request.shop.id,
         "credited_distributor_id": credit.distributor_id,
         "credit_source": credit.source,
@@ -176,11 +222,11 @@ def place_order(
         "customer_key": request.contact.customer_key(),
         "checkout_key": request.checkout_key,
         "status": OrderStatus.AWAITING_PAYMENT,
-        "currency": currencies.pop(),
-        "subtotal_minor": subtotal,
-        "shipping_minor": shipping,
-        "shipping_parts": fees,
-        "total_minor": subtotal + shipping,
+        "currency": totals.currency,
+        "subtotal_minor": totals.subtotal,
+        "shipping_minor": totals.shipping,
+        "shipping_parts": totals.shipping_parts,
+        "total_minor": totals.total,
         "contact_email": request.contact.email,
         "contact_phone": request.contact.phone,
         "shipping_address": {name: request.address.get(name, "") for name in ADDRESS_FIELDS},

@@ -1,5 +1,6 @@
 """Share posters: portrait SVG images (750 by 1334) with a QR code of a referral link, for a
-distributor to post in chats and timelines.
+distributor to post in chats and timelines (:mod:`.poster_png` draws the same layout as a
+PNG, with the images embedded).
 
 A product poster shows the product's first image, its title, its shop price, the shop's name
 and the QR code of the product's referral link; a shop poster shows the shop's name, logo
@@ -56,7 +57,7 @@ def product_poster(
 ) -> str:
     """The SVG poster of a product: image, title (up to three lines), ``price``, shop name,
     ``caption`` and the QR code of ``link``."""
-    color = _theme(color)
+    color = theme_color(color)
     canvas = _Canvas(f"{_clean(title)} · {_clean(shop_name)}")
     canvas.rect(0, 0, WIDTH, HEIGHT, "#ffffff")
     canvas.rect(0, 0, WIDTH, WIDTH, "#f2f2f2")
@@ -92,8 +93,8 @@ def shop_poster(
 ) -> str:
     """The SVG poster of a shop: logo and name on the theme colour, the welcome text (up to
     four lines), the QR code of ``link`` and ``caption``."""
-    color = _theme(color)
-    ink = _ink_on(color)
+    color = theme_color(color)
+    ink = ink_on(color)
     canvas = _Canvas(_clean(shop_name))
     canvas.rect(0, 0, WIDTH, HEIGHT, "#ffffff")
     canvas.rect(0, 0, WIDTH, 440, color)
@@ -265,11 +266,12 @@ def _clean(text: str) -> str:
     return " ".join(_UNWANTED.sub("", text[:MAX_TEXT]).split())
 
 
-def _theme(color: str) -> str:
+def theme_color(color: str) -> str:
+    """``color`` if it is ``#rrggbb``, else :data:`DEFAULT_COLOR`."""
     return color if _COLOR.fullmatch(color) else DEFAULT_COLOR
 
 
-def _ink_on(color: str) -> str:
+def ink_on(color: str) -> str:
     """Dark text on a light theme colour, white text on a dark one."""
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return "#222222" if 0.299 * red + 0.587 * green + 0.114 * blue > 170 else "#ffffff"

@@ -110,7 +110,12 @@ def test_a_suspended_shop_stops_selling_until_reinstated(world: World) -> None:
     admin = _admin(world)
     shop_page = f"/s/{world.shop_slug}/"
     assert world.app.test_client().get(shop_page).status_code == 200
-    assert _post(admin, f"/admin/distributors/{world.bob}/status", action="suspend") == 303
+    assert _post(admin, f"/admin/distributors/{world.bob}/status", action="suspend") == 200
+    assert world.app.test_client().get(shop_page).status_code == 200  # (not confirmed yet)
+    suspended = _post(
+        admin, f"/admin/distributors/{world.bob}/status", action="suspend", confirmed="1"
+    )
+    assert suspended == 303
     assert world.app.test_client().get(shop_page).status_code == 404
     from storefront_sdk.errors import Conflict
 
@@ -216,7 +221,7 @@ def test_payouts_are_approved_marked_paid_and_exported(world: World) -> None:
     admin = _admin(world)
     assert f"#{payout_id}" in admin.get("/admin/payouts").get_data(as_text=True)
     assert _post(admin, f"/admin/payouts/{payout_id}/paid", reference="X") == 409  # not approved
-    assert _post(admin, f"/admin/payouts/{payout_id}/approve") == 303
+    assert _post(admin, f"/admin/payouts/{payout_id}/approve", confirmed="1") == 303
     csv_text = admin.get("/admin/payouts.csv?status=approved").get_data(as_text=True)
     assert csv_text.splitlines()[1].split(",")[2:6] == ["bob@example.com", "", "10.00", "CNY"]
     assert _post(admin, f"/admin/payouts/{payout_id}/paid", reference="") == 422

@@ -59,6 +59,7 @@ def test_a_distributor_is_paid_out_what_they_earned(
     _sign_in(admin, live_server, "/admin", "root@example.com")
     admin.goto(f"{live_server}/admin/payouts?status=requested")
     admin.get_by_role("button", name="Approve").click()
+    admin.get_by_role("button", name="Yes, approve").click()
     admin.wait_for_load_state()
     admin.goto(f"{live_server}/admin/payouts?status=approved")
     admin.get_by_label("Bank reference").fill("ICBC-20261201")

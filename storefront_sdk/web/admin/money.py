@@ -1,5 +1,6 @@
-"""The admin's money pages: commission rates at every scope, payouts (approve, send again,
-reject, mark paid, CSV for the bank) and supplier settlement statements (CSV).
+"""The admin's money pages: commission rates at every scope, payouts (approve and reject,
+each confirmed first, send again, mark paid, CSV for the bank with each payout account) and
+supplier settlement statements (CSV).
 
 Behind the admin's sign-in, role and CSRF checks.
 """
@@ -11,12 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, request
+from flask import Response, current_app, flash, request
 from sqlmodel import col
 
 from ...catalog.models import Supplier
 from ...commissions import payouts, statements
 from ...commissions.models import Payout, PayoutStatus
+from ...commissions.payout_accounts import (
+    AccountKind,
+    PayoutAccount,
+    accounts_of,
+    mask,
+    payout_account_of,
+)
 from ...db import utcnow
 from ...errors import ValidationError
 from ...pricing.models import SCOPES, CommissionRate
@@ -78,11 +86,20 @@ def payouts_page() -> Response:
     if status in tuple(PayoutStatus):
         query = query.where(col(Payout.status) == status)
     rows = get_session().execute(query).all()
+    accounts = accounts_of(get_session(), sorted({p.distributor_id for p, _, _ in rows}))
     provider = current_app.extensions["storefront"].payouts
     return page(
         "payouts.html",
         rows=[
-            {"payout": p, "email": email, "name": name, "amount": money(p.amount_minor, p.currency)}
+            {
+                "payout": p,
+                "email": email,
+                "name": name,
+                "amount": money(p.amount_minor, p.currency),
+                "account": masked_account(accounts[p.distributor_id])
+                if p.distributor_id in accounts
+                else None,
+            }
             for p, email, name in rows
         ],
         chosen=status,
@@ -92,26 +109,100 @@ def payouts_page() -> Response:
     )
 
 
+#: Decisions asked to be confirmed first: the list's button shows what will happen, and
+#: the confirmation page's form posts again with ``confirmed=1`` (no script needed).
+CONFIRMED = ("approve", "reject")
+_ACTIONS = ("approve", "reject", "paid", "send")
+#: The statuses a confirmed decision can be asked from (the service checks again).
+_DECIDABLE = {
+    "approve": (PayoutStatus.REQUESTED,),
+    "reject": (PayoutStatus.REQUESTED, PayoutStatus.APPROVED),
+}
+
+
 @committed(refused)
 def decide(payout_id: int, action: str) -> Response:
     """``approve`` (a sending provider sends it then), ``send`` (again: an approved payout
-    the provider did not confirm), ``reject``, or ``paid`` (a manual payout's bank
-    reference)."""
+    the provider did not confirm), ``reject`` (with the reason the distributor is shown),
+    or ``paid`` (a manual payout's bank reference). Approving and rejecting are confirmed
+    first; each decision is then said (a flashed message on the list)."""
+    if action not in _ACTIONS:
+        return message(_("Unknown action."), 404)
     session = get_session()
+    if action in CONFIRMED and request.form.get("confirmed") != "1":
+        return confirm_decision(payout_id, action)
+    note = " ".join(request.form.get("note", "").split())
+    if action == "reject" and not note:
+        return confirm_decision(
+            payout_id, action, _("Give the reason: the distributor is shown it."), 422
+        )
     provider = current_app.extensions["storefront"].payouts
     if action == "approve":
-        payouts.approve(session, payout_id, me().id or 0, provider, utcnow(), commit=session.commit)
+        done = payouts.approve(
+            session, payout_id, me().id or 0, provider, utcnow(), commit=session.commit
+        )
     elif action == "reject":
-        payouts.reject(session, payout_id, request.form.get("note", ""), me().id or 0, utcnow())
+        done = payouts.reject(session, payout_id, note, me().id or 0, utcnow())
     elif action == "paid":
-        payouts.mark_paid(
+        done = payouts.mark_paid(
             session, payout_id, request.form.get("reference", ""), me().id or 0, utcnow()
         )
-    elif action == "send":
-        payouts.send(session, payout_id, provider, utcnow(), commit=session.commit)
     else:
-        return message(_("Unknown action."), 404)
+        done = payouts.send(session, payout_id, provider, utcnow(), commit=session.commit)
+    flash(decision_said(done, action))
     return see_other(".payouts_page", status=request.args.get("status", PayoutStatus.REQUESTED))
+
+
+def decision_said(payout: Payout, action: str) -> str:
+    """What a decision did to ``payout``, as the admin is told."""
+    number = payout.id or 0
+    if payout.status == PayoutStatus.PAID:
+        if action == "paid":
+            return _("Payout #%(id)s marked paid.", id=number)
+        return _("Payout #%(id)s approved and sent.", id=number)
+    if payout.status == PayoutStatus.REJECTED:
+        return _("Payout #%(id)s rejected.", id=number)
+    if payout.status == PayoutStatus.FAILED:
+        return _("Payout #%(id)s could not be sent: %(why)s", id=number, why=payout.note or "")
+    if payout.note:
+        return _("Payout #%(id)s approved; %(why)s", id=number, why=payout.note)
+    return _("Payout #%(id)s approved.", id=number)
+
+
+def confirm_decision(
+    payout_id: int, action: str, error: str | None = None, status: int = 200
+) -> Response:
+    """The page asking to confirm approving or rejecting a payout: who is paid, how much,
+    where to (masked), and for a rejection the reason to give."""
+    session = get_session()
+    payout = session.get(Payout, payout_id)
+    if payout is None:
+        return message(_("There is no such payout."), 404)
+    if payout.status not in _DECIDABLE[action]:
+        return message(
+            _("This payout is %(status)s: there is nothing to decide.", status=payout.status), 409
+        )
+    distributor = session.get_one(Distributor, payout.distributor_id)
+    account = payout_account_of(session, payout.distributor_id)
+    return page(
+        "confirm_payout.html",
+        status,
+        payout=payout,
+        action=action,
+        error=error,
+        distributor=distributor,
+        amount=money(payout.amount_minor, payout.currency),
+        account=None if account is None else masked_account(account),
+        chosen=request.args.get("status", PayoutStatus.REQUESTED),
+        note=request.form.get("note", ""),
+    )
+
+
+def masked_account(account: PayoutAccount) -> str:
+    """A payout account as the admin's pages show it: kind, holder, bank, masked number."""
+    kind = _("Bank") if account.kind == AccountKind.BANK else _("Alipay")
+    parts = [kind, account.holder_name, account.bank_name or "", mask(account.account_number)]
+    return " · ".join(part for part in parts if part)
 
 
 def payouts_csv() -> Response:

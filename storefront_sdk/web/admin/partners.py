@@ -1,10 +1,10 @@
 """The platform's partners: suppliers and their API keys, and distributors (approve a
-pending one, suspend one, whose shop then closes, reinstate)."""
+pending one, suspend one, whose shop then closes, after a confirmation, reinstate)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, abort, request
+from flask import Response, abort, flash, request
 from sqlmodel import col
 
 from ...catalog.models import ApiKey, Supplier
@@ -96,7 +96,8 @@ _ACTIONS = {
 
 @committed(refused)
 def set_status(distributor_id: int) -> Response:
-    """Approve a pending distributor, suspend one (their shop closes), or reinstate."""
+    """Approve a pending distributor, suspend one (their shop closes; confirmed first, by
+    a second post with ``confirmed=1``), or reinstate; what was done is then said."""
     action = request.form.get("action", "")
     if action not in _ACTIONS:
         abort(400, description=_("Unknown action."))
@@ -110,6 +111,17 @@ def set_status(distributor_id: int) -> Response:
             _("This cannot be done to a distributor who is %(status)s.", status=distributor.status),
             409,
         )
+    if action == "suspend" and request.form.get("confirmed") != "1":
+        return page("confirm_suspend.html", distributor=distributor)
     distributor.status = target
     session_.add(distributor)
+    flash(_status_said(action, distributor.name or distributor.email))
     return see_other(".distributors")
+
+
+def _status_said(action: str, who: str) -> str:
+    if action == "suspend":
+        return _("%(who)s suspended: their shop is closed.", who=who)
+    if action == "reinstate":
+        return _("%(who)s reinstated.", who=who)
+    return _("%(who)s approved.", who=who)

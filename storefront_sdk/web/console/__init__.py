@@ -53,6 +53,7 @@ ROUTES = (
     route("/payouts", money.payouts_page),
     route("/payouts", money.ask_for_payout, "POST"),
     route("/payouts/stripe", money.connect_stripe, "POST"),
+    route("/payouts/account", money.payout_account, "POST"),
 )
 add_routes(bp, ROUTES)
 bp.before_request(access.guard)

@@ -61,6 +61,7 @@ def links() -> Response:
         referral_link=url_for("storefront_referral.link", code=code, _external=True),
         invite_link=invite_url(distributor),
         shop_poster=url_for("storefront_posters.shop_poster", slug=shop.slug),
+        shop_poster_png=url_for("storefront_posters.shop_poster_png", slug=shop.slug),
         products=[
             {
                 "title": product.title,
@@ -69,6 +70,9 @@ def links() -> Response:
                 ),
                 "poster": url_for(
                     "storefront_posters.product_poster", slug=shop.slug, product_id=product.id
+                ),
+                "poster_png": url_for(
+                    "storefront_posters.product_poster_png", slug=shop.slug, product_id=product.id
                 ),
             }
             for product in products

@@ -28,6 +28,7 @@ from ..sessions import get_session
 from ..transactions import commit_or_refuse
 from .access import locale, me, message_page, my_shop, page
 from .charts import Point, bar_chart
+from .payout_account import account_section, save_payout_account
 
 #: Days the earnings chart covers.
 CHART_DAYS = 30
@@ -138,8 +139,15 @@ def _status_names() -> dict[str, str]:
     }
 
 
-def payouts_page(error: str | None = None, status: int = 200) -> Response:
-    """What may be paid out now, the way to ask for it, and the payouts so far."""
+def payouts_page(
+    error: str | None = None,
+    status: int = 200,
+    *,
+    account_error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    """What may be paid out now, the way to ask for it, the payouts so far and where they
+    are paid (``account_error`` and ``typed``: a refused change of the payout account)."""
     session, distributor = get_session(), me()
     minimum = current_app.config["STOREFRONT_PAYOUT_MINIMUM_MINOR"]
     provider = current_app.extensions["storefront"].payouts
@@ -167,6 +175,8 @@ def payouts_page(error: str | None = None, status: int = 200) -> Response:
         takes_back_transfers=provider.sends,
         stripe_connect=isinstance(provider, StripeConnectPayouts),
         stripe_account=distributor.stripe_account_id,
+        account_error=account_error,
+        **account_section(typed),
         payouts=[
             {
                 "id": payout.id,
@@ -218,6 +228,13 @@ def ask_for_payout() -> Response:
         return payouts_page(error.message, 422)
 
     return commit_or_refuse(ask, refuse)
+
+
+def payout_account() -> Response:
+    """Set or change the account payouts are paid to (:mod:`.payout_account`)."""
+    return save_payout_account(
+        lambda text, typed: payouts_page(account_error=text, status=422, typed=typed)
+    )
 
 
 def connect_stripe() -> Response:

@@ -25,7 +25,8 @@ bp = Blueprint(
 )
 #: Referral links (``storefront_referral.link``).
 referral_bp = Blueprint("storefront_referral", __name__)
-#: Share posters (``storefront_posters.shop_poster``, ``.product_poster``).
+#: Share posters (``storefront_posters.shop_poster``, ``.product_poster``, and their
+#: ``_png`` twins).
 posters_bp = Blueprint("storefront_posters", __name__)
 
 #: Every page of a shop.
@@ -50,6 +51,8 @@ REFERRAL_ROUTES = (
 POSTER_ROUTES = (
     route("/s/<slug>/poster.svg", posters.shop_poster),
     route("/s/<slug>/p/<int:product_id>/poster.svg", posters.product_poster),
+    route("/s/<slug>/poster.png", posters.shop_poster_png),
+    route("/s/<slug>/p/<int:product_id>/poster.png", posters.product_poster_png),
 )
 add_routes(bp, ROUTES)
 bp.url_value_preprocessor(pages.load_shop_of_url)

@@ -35,6 +35,7 @@ from werkzeug.exceptions import NotFound as NotFoundError
 from ... import i18n
 from ...errors import NotFound, StorefrontError
 from ...money import money_formatter
+from ...orders.checkout import OrderTotals, quote_cart
 from ...shops import listing
 from ...shops.listing import ShopView
 from ...shops.reader import ShopReader, ShopState
@@ -319,37 +320,30 @@ def fresh_shop() -> ShopView:
     return view
 
 
-def cart_lines(shop: ShopView) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The cart's lines at today's prices (what the shop still sells) and the totals by
-    currency of what is in stock."""
+def cart_lines(shop: ShopView) -> tuple[list[dict[str, Any]], dict[str, OrderTotals]]:
+    """The cart's lines at today's prices (what the shop still sells) and, by currency, what
+    ordering what is in stock comes to: items, shipping and total, as the order charges."""
     cart = cart_of(shop)
-    offers = listing.offers_for_cart(
-        read_session(),
-        fresh_shop(),
-        shop_rates(),
-        page_locale(),
-        (int(key) for key in cart if key.isdigit()),
-    )
+    quantities = {int(key): n for key, n in cart.items() if key.isdigit()}
+    sold = fresh_shop()
+    offers = listing.offers_for_cart(read_session(), sold, shop_rates(), page_locale(), quantities)
     lines = []
-    totals: dict[str, int] = {}
-    for key, quantity in cart.items():
-        found = offers.get(int(key)) if key.isdigit() else None
+    for variant_id, quantity in quantities.items():
+        found = offers.get(variant_id)
         if found is None:
             continue
         offer = found.offer
-        amount = offer.price * quantity
-        if not offer.sold_out:
-            totals[offer.currency] = totals.get(offer.currency, 0) + amount
         lines.append(
             {
                 "offer": offer,
                 "title": found.title,
                 "image": found.image,
                 "quantity": quantity,
-                "amount": amount,
+                "amount": offer.price * quantity,
                 "short": not offer.sold_out and offer.available < quantity,
             }
         )
+    totals = quote_cart(read_session(), sold, quantities, shop_rates(), page_locale())
     return lines, totals
 
 
