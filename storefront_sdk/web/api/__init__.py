@@ -14,7 +14,7 @@ from flask import Flask
 from flask_smorest import Blueprint
 
 from ...catalog.inputs import ProductsBody, StockBody
-from ..routes import add_routes, route
+from ..routes import add_routes, bound_bodies, route
 from . import access, catalogue, orders, schemas, stripe, webhook
 from .openapi import StorefrontApi, attach_error_handlers, init_api
 
@@ -51,6 +51,7 @@ for rule, resource in ROUTES:
 supplier_api.before_request(access.guard_request)
 attach_error_handlers(supplier_api)
 add_routes(hooks, HOOK_ROUTES)
+bound_bodies(hooks, "STOREFRONT_MAX_HOOK_BYTES")
 
 #: Request bodies documented as schemas of their own (bulk bodies are pydantic models).
 _COMPONENTS = (

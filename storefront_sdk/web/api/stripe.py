@@ -7,6 +7,7 @@ from flask import Response, current_app, request
 from ...payments import service
 from ...payments.providers import FAILED, PaymentError, StripeProvider
 from ..payments import apply_state, provider
+from ..routes import bounded_body
 from ..sessions import get_session
 
 
@@ -16,7 +17,7 @@ def stripe_webhook() -> Response:
     found = provider()
     if not isinstance(found, StripeProvider):
         return Response("stripe is not configured\n", status=404, mimetype="text/plain")
-    body = request.get_data(cache=False)
+    body = bounded_body()
     try:
         event = found.verify_event(
             body,
