@@ -235,7 +235,7 @@ SETTINGS: tuple[Setting, ...] = (
         "STOREFRONT_PAYMENT_PROVIDER",
         None,
         "`stripe` or `dev`. The library never defaults to `dev`; the example shop picks "
-        "`stripe` when `STRIPE_SECRET_KEY` is set and `dev` otherwise.",
+        "`stripe` when `STRIPE_SECRET_KEY` is set, else `dev` in demo mode only.",
         _payment_provider,
     ),
     Setting(
