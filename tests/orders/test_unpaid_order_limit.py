@@ -20,8 +20,8 @@ from storefront_sdk.orders.models import Order
 
 LIMIT = 3
 MESSAGE = (
-    "You already have 3 unpaid orders. Please pay for one of them, or wait until one "
-    "expires (after 30 minutes), before placing another."
+    "You have reached the limit of 3 unpaid orders at a time. Please pay for one of them, "
+    "or wait until one expires (after 30 minutes), before placing another."
 )
 
 

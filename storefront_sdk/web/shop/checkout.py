@@ -156,8 +156,9 @@ def place_order(slug: str) -> Response:
 
 def _too_many_unpaid(error: checkout.TooManyUnpaidOrders) -> str:
     text: str = i18n.gettext(
-        "You already have %(count)s unpaid orders. Please pay for one of them, or wait "
-        "until one expires (after %(minutes)s minutes), before placing another.",
+        "You have reached the limit of %(count)s unpaid orders at a time. Please pay for "
+        "one of them, or wait until one expires (after %(minutes)s minutes), before placing "
+        "another.",
         count=error.limit,
         minutes=current_app.config["STOREFRONT_ORDER_EXPIRY_MINUTES"],
     )
