@@ -78,11 +78,12 @@ def app(sqlite_url: str) -> Iterator[Flask]:
 
 
 def send(
-    app: Flask, path: str, body: EndlessBody, *, chunked: bool, **kw: Any
+    app: Flask, path: str, body: EndlessBody, *, chunked: bool, method: str = "POST", **kw: Any
 ) -> tuple[tuple[int, str], float, int]:
-    """POST ``body`` to ``path``: with a 300 MB ``Content-Length``, or chunked (the server
-    ends the stream, as Werkzeug's and gunicorn's do: ``wsgi.input_terminated``)."""
-    environ = EnvironBuilder(app=app, path=path, method="POST", **kw).get_environ()
+    """Send ``body`` to ``path`` (``POST`` unless ``method``): with a 300 MB
+    ``Content-Length``, or chunked (the server ends the stream, as Werkzeug's and
+    gunicorn's do: ``wsgi.input_terminated``)."""
+    environ = EnvironBuilder(app=app, path=path, method=method, **kw).get_environ()
     environ["wsgi.input"] = body
     if chunked:
         environ.pop("CONTENT_LENGTH", None)
@@ -133,6 +134,31 @@ def test_a_300_mb_shop_form_is_refused_before_it_is_read(app: Flask, chunked: bo
     assert body.served <= 64 * 1024 + 64 * 1024
     assert elapsed < 5
     assert peak < 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_300_mb_api_body_is_refused_at_the_configured_bound(
+    sqlite_url: str, chunked: bool
+) -> None:
+    # Given the supplier API configured to take bodies of 1 MiB
+    app = build_app(sqlite_url, STOREFRONT_MAX_REQUEST_BYTES=1024 * 1024)
+    body = EndlessBody(b'{"products": [')
+    # When 300 MB are sent to it (no key needed: the size is checked first)
+    (status, text), elapsed, peak = send(
+        app,
+        "/api/v1/supplier/products",
+        body,
+        chunked=chunked,
+        method="PUT",
+        content_type="application/json",
+    )
+    # Then its JSON 413 answers, having read at most the bound
+    assert status == 413
+    assert '"status": 413' in text or '"status":413' in text
+    assert body.served <= 1024 * 1024 + 64 * 1024
+    assert elapsed < 5
+    assert peak < 8 * 1024 * 1024
+    app.extensions["storefront"].engine.dispose()
 
 
 def test_a_form_over_the_shop_bound_is_refused_and_the_setting_moves_it(
