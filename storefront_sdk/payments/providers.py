@@ -217,16 +217,14 @@ class StripeProvider:
         if intent.status not in ("succeeded", "canceled", "processing"):
             self._call(self._client.v1.payment_intents.cancel, ref)
 
-    def verify_event(
-        self, body: bytes, header: str | None, secret: str, now: float | None = None
-    ) -> StripeEvent:
+    def verify_event(self, body: bytes, header: str | None, secret: str) -> StripeEvent:
         """The event of a webhook request, once its ``Stripe-Signature`` (any of several
-        ``v1``, dated within :data:`SIGNATURE_TOLERANCE` of ``now``, before or after)
-        checks out on the raw body; :class:`PaymentError` if not, :class:`MalformedEvent`
-        if it is signed but not an event of the shape Stripe sends."""
+        ``v1``, dated within :data:`SIGNATURE_TOLERANCE` of now, before or after) checks
+        out on the raw body; :class:`PaymentError` if not, :class:`MalformedEvent` if it is
+        signed but not an event of the shape Stripe sends."""
         if not header:
             raise PaymentError("invalid Stripe webhook: no Stripe-Signature header")
-        _refuse_future(header, time.time() if now is None else now)
+        _refuse_future(header, time.time())
         try:
             self._stripe.WebhookSignature.verify_header(
                 body.decode("utf-8"), header, secret, tolerance=SIGNATURE_TOLERANCE
