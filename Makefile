@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 ## demo: create .venv, install, create and seed a SQLite database, serve the example shop
+## (in demo mode: the demo's logins are published on its front page, test payments work)
+demo: export STOREFRONT_DEMO_MODE := 1
 demo: $(STAMP)
 	@mkdir -p $(INSTANCE)
 	@# Seed when there is no demo summary, or when the default SQLite database is gone.

@@ -67,6 +67,8 @@ def build_app(url: str) -> Flask:
         STOREFRONT_WEBHOOK_ALLOW_HTTP=True,
         STOREFRONT_WEBHOOK_ALLOW_PRIVATE=True,
         STOREFRONT_ENGINE_OPTIONS={"pool_size": THREADS + 4},
+        # Every client thread comes from 127.0.0.1: no limit of unpaid orders per client.
+        STOREFRONT_UNPAID_ORDERS_PER_CLIENT=0,
     )
     Storefront(app)
     return app

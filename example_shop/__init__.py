@@ -5,7 +5,8 @@ overrides the config key of the same name, and ``SECRET_KEY`` the secret (genera
 in the instance folder when absent), ``SESSION_COOKIE_SECURE=1`` marks the session cookie
 Secure (set it behind HTTPS). ``EXAMPLE_SHOP_INSTANCE_PATH`` moves the instance folder
 (default: ``instance/`` beside the package), where the SQLite database and the demo summary
-live.
+live. ``STOREFRONT_DEMO_MODE`` (``make demo`` sets it) shows the demo's logins on the front
+page and takes test payments without Stripe keys; without it, neither.
 """
 
 from __future__ import annotations
@@ -38,10 +39,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "yes",
     )
     app.config.update(from_environ())
-    if "STOREFRONT_PAYMENT_PROVIDER" not in app.config:
-        app.config["STOREFRONT_PAYMENT_PROVIDER"] = (
-            "stripe" if app.config.get("STRIPE_SECRET_KEY") else "dev"
-        )
     # `make demo`: webhooks go to a simulated supplier on this machine, which fulfils each
     # order through the API (plain http to 127.0.0.1, allowed for the demo only).
     demo_workers = os.environ.get("EXAMPLE_SHOP_DEMO_WORKERS") == "1"
@@ -49,12 +46,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.setdefault("STOREFRONT_WEBHOOK_ALLOW_HTTP", True)
         app.config.setdefault("STOREFRONT_WEBHOOK_ALLOW_PRIVATE", True)
     app.config.update(config or {})
+    _choose_payments(app)
     Storefront(app)
     _add_pages(app)
     orders.init_app(app)
     if demo_workers:
         orders.start_demo_workers(app, int(os.environ.get("PORT", "5000")))
     return app
+
+
+def _choose_payments(app: Flask) -> None:
+    """Stripe when ``STRIPE_SECRET_KEY`` is set; else test payments (the dev provider) in
+    demo mode only, and outside it none: the checkout then says payments are not set up."""
+    if "STOREFRONT_PAYMENT_PROVIDER" in app.config:
+        return
+    if app.config.get("STRIPE_SECRET_KEY"):
+        app.config["STOREFRONT_PAYMENT_PROVIDER"] = "stripe"
+    elif app.config.get("STOREFRONT_DEMO_MODE"):
+        app.config["STOREFRONT_PAYMENT_PROVIDER"] = "dev"
 
 
 def _instance_secret(app: Flask) -> str:
@@ -97,8 +106,9 @@ def _add_pages(app: Flask) -> None:
 
 
 def _demo_summary(app: Flask) -> dict[str, Any] | None:
+    """What ``seed-demo`` created (its logins and API key), shown only in demo mode."""
     path = Path(app.instance_path) / "demo.json"
-    if not path.exists():
+    if not app.config["STOREFRONT_DEMO_MODE"] or not path.exists():
         return None
     summary: dict[str, Any] = json.loads(path.read_text())
     return summary

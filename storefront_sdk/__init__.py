@@ -91,7 +91,9 @@ class Storefront:
     - ``STOREFRONT_DATABASE_URL``: SQLAlchemy URL (default: SQLite in the instance folder).
     - ``STOREFRONT_ENGINE_OPTIONS``: extra ``create_engine`` arguments.
     - ``STOREFRONT_API_PREFIX``: JSON API prefix (default ``/api/v1``).
-    - ``STOREFRONT_MAX_REQUEST_BYTES``: largest API request body (default 16 MiB).
+    - ``STOREFRONT_MAX_REQUEST_BYTES``: largest API request body (default 16 MiB);
+      ``STOREFRONT_MAX_FORM_BYTES``, ``STOREFRONT_MAX_HOOK_BYTES``: the shop's forms (64 KiB)
+      and ``/hooks/stripe`` (1 MiB).
     - ``STOREFRONT_SUPPLIER_RATE_LIMIT``: requests per supplier key (default ``1200/minute``).
     - ``STOREFRONT_RATE_LIMIT_STORAGE_URI``: counter store (``memory://``; Redis for many
       workers).
@@ -115,6 +117,10 @@ class Storefront:
       the approval of new distributors.
     - ``STOREFRONT_CUSTOM_HOSTS``, ``STOREFRONT_PLATFORM_HOSTS``: shops on their own
       (verified) host names, and the platform's own names no shop may take.
+
+    - ``STOREFRONT_UNPAID_ORDERS_PER_CLIENT`` (5), ``STOREFRONT_HSTS_SECONDS`` (one year),
+      ``STOREFRONT_DEMO_MODE`` (off): unpaid orders one client address may hold, HSTS over
+      HTTPS, and the demo's published accounts and test payments.
     """
 
     def __init__(self, app: Flask | None = None, **options: Any) -> None:

@@ -189,8 +189,15 @@ def settle_command() -> dict[str, Any]:
 )
 @json_command
 def seed_demo_command(image_base: str) -> dict[str, Any]:
-    """Create the demo supplier and a few dozen demo products (safe to run again)."""
+    """Create the demo supplier and a few dozen demo products, and the demo's accounts with
+    their published passwords (safe to run again); only in demo mode."""
     from .testing.demo import seed_demo
+
+    if not current_app.config["STOREFRONT_DEMO_MODE"]:
+        _fail(
+            "seed-demo creates accounts whose passwords are published: it runs only in demo "
+            "mode (STOREFRONT_DEMO_MODE=1, as make demo sets it)"
+        )
 
     with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
         return seed_demo(session, image_base)

@@ -190,6 +190,21 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(1024, 1024**3),
     ),
     Setting(
+        "STOREFRONT_MAX_FORM_BYTES",
+        64 * 1024,
+        "Largest accepted body of a shop form (cart, checkout, test payment) in bytes; "
+        "larger or endless (chunked) bodies get `413` before they are read further. (The "
+        "console takes 256 KiB forms and a 1 MiB logo, the admin 64 KiB.)",
+        _int_range(1024, 16 * 1024 * 1024),
+    ),
+    Setting(
+        "STOREFRONT_MAX_HOOK_BYTES",
+        1024 * 1024,
+        "Largest accepted body of a payment provider's event (`/hooks/stripe`) in bytes; "
+        "larger or endless (chunked) bodies get `413` before they are read further.",
+        _int_range(1024, 64 * 1024 * 1024),
+    ),
+    Setting(
         "STOREFRONT_SUPPLIER_RATE_LIMIT",
         "1200/minute",
         "Requests allowed per supplier API key (`limits` notation, several separated by `;`); "
@@ -254,7 +269,7 @@ SETTINGS: tuple[Setting, ...] = (
         "STOREFRONT_PAYMENT_PROVIDER",
         None,
         "`stripe` or `dev`. The library never defaults to `dev`; the example shop picks "
-        "`stripe` when `STRIPE_SECRET_KEY` is set and `dev` otherwise.",
+        "`stripe` when `STRIPE_SECRET_KEY` is set, else `dev` in demo mode only.",
         _payment_provider,
     ),
     Setting(
@@ -323,6 +338,15 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(1, 7 * 24 * 60),
     ),
     Setting(
+        "STOREFRONT_UNPAID_ORDERS_PER_CLIENT",
+        5,
+        "Orders awaiting payment one client address may hold at once (each holds its stock "
+        "until paid or expired); past it the checkout refuses (`429`) until one is paid or "
+        "expires. Behind a proxy, let `ProxyFix` give Flask the client's address. `0` "
+        "disables the limit.",
+        _int_range(0, 10000),
+    ),
+    Setting(
         "STOREFRONT_PAYOUT_PROVIDER",
         "manual",
         "How payouts reach distributors: `manual` (bank transfers, marked paid) or "
@@ -355,6 +379,22 @@ SETTINGS: tuple[Setting, ...] = (
         "The platform's own host names (besides `SERVER_NAME`), which no shop may take; from "
         "the environment, separated by commas.",
         _host_names,
+    ),
+    Setting(
+        "STOREFRONT_HSTS_SECONDS",
+        365 * 24 * 3600,
+        "`max-age` of the `Strict-Transport-Security` header on the library's responses "
+        "served over HTTPS (`request.is_secure`; behind a proxy, `ProxyFix` must pass on "
+        "`X-Forwarded-Proto`); `0` sends none.",
+        _int_range(0, 2 * 365 * 24 * 3600),
+    ),
+    Setting(
+        "STOREFRONT_DEMO_MODE",
+        False,
+        "The app is a demo (`make demo` turns it on): `seed-demo` may create the demo "
+        "accounts with their published passwords, and the example shop lists them on its "
+        "front page and takes test payments without Stripe keys. Never in production.",
+        _bool,
     ),
 )
 

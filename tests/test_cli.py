@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 from conftest import run_cli
+
+from storefront_sdk.catalog.models import Supplier
+from storefront_sdk.db import session_scope
+from storefront_sdk.platform_admins import PlatformAdmin
+from storefront_sdk.shops.models import Distributor
 
 
 @pytest.fixture
@@ -93,12 +99,30 @@ def test_revoke_api_key_locks_the_key_out(cli, app):
     assert "supplier 999 has no API key" in again.stderr
 
 
-def test_seed_demo_summarises_and_can_run_twice(cli):
+def test_seed_demo_summarises_and_can_run_twice(cli, monkeypatch):
+    monkeypatch.setenv("STOREFRONT_DEMO_MODE", "1")  # as make demo runs it
     first = json.loads(cli("seed-demo").stdout)
     second = json.loads(cli("seed-demo").stdout)
     assert first["products"] == {"created": 36, "updated": 0, "unchanged": 0}
     assert second["products"] == {"created": 0, "updated": 0, "unchanged": 36}
     assert first["supplier_id"] == second["supplier_id"]
+
+
+def test_seed_demo_outside_demo_mode_refuses_and_creates_no_account(cli, app, monkeypatch):
+    # Given an app that is not in demo mode
+    monkeypatch.delenv("STOREFRONT_DEMO_MODE", raising=False)
+    # When seed-demo runs
+    result = cli("seed-demo")
+    # Then it refuses in one line, and no account with a published password exists
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: seed-demo creates accounts whose passwords are published: it runs only in "
+        "demo mode (STOREFRONT_DEMO_MODE=1, as make demo sets it)\n"
+    )
+    with session_scope(app) as session:
+        for model in (Supplier, Distributor, PlatformAdmin):
+            assert session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
 
 
 def test_create_admin_prints_the_id_and_refuses_a_second_with_that_email(cli):

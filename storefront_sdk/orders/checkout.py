@@ -8,6 +8,7 @@ same checkout form (its ``checkout_key``) returns the order the first one made.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ class CheckoutRequest:
     buyer_distributor_id: int | None = None
     #: The distributor whose email the consumer gave, if one has it (also a self-purchase).
     contact_distributor_id: int | None = None
+    #: Who placed it, as :func:`client_key_of` their address (unpaid orders are counted
+    #: per client); ``None`` counts for nobody.
+    client_key: str | None = None
 
 
 class CartChanged(Conflict):
@@ -94,6 +98,35 @@ class CartChanged(Conflict):
     def __init__(self, variant_ids: list[int]) -> None:
         super().__init__("some items are no longer sold here")
         self.variant_ids = variant_ids
+
+
+class TooManyUnpaidOrders(Conflict):
+    """The client already holds as many unpaid orders as allowed; nothing was ordered."""
+
+    code = "too_many_unpaid_orders"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"this client already has {limit} unpaid orders")
+        self.limit = limit
+
+
+def client_key_of(address: str, secret: str | bytes) -> str:
+    """The key of a client address among orders: keyed by the app's ``secret``, so the
+    table never holds an address nor a hash anyone can reverse by trying them all."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, b"client:" + address.encode(), hashlib.sha256).hexdigest()
+
+
+def count_unpaid(session: Session, client_key: str, now: datetime) -> int:
+    """Orders of ``client_key`` that hold their stock waiting for payment: awaiting it and
+    not overdue, or being settled (``processing``)."""
+    found = session.connection().execute(_UNPAID, {"client": client_key, "now": now}).scalar()
+    return int(found or 0)
+
+
+def _check_unpaid(session: Session, client_key: str | None, limit: int, now: datetime) -> None:
+    if limit and client_key is not None and count_unpaid(session, client_key, now) >= limit:
+        raise TooManyUnpaidOrders(limit)
 
 
 class ShippingRule(Protocol):
@@ -181,20 +214,24 @@ def place_order(
     expiry: timedelta,
     *,
     binding_policy: str = KEEP,
+    unpaid_limit: int = 0,
 ) -> Order:
     """The order for ``request``: stock allocated, ``awaiting_payment`` until ``now +
     expiry``, credited as :func:`~storefront_sdk.referrals.credit.decide_credit` decides
     under ``binding_policy``. The same ``checkout_key`` in the same shop returns the existing order.
 
     Raises :class:`CartChanged` (lines no longer sold), :class:`.stock.SoldOut` (not enough
-    stock) or :class:`ValidationError` (an empty cart, several currencies, a total too
-    large); the caller then rolls the transaction back, which undoes everything.
+    stock), :class:`TooManyUnpaidOrders` (the client holds ``unpaid_limit`` unpaid orders
+    already; ``0``: no limit) or :class:`ValidationError` (an empty cart, several
+    currencies, a total too large); the caller then rolls the transaction back, which undoes
+    everything.
     """
     existing = find_by_checkout_key(session, request.shop.id, request.checkout_key)
     if existing is not None:
         return existing
     if request.shop.owner_status != "active":
         raise Conflict("this shop is not selling at the moment")
+    _check_unpaid(session, request.client_key, unpaid_limit, now)
     credit = decide_credit(
         session,
         request.shop,
@@ -221,6 +258,7 @@ def place_order(
         "referral_token_id": request.referral_token_id if request.referred_by else None,
         "customer_key": request.contact.customer_key(),
         "checkout_key": request.checkout_key,
+        "client_key": request.client_key,
         "status": OrderStatus.AWAITING_PAYMENT,
         "currency": totals.currency,
         "subtotal_minor": totals.subtotal,
@@ -265,6 +303,18 @@ def place_order(
 _order = table_of(Order).c
 _BY_CHECKOUT_KEY = sa.select(_order.id).where(
     _order.shop_id == sa.bindparam("shop"), _order.checkout_key == sa.bindparam("key")
+)
+
+
+_UNPAID = sa.select(sa.func.count()).where(
+    _order.client_key == sa.bindparam("client"),
+    sa.or_(
+        sa.and_(
+            _order.status == OrderStatus.AWAITING_PAYMENT,
+            _order.expires_at > sa.bindparam("now"),
+        ),
+        _order.status == OrderStatus.PROCESSING,
+    ),
 )
 
 

@@ -32,6 +32,8 @@ class Order(SQLModel, table=True):
         sa.UniqueConstraint("shop_id", "checkout_key"),
         sa.Index("ix_sf_order_shop_created", "shop_id", "created_at"),
         sa.Index("ix_sf_order_status_expires", "status", "expires_at"),
+        # The checkout counts a client's unpaid orders (``STOREFRONT_UNPAID_ORDERS_PER_CLIENT``).
+        sa.Index("ix_sf_order_client_status", "client_key", "status"),
     )
 
     id: int | None = id_field()
@@ -51,6 +53,9 @@ class Order(SQLModel, table=True):
     #: Hash of the normalised contact (customer binding key).
     customer_key: str = Field(max_length=64, index=True)
     checkout_key: str = Field(max_length=64)
+    #: Hash of the client address the order was placed from (``None`` before 0012), so
+    #: the checkout can count a client's unpaid orders; never the address itself.
+    client_key: str | None = Field(default=None, max_length=64)
     status: str = Field(default=OrderStatus.AWAITING_PAYMENT, max_length=20)
     currency: str = Field(max_length=3)
     subtotal_minor: int

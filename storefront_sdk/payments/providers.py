@@ -7,7 +7,9 @@ verified provider event or a server-side retrieval.
 
 from __future__ import annotations
 
+import json
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,6 +29,23 @@ class PaymentError(StorefrontError):
     """The provider refused or could not be reached (HTTP 502 for the consumer)."""
 
     code = "payment_error"
+
+
+class MalformedEvent(PaymentError):
+    """A correctly signed provider event that is not of the shape the provider sends; it is
+    refused (``400``) and recorded with what is wrong."""
+
+    code = "malformed_event"
+
+    def __init__(self, problem: str, event_id: str | None, event_type: str | None) -> None:
+        super().__init__(f"unexpected Stripe event: {problem}")
+        self.problem = problem
+        self.event_id = event_id
+        self.event_type = event_type
+
+
+#: How far a webhook signature's date may be from now, either way (Stripe's default).
+SIGNATURE_TOLERANCE = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +68,16 @@ class PaymentStart:
 
     ref: str
     client_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StripeEvent:
+    """A verified Stripe event: its id, its type and, for ``payment_intent.*`` events, the
+    state of its PaymentIntent."""
+
+    id: str
+    type: str
+    payment: PaymentState | None = None
 
 
 class PaymentProvider(Protocol):
@@ -188,13 +217,21 @@ class StripeProvider:
         if intent.status not in ("succeeded", "canceled", "processing"):
             self._call(self._client.v1.payment_intents.cancel, ref)
 
-    def verify_event(self, body: bytes, header: str | None, secret: str) -> Any:
-        """The event of a webhook request, once its ``Stripe-Signature`` (300 s tolerance,
-        any of several ``v1``) checks out on the raw body; :class:`PaymentError` if not."""
+    def verify_event(self, body: bytes, header: str | None, secret: str) -> StripeEvent:
+        """The event of a webhook request, once its ``Stripe-Signature`` (any of several
+        ``v1``, dated within :data:`SIGNATURE_TOLERANCE` of now, before or after) checks
+        out on the raw body; :class:`PaymentError` if not, :class:`MalformedEvent` if it is
+        signed but not an event of the shape Stripe sends."""
+        if not header:
+            raise PaymentError("invalid Stripe webhook: no Stripe-Signature header")
+        _refuse_future(header, time.time())
         try:
-            return self._stripe.Webhook.construct_event(body, header, secret, tolerance=300)
+            self._stripe.WebhookSignature.verify_header(
+                body.decode("utf-8"), header, secret, tolerance=SIGNATURE_TOLERANCE
+            )
         except (ValueError, self._stripe.SignatureVerificationError) as exc:
             raise PaymentError(f"invalid Stripe webhook: {exc}") from None
+        return event_of(body)
 
     @staticmethod
     def state_of(intent: Mapping[str, Any] | Any) -> PaymentState:
@@ -222,6 +259,61 @@ class StripeProvider:
         except self._stripe.StripeError as exc:
             message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
             raise PaymentError(f"Stripe: {message}") from None
+
+
+def _refuse_future(header: str, now: float) -> None:
+    """Refuses a signature dated more than the tolerance after ``now`` (the SDK only
+    refuses old ones)."""
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit() and int(value) > now + SIGNATURE_TOLERANCE:
+            raise PaymentError("invalid Stripe webhook: the signature is dated in the future")
+
+
+def event_of(body: bytes) -> StripeEvent:
+    """The Stripe event in a verified ``body``; :class:`MalformedEvent` naming what is
+    missing or wrong when it is not shaped as Stripe's events are."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise MalformedEvent("the body is not JSON", None, None) from None
+    if not isinstance(event, dict):
+        raise MalformedEvent("the body is not a JSON object", None, None)
+    event_id, event_type = event.get("id"), event.get("type")
+    known_id = event_id if _short_text(event_id, 255) else None
+    known_type = event_type if _short_text(event_type, 64) else None
+    if known_id is None or known_type is None:
+        raise MalformedEvent("no event id or type", known_id, known_type)
+    if not known_type.startswith("payment_intent."):
+        return StripeEvent(known_id, known_type)
+    data = event.get("data")
+    intent = data.get("object") if isinstance(data, dict) else None
+    problem = _intent_problem(intent)
+    if problem is not None:
+        raise MalformedEvent(problem, known_id, known_type)
+    return StripeEvent(known_id, known_type, StripeProvider.state_of(intent))
+
+
+def _short_text(value: Any, longest: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= longest
+
+
+def _intent_problem(intent: Any) -> str | None:
+    """What keeps ``intent`` from being read as a PaymentIntent, if anything."""
+    if not isinstance(intent, dict):
+        return "data.object is not an object"
+    if not _short_text(intent.get("id"), 255) or not _short_text(intent.get("status"), 64):
+        return "the PaymentIntent has no id or status"
+    amount = intent.get("amount")
+    if type(amount) is not int or not 0 <= amount < 2**63:
+        return "the PaymentIntent's amount is not a whole number of minor units"
+    currency = intent.get("currency")
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        return "the PaymentIntent's currency is not a three-letter code"
+    error = intent.get("last_payment_error")
+    if error is not None and not isinstance(error, dict):
+        return "the PaymentIntent's last_payment_error is not an object"
+    return None
 
 
 def load_provider(config: Mapping[str, Any]) -> PaymentProvider | None:

@@ -91,6 +91,22 @@ def seen_event(session: Session, provider: str, event_id: str, event_type: str) 
     return False
 
 
+def record_refused_event(
+    session: Session, provider: str, event_id: str, event_type: str, problem: str
+) -> None:
+    """Records a signed event refused for its shape, with its ``problem`` (once: a
+    redelivery of the same event adds nothing)."""
+    row = ProviderEvent(
+        provider=provider, event_id=event_id[:255], type=event_type[:64], problem=problem[:255]
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        pass  # recorded when it first came
+
+
 def find_by_payment(session: Session, provider: str, ref: str) -> Order | None:
     """The order paid by the provider's payment ``ref``."""
     return session.scalars(

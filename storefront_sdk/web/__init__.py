@@ -29,10 +29,13 @@ def init_app(app: Flask) -> Any:
     # (The doors are imported here, so that importing what they share, such as
     # :mod:`.sessions`, stays light.)
     from . import admin, api, console, shop
+    from .pages import transport_security
 
+    before = set(app.blueprints)
     found = api.init_app(app)
     i18n.init_app(app)
     shop.init_app(app)
     console.init_app(app)
     admin.init_app(app)
+    app.after_request(transport_security(frozenset(set(app.blueprints) - before)))
     return found

@@ -9,9 +9,10 @@ show of the signed-in user) and calls these for the rest.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CSRFValidationError
 
@@ -67,6 +68,27 @@ def strict_headers(response: Response, csp: str) -> Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.cache_control.no_store = True
     response.vary.add("Cookie")
+    return response
+
+
+def transport_security(doors: frozenset[str]) -> Callable[[Response], Response]:
+    """An ``after_request`` of the app: ``Strict-Transport-Security`` (max-age
+    ``STOREFRONT_HSTS_SECONDS``) on the responses of the blueprints ``doors`` served over
+    HTTPS; other routes of the host app are left as they are."""
+
+    def add_header(response: Response) -> Response:
+        seconds = current_app.config["STOREFRONT_HSTS_SECONDS"]
+        if seconds and request.is_secure and request.blueprint in doors:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
+        return response
+
+    return add_header
+
+
+def api_headers(response: Response) -> Response:
+    """A machine's answer: never stored, never sniffed as another type."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.no_store = True
     return response
 
 

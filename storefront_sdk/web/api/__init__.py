@@ -14,7 +14,8 @@ from flask import Flask
 from flask_smorest import Blueprint
 
 from ...catalog.inputs import ProductsBody, StockBody
-from ..routes import add_routes, route
+from ..pages import api_headers
+from ..routes import add_routes, bound_bodies, route
 from . import access, catalogue, orders, schemas, stripe, webhook
 from .openapi import StorefrontApi, attach_error_handlers, init_api
 
@@ -49,8 +50,11 @@ HOOK_ROUTES = (route("/hooks/stripe", stripe.stripe_webhook, "POST"),)
 for rule, resource in ROUTES:
     supplier_api.add_url_rule(rule, view_func=resource)
 supplier_api.before_request(access.guard_request)
+supplier_api.after_request(api_headers)
 attach_error_handlers(supplier_api)
 add_routes(hooks, HOOK_ROUTES)
+bound_bodies(hooks, "STOREFRONT_MAX_HOOK_BYTES")
+hooks.after_request(api_headers)
 
 #: Request bodies documented as schemas of their own (bulk bodies are pydantic models).
 _COMPONENTS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from ..routes import add_routes, route
+from ..routes import add_routes, bound_bodies, route
 from . import cart, catalogue, checkout, hosts, orders, pages, posters, referral
 from .pages import CSP
 
@@ -55,6 +55,8 @@ POSTER_ROUTES = (
     route("/s/<slug>/p/<int:product_id>/poster.png", posters.product_poster_png),
 )
 add_routes(bp, ROUTES)
+for door in (bp, referral_bp, posters_bp):
+    bound_bodies(door, "STOREFRONT_MAX_FORM_BYTES")
 bp.url_value_preprocessor(pages.load_shop_of_url)
 bp.url_defaults(pages.keep_slug_and_token)
 bp.register_error_handler(404, pages.not_found)

@@ -118,6 +118,9 @@ def place_order(slug: str) -> Response:
             referral_token_id=attribution.token_id if attribution else None,
             buyer_distributor_id=identity.claimed_distributor_id(),
             contact_distributor_id=_distributor_with_email(email),
+            client_key=checkout.client_key_of(
+                request.remote_addr or "", current_app.secret_key or ""
+            ),
         )
         minutes = current_app.config["STOREFRONT_ORDER_EXPIRY_MINUTES"]
 
@@ -129,12 +132,15 @@ def place_order(slug: str) -> Response:
                 utcnow(),
                 timedelta(minutes=minutes),
                 binding_policy=current_app.config["STOREFRONT_CUSTOMER_BINDING_POLICY"],
+                unpaid_limit=current_app.config["STOREFRONT_UNPAID_ORDERS_PER_CLIENT"],
             )
             return redirect(url_for("storefront_shop.pay", token=order.token), code=303)  # type: ignore[return-value]
 
         def refuse(error: StorefrontError) -> Response:
             if isinstance(error, SoldOut):
                 return _checkout_form(values, {"form": _sold_out_message(error)}, status=409)
+            if isinstance(error, checkout.TooManyUnpaidOrders):
+                return _checkout_form(values, {"form": _too_many_unpaid(error)}, status=429)
             if isinstance(error, checkout.CartChanged):
                 message = i18n.gettext(
                     "Some items are no longer sold here; please check your cart."
@@ -146,6 +152,17 @@ def place_order(slug: str) -> Response:
     if response.status_code < 400:
         save_cart(shop, {})
     return response
+
+
+def _too_many_unpaid(error: checkout.TooManyUnpaidOrders) -> str:
+    text: str = i18n.gettext(
+        "You have reached the limit of %(count)s unpaid orders at a time. Please pay for "
+        "one of them, or wait until one expires (after %(minutes)s minutes), before placing "
+        "another.",
+        count=error.limit,
+        minutes=current_app.config["STOREFRONT_ORDER_EXPIRY_MINUTES"],
+    )
+    return text
 
 
 def _not_set_up() -> str:
