@@ -15,8 +15,9 @@ from order_support import ADDRESS, app_on, buy, dev_pay, stocked_shop
 from shop_support import ShopRef, product, push, variant, variant_ids
 
 from storefront_sdk.catalog.models import Supplier
-from storefront_sdk.db import session_scope
+from storefront_sdk.db import session_scope, utcnow
 from storefront_sdk.dispatcher import Dispatcher
+from storefront_sdk.fulfillment.after_sales import refund_lines, refund_returned_units
 from storefront_sdk.orders.models import (
     Order,
     OrderEvent,
@@ -581,3 +582,51 @@ def test_malformed_order_requests_are_400_or_422_never_500(shop_app: Flask) -> N
     assert (body["status"], body["shipments"]) == ("pending", [])
     assert _quantities(body) == {"A": (2, 0, 0)}
     assert _refunds(shop_app) == []
+
+
+def test_a_supplier_sees_each_lines_returns_refunds_and_its_deduction(shop_app: Flask) -> None:
+    # Given two A (50.00 each, supply 30.00) and one B (20.00) paid
+    supplier, shop, skus = _three_skus(shop_app)
+    token, parts = _paid(shop_app, shop, {skus["A"]: 2, skus["B"]: 1})
+    so_id = parts[supplier.supplier_id]
+    order_id = _order(shop_app, token).id or 0
+    # When the platform refunds one A as returned and 5.00 of B as goodwill
+    with session_scope(shop_app) as session:
+        ids = dict(
+            session.execute(
+                sa.select(OrderLine.sku, OrderLine.id).where(OrderLine.order_id == order_id)
+            ).all()
+        )
+        refund_returned_units(session, order_id, {ids["A"]: 1}, "sent back", utcnow(), actor="t")
+        refund_lines(session, order_id, {ids["B"]: 500}, "late", utcnow(), actor="t")
+    # Then the supplier's order shows per line the units, the amount and its share deducted
+    body = supplier.get(f"/orders/{so_id}").get_json()
+    refunds = {
+        line["sku"]: (
+            line["returned_quantity"],
+            line["returned_unshipped_quantity"],
+            line["refunded_amount"],
+            line["supply_deducted"],
+        )
+        for line in body["lines"]
+    }
+    assert refunds == {"A": (1, 1, 5000, 3000), "B": (0, 0, 500, 250)}
+    # And the returned unit is neither shipped nor cancelled any more
+    too_many = supplier.post(
+        f"/orders/{so_id}/cancel", json={"lines": [{"sku": "A", "quantity": 2}]}
+    )
+    assert too_many.status_code == 422
+    assert too_many.get_json()["errors"] == {
+        "json": {
+            "lines": {"0": {"quantity": ["Only 1 unit(s) of 'A' are left to ship or cancel."]}}
+        }
+    }
+    rest = supplier.post(
+        f"/orders/{so_id}/shipments", json={"carrier": "SF", "tracking_number": "1"}
+    )
+    assert rest.status_code == 201
+    assert rest.get_json()["shipments"][0]["lines"] == [
+        {"sku": "A", "quantity": 1},
+        {"sku": "B", "quantity": 1},
+    ]
+    assert rest.get_json()["status"] == "shipped"
