@@ -243,6 +243,14 @@ def test_a_supplier_statement_sums_deliveries_less_refunds(world: World) -> None
     query = f"/admin/statements?supplier={world.supplier_id}&from={start}&to={end}"
     page = admin.get(query).get_data(as_text=True).replace("\xa0", " ")
     assert "CNY 47.00" in page  # 3000 + 2000 - 1000 + 700
+    cap = re.search(r"<td>CAP</td>(.*?)</tr>", page)
+    assert cap
+    assert re.findall(r'data-units="(\w+)">(\d+)<', cap.group(1)) == [
+        ("ordered", "2"),
+        ("cancelled", "1"),
+        ("delivered", "1"),
+        ("returned", "0"),
+    ]
     rows = admin.get(query + "&format=csv").get_data(as_text=True).splitlines()
     assert rows[-1] == "total,,,,,,,,57.00,10.00,47.00"
     assert (
