@@ -232,12 +232,14 @@ REFUND_PENDING = "pending"
 REFUND_SUCCEEDED = "succeeded"
 REFUND_FAILED = "failed"
 
-#: What a refund is for: units its supplier cancelled, units returned (after-sales), or a
-#: goodwill amount that gives back no unit.
+#: What a refund is for: units its supplier cancelled, units returned (after-sales), a
+#: goodwill amount that gives back no unit, or a payment that came after its order ended
+#: (given back whole).
 REFUND_CANCELLED = "cancelled"
 REFUND_RETURNED = "returned"
 REFUND_GOODWILL = "goodwill"
-REFUND_KINDS = (REFUND_CANCELLED, REFUND_RETURNED, REFUND_GOODWILL)
+REFUND_LATE_PAYMENT = "late_payment"
+REFUND_KINDS = (REFUND_CANCELLED, REFUND_RETURNED, REFUND_GOODWILL, REFUND_LATE_PAYMENT)
 
 
 class Refund(SQLModel, table=True):
@@ -247,7 +249,7 @@ class Refund(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("amount_minor > 0", name="amount"),
         sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
-        sa.CheckConstraint("kind IN ('cancelled', 'returned', 'goodwill')", name="kind"),
+        sa.CheckConstraint(one_of("kind", REFUND_KINDS), name="kind"),
         sa.Index("ix_sf_refund_status", "status", "next_attempt_at"),
         # A form submitted twice (same one-time key) makes one refund.
         sa.UniqueConstraint("order_id", "form_key"),
@@ -260,7 +262,8 @@ class Refund(SQLModel, table=True):
     currency: str = Field(max_length=3)
     reason: str = Field(max_length=500)
     #: :data:`REFUND_KINDS`; refunds made before kinds were recorded are ``goodwill``
-    #: (those of a supplier's cancellation, ``cancelled``).
+    #: (those of a supplier's cancellation, ``cancelled``; of a late payment,
+    #: ``late_payment``).
     kind: str = Field(
         default=REFUND_GOODWILL, max_length=16, sa_column_kwargs={"server_default": "goodwill"}
     )

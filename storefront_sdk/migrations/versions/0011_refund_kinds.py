@@ -6,8 +6,9 @@ Revision ID: 0011
 Revises: 0007
 Create Date: 2026-12-03 14:20:00
 
-Refunds made before this revision are ``goodwill`` (the platform's), or ``cancelled`` when
-they belong to a supplier order (a supplier's cancellation).
+Refunds made before this revision are ``goodwill`` (the platform's), ``cancelled`` when
+they belong to a supplier order (a supplier's cancellation), or ``late_payment`` (a
+payment that came after its order ended, given back whole).
 """
 
 from __future__ import annotations
@@ -41,10 +42,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='goodwill', nullable=False))
         batch_op.add_column(sa.Column('lines', sa.JSON(), server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('form_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch_op.create_check_constraint('kind', "kind IN ('cancelled', 'returned', 'goodwill')")
+        batch_op.create_check_constraint(
+            'kind', "kind IN ('cancelled', 'returned', 'goodwill', 'late_payment')"
+        )
         batch_op.create_unique_constraint(batch_op.f('uq_sf_refund_order_id_form_key'), ['order_id', 'form_key'])
 
     op.execute("UPDATE sf_refund SET kind = 'cancelled' WHERE supplier_order_id IS NOT NULL")
+    op.execute(
+        "UPDATE sf_refund SET kind = 'late_payment' "
+        "WHERE supplier_order_id IS NULL AND reason = 'paid after the order ended'"
+    )
 
 
 def downgrade() -> None:

@@ -28,6 +28,7 @@ from ...money import Money
 from ...orders.models import (
     REFUND_CANCELLED,
     REFUND_GOODWILL,
+    REFUND_LATE_PAYMENT,
     REFUND_RETURNED,
     Order,
     OrderLine,
@@ -126,6 +127,7 @@ def refund_kind(kind: str) -> str:
         REFUND_CANCELLED: _("units cancelled by the supplier"),
         REFUND_RETURNED: _("units returned"),
         REFUND_GOODWILL: _("goodwill"),
+        REFUND_LATE_PAYMENT: _("a payment after the order ended, given back"),
     }
     return names.get(kind, kind)
 
