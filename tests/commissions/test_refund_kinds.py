@@ -16,7 +16,11 @@ import pytest
 import sqlalchemy as sa
 from commission_world import World, dispose, make_world
 
+from storefront_sdk.catalog.inputs import StockItemIn
+from storefront_sdk.catalog.models import Variant
+from storefront_sdk.catalog.stock import update_stock
 from storefront_sdk.commissions.statements import statement, statement_csv
+from storefront_sdk.db import utcnow
 from storefront_sdk.errors import ValidationError
 from storefront_sdk.fulfillment import after_sales, supplier_orders
 from storefront_sdk.fulfillment.after_sales import TooManyUnits
@@ -115,6 +119,22 @@ def test_a_return_takes_shipped_units_first(world: World) -> None:
         ("returned", 5000),
         ("cancelled", 5000),
     ]
+
+
+def test_units_returned_before_shipping_stop_holding_stock_at_the_next_report(
+    world: World,
+) -> None:
+    # Given two tees bought (stock 1000) and one refunded as returned before shipping
+    order = world.buy({"TEE": 2})
+    _return(world, order, "TEE", 1)
+    # When the supplier, which has not accepted the order, reports 1000 tees
+    with world.session() as session:
+        now = utcnow()  # after the catalogue's own report
+        items = [StockItemIn(sku="TEE", stock=1000, as_of=now.strftime("%Y-%m-%dT%H:%M:%SZ"))]
+        assert update_stock(session, world.supplier_id, items, now) == 1
+        variant = session.get_one(Variant, world.variants["TEE"])
+        # Then only the unit still to ship is held back
+        assert (variant.stock, variant.available) == (1000, 999)
 
 
 def test_returned_units_cannot_be_returned_again(world: World) -> None:
