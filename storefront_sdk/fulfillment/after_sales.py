@@ -16,7 +16,7 @@ and changes nothing; a unique key on the table backs that up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from .. import signals
 from ..commissions import ledger
 from ..errors import Conflict, NotFound, ValidationError
 from ..money import Money, format_money
@@ -37,8 +38,21 @@ from ..orders.models import (
     SupplierOrder,
 )
 from ..orders.refunds import lock_order, request_refund
-from ..orders.states import OrderStatus
+from ..orders.states import (
+    OrderStatus,
+    SupplierOrderAction,
+    SupplierOrderStatus,
+    advance_supplier_order,
+)
 from . import handoff
+from .supplier_orders import units_left
+
+#: Supplier orders that still have units to ship.
+OPEN_PARTS = (
+    SupplierOrderStatus.PENDING,
+    SupplierOrderStatus.ACCEPTED,
+    SupplierOrderStatus.PARTIALLY_SHIPPED,
+)
 
 
 class RefundTooLarge(ValidationError):
@@ -52,7 +66,7 @@ class RefundTooLarge(ValidationError):
 
 class TooManyUnits(ValidationError):
     """More units than a line has left to return (``left``: units neither cancelled nor
-    returned)."""
+    returned, and the supplier is told ``order.cancelled``)."""
 
     def __init__(self, line_id: int, left: int) -> None:
         super().__init__(f"only {left} unit(s) of line {line_id} are left to return")
@@ -180,6 +194,8 @@ def _refund(
         for line_id, (units, amount) in sorted(wanted.items())
     ]
     total = sum(item["amount"] for item in detail)
+    if kind == REFUND_RETURNED:
+        total += _close_emptied_parts(session, order, lines.values(), now, actor)
     if total < 1:
         raise RefundTooLarge(detail[0]["line_id"], Money(0, order.currency))
     refund = request_refund(
@@ -230,6 +246,50 @@ def _reverse_line(
         "amount": amount,
         "supply_deducted": deducted,
     }
+
+
+def _close_emptied_parts(
+    session: Session, order: Order, lines: Iterable[OrderLine], now: datetime, actor: str
+) -> int:
+    """Supplier orders of ``lines`` left with nothing to ship by units returned before
+    shipping end as a supplier's cancellation of the rest would: ``shipped`` when some of
+    it was shipped, else ``cancelled`` (its shipping fee then goes back too: the amount
+    returned)."""
+    shipping = 0
+    for part_id in sorted({line.supplier_order_id for line in lines if line.supplier_order_id}):
+        part = session.get_one(SupplierOrder, part_id)
+        if part.status not in OPEN_PARTS:
+            continue
+        part_lines = handoff.supplier_order_lines(session, part)
+        if sum(units_left(line) for line in part_lines):
+            continue
+        shipped = any(line.shipped_quantity for line in part_lines)
+        action = SupplierOrderAction.CANCEL_REST if shipped else SupplierOrderAction.CANCEL_ALL
+        part.status = advance_supplier_order(part.status, action)
+        part.updated_at = now
+        if part.status == SupplierOrderStatus.CANCELLED:
+            part.cancelled_at = now
+            part.cancel_reason = "returned before shipping"
+            shipping += part.shipping_minor
+            handoff.queue(session, part, handoff.ORDER_CANCELLED, now, order=order)
+            signals.send_after_commit(
+                session,
+                signals.supplier_order_cancelled,
+                order_id=order.id,
+                order_number=order.number,
+                supplier_order_id=part.public_id,
+                supplier_id=part.supplier_id,
+            )
+        session.add(part)
+        events.record(
+            session,
+            order,
+            "returned_before_shipping",
+            actor,
+            {"status": part.status},
+            supplier_order=part,
+        )
+    return shipping
 
 
 def _settled(session: Session, order: Order) -> dict[int, bool]:

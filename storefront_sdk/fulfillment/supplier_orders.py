@@ -81,7 +81,7 @@ def _find(session: Session, supplier_id: int, public_id: str, *, lock: bool) -> 
     return part
 
 
-def _left(line: OrderLine) -> int:
+def units_left(line: OrderLine) -> int:
     """Units of ``line`` neither shipped nor cancelled, nor returned before shipping (the
     platform refunded those: they are not shipped or cancelled any more)."""
     return (
@@ -148,7 +148,7 @@ def ship(
     for line in order_lines:
         line.shipped_quantity += wanted.get(line.sku, 0)
         session.add(line)
-    rest = sum(_left(line) for line in order_lines)
+    rest = sum(units_left(line) for line in order_lines)
     action = SupplierOrderAction.SHIP_PART if rest else SupplierOrderAction.SHIP_REST
     _move(part, action, now)
     if part.accepted_at is None:
@@ -207,7 +207,7 @@ def cancel(
         raise ValidationError("nothing is left to cancel in this order")
     detail = _cancel_lines(session, part, order_lines, wanted, now)
     amount = sum(item["amount"] for item in detail)
-    rest = sum(_left(line) for line in order_lines)
+    rest = sum(units_left(line) for line in order_lines)
     shipped = any(line.shipped_quantity for line in order_lines)
     if rest:
         action = SupplierOrderAction.CANCEL_PART
@@ -285,7 +285,7 @@ def _wanted(
 ) -> dict[str, int]:
     """Units per SKU to act on: ``lines`` checked against what each line has left, or
     everything left when ``lines`` is ``None``."""
-    left = {line.sku: _left(line) for line in order_lines}
+    left = {line.sku: units_left(line) for line in order_lines}
     if lines is None:
         return {sku: n for sku, n in left.items() if n > 0}
     errors: ErrorTree = {}

@@ -129,12 +129,53 @@ def test_units_returned_before_shipping_stop_holding_stock_at_the_next_report(
     _return(world, order, "TEE", 1)
     # When the supplier, which has not accepted the order, reports 1000 tees
     with world.session() as session:
-        now = utcnow()  # after the catalogue's own report
+        # (a whole second after the catalogue's own report, which was made just now)
+        now = utcnow().replace(microsecond=0) + timedelta(seconds=2)
         items = [StockItemIn(sku="TEE", stock=1000, as_of=now.strftime("%Y-%m-%dT%H:%M:%SZ"))]
         assert update_stock(session, world.supplier_id, items, now) == 1
         variant = session.get_one(Variant, world.variants["TEE"])
         # Then only the unit still to ship is held back
         assert (variant.stock, variant.available) == (1000, 999)
+
+
+def _part_status(world: World) -> str:
+    with world.session() as session:
+        found = session.scalar(sa.select(SupplierOrder.status))
+    assert found is not None
+    return found
+
+
+def test_a_part_whose_units_were_all_returned_before_shipping_is_cancelled(
+    world: World,
+) -> None:
+    # Given one tee bought, nothing shipped
+    order = world.buy({"TEE": 1})
+    # When the platform refunds it as returned
+    _return(world, order, "TEE", 1)
+    # Then the supplier order is cancelled: nothing is left to ship (no shipping fee here)
+    assert _part_status(world) == "cancelled"
+    assert [(kind, amount) for kind, amount, _ in _refunds(world)] == [("returned", 5000)]
+
+
+def test_a_part_shipped_but_for_units_returned_before_shipping_can_be_delivered(
+    world: World,
+) -> None:
+    # Given a tee and a cap, the cap shipped
+    order = world.buy({"TEE": 1, "CAP": 1})
+    with world.session() as session:
+        part = session.scalar(sa.select(SupplierOrder.public_id))
+        assert part is not None
+        ship = [LineQuantity("CAP", 1)]
+        supplier_orders.ship(session, world.supplier_id, part, "SF", "SF1", ship, world.now)
+    assert _part_status(world) == "partially_shipped"
+    # When the platform refunds the unshipped tee as returned
+    _return(world, order, "TEE", 1)
+    # Then the part counts as shipped, and its delivery settles the cap's commissions
+    assert _part_status(world) == "shipped"
+    with world.session() as session:
+        supplier_orders.deliver(session, world.supplier_id, part, world.now)
+    world.settle()
+    assert world.balances(world.bob)["available"] == 200
 
 
 def test_returned_units_cannot_be_returned_again(world: World) -> None:

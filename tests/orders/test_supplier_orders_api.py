@@ -18,6 +18,7 @@ from storefront_sdk.catalog.models import Supplier
 from storefront_sdk.db import session_scope, utcnow
 from storefront_sdk.dispatcher import Dispatcher
 from storefront_sdk.fulfillment.after_sales import refund_lines, refund_returned_units
+from storefront_sdk.fulfillment.models import OutboxEvent
 from storefront_sdk.orders.models import (
     Order,
     OrderEvent,
@@ -630,3 +631,36 @@ def test_a_supplier_sees_each_lines_returns_refunds_and_its_deduction(shop_app: 
         {"sku": "B", "quantity": 1},
     ]
     assert rest.get_json()["status"] == "shipped"
+
+
+def test_a_part_all_returned_before_shipping_is_cancelled_with_its_shipping(
+    shop_app: Flask,
+) -> None:
+    # Given one A (50.00) paid with the supplier's 8.00 shipping
+    supplier, shop, skus = _three_skus(shop_app, fee=800)
+    token, parts = _paid(shop_app, shop, {skus["A"]: 1})
+    so_id = parts[supplier.supplier_id]
+    order = _order(shop_app, token)
+    # When the platform refunds it as returned before it was shipped
+    with session_scope(shop_app) as session:
+        line_id = session.scalars(sa.select(OrderLine.id)).one()
+        refund_returned_units(
+            session, order.id or 0, {line_id: 1}, "changed mind", utcnow(), actor="t"
+        )
+    # Then the supplier's order is cancelled and the consumer gets the shipping back too
+    body = supplier.get(f"/orders/{so_id}").get_json()
+    assert (body["status"], body["cancel_reason"]) == ("cancelled", "returned before shipping")
+    assert _refunds(shop_app) == [(5800, "pending")]
+    with session_scope(shop_app) as session:
+        told = session.scalars(
+            sa.select(OutboxEvent.type)
+            .where(OutboxEvent.supplier_order_id == _part(shop_app, so_id).id)
+            .order_by(OutboxEvent.id)
+        ).all()
+    assert told == ["order.created", "order.cancelled", "order.refund_requested"]
+    assert (
+        supplier.post(
+            f"/orders/{so_id}/shipments", json={"carrier": "SF", "tracking_number": "1"}
+        ).status_code
+        == 409
+    )
