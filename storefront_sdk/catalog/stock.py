@@ -34,11 +34,13 @@ def available_sql(session: Session, stock: str, as_of: str) -> str:
     """SQL for a variant's ``available`` units after a report of ``stock`` units ``as_of``
     (both SQL expressions): the report minus the units of order lines still holding stock
     that it does not reflect, i.e. lines of orders the supplier had not accepted by then
-    (``docs/architecture.md``, "Stock accounting"); never below zero (a supplier reporting
-    less than is already sold to consumers sells nothing more)."""
+    (``docs/architecture.md``, "Stock accounting"), less their units cancelled or refunded
+    as returned before they were shipped (they will not leave); never below zero (a
+    supplier reporting less than is already sold to consumers sells nothing more)."""
     greatest = "GREATEST" if is_postgresql(session) else "MAX"
     unreflected = (
-        "COALESCE((SELECT SUM(l.quantity - l.cancelled_quantity) FROM sf_order_line l "  # noqa: S608 (our own SQL)
+        "COALESCE((SELECT SUM(l.quantity - l.cancelled_quantity - l.returned_unshipped_quantity) "  # noqa: S608 (our own SQL)
+        "FROM sf_order_line l "
         "LEFT JOIN sf_supplier_order so ON so.id = l.supplier_order_id "
         "WHERE l.variant_id = sf_variant.id AND l.stock_held "
         f"AND (so.accepted_at IS NULL OR so.accepted_at > {as_of})), 0)"

@@ -1,7 +1,9 @@
 """Supplier settlement statements: what the platform owes a supplier for a period — for
 each supplier order delivered in it, the supply price of what was delivered, less the
-supplier's share of the refunds of those lines (:func:`.split.reversed_parts`), plus the
-shipping the consumer paid for it."""
+supplier's share of the refunds of those lines (:func:`.breakdown.reversed_parts`), plus
+the shipping the consumer paid for it. Each line shows its units apart: ordered,
+cancelled by the supplier, delivered, and returned (refunded by the platform as
+returned), so a supplier can match each deduction to the units it is for."""
 
 from __future__ import annotations
 
@@ -31,7 +33,11 @@ class StatementLine:
     order_number: str
     delivered_at: datetime
     sku: str
+    #: Units ordered; of them, cancelled by the supplier, delivered, and returned.
     quantity: int
+    cancelled: int
+    delivered: int
+    returned: int
     supply: int
     refunded: int
     owed: int
@@ -76,6 +82,9 @@ def statement(
             _order.number,
             _line.sku,
             _line.quantity,
+            _line.cancelled_quantity,
+            _line.shipped_quantity,
+            _line.returned_quantity,
             _line.supply_price_minor,
             _line.level1_minor,
             _line.level2_minor,
@@ -103,6 +112,9 @@ def statement(
                 row.delivered_at,
                 row.sku,
                 row.quantity,
+                row.cancelled_quantity,
+                row.shipped_quantity,
+                row.returned_quantity,
                 supply,
                 refunded,
                 supply - refunded,
@@ -126,6 +138,9 @@ CSV_COLUMNS = (
     "delivered_at",
     "sku",
     "quantity",
+    "cancelled",
+    "delivered",
+    "returned",
     "supply",
     "refunded",
     "owed",
@@ -149,13 +164,17 @@ def statement_csv(found: Statement) -> str:
                 line.delivered_at.isoformat(),
                 csv_cell(line.sku),
                 line.quantity,
+                line.cancelled,
+                line.delivered,
+                line.returned,
                 major(line.supply),
                 major(line.refunded),
                 major(line.owed),
             ]
         )
-    writer.writerow(["shipping", "", "", "", "", "", "", major(found.shipping)])
+    blank = [""] * 7
+    writer.writerow(["shipping", *blank, "", "", major(found.shipping)])
     writer.writerow(
-        ["total", "", "", "", "", major(found.supply), major(found.refunded), major(found.owed)]
+        ["total", *blank, major(found.supply), major(found.refunded), major(found.owed)]
     )
     return out.getvalue()

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
+from ..orders.models import Order, OrderLine, Refund, Shipment, SupplierOrder
 from ..orders.states import SupplierOrderStatus
+from ..pricing.breakdown import LineParts, reversed_parts
 from ..sql import table_of
 from .models import PENDING, OutboxEvent
 
@@ -115,6 +116,10 @@ _ASSIGN_LINES = (
                 "supply_price_minor",
                 "shipped_quantity",
                 "cancelled_quantity",
+                "returned_quantity",
+                "returned_unshipped_quantity",
+                "refunded_minor",
+                "platform_minor",
                 "level1_distributor_id",
                 "level1_minor",
                 "level2_distributor_id",
@@ -138,15 +143,18 @@ def queue(
     order: Order | None = None,
     lines: Sequence[OrderLine] | None = None,
     shipments: Sequence[Shipment] | None = None,
+    refund: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """Write an event about ``part`` to the outbox (delivered by ``flask storefront
-    dispatch``); its body carries the supplier order as it is now."""
+    dispatch``); its body carries the supplier order as it is now (and, for
+    ``order.refund_requested``, the ``refund`` it reports)."""
     event = OutboxEvent(
         **outbox_row(
             part,
             event_type,
             now,
             body=supplier_order_object(session, part, order, lines, shipments),
+            refund=refund,
         )
     )
     session.add(event)
@@ -162,16 +170,21 @@ def outbox_row(
     order: Any = None,
     lines: Sequence[Any] = (),
     shipments: Sequence[Any] = (),
+    refund: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``sf_outbox_event`` row of an event about ``part``: its body is the supplier
-    order ``body`` (else built from ``order``, ``lines`` and ``shipments``)."""
+    order ``body`` (else built from ``order``, ``lines`` and ``shipments``), with
+    ``data.refund`` when a ``refund`` is given."""
     event_id = new_id("evt")
     data = body if body is not None else supplier_order_fields(part, order, lines, shipments)
+    payload: dict[str, Any] = {"object": data}
+    if refund is not None:
+        payload["refund"] = refund
     document = {
         "id": event_id,
         "type": event_type,
         "created": rfc3339(now),
-        "data": {"object": data},
+        "data": payload,
     }
     return {
         "event_id": event_id,
@@ -186,16 +199,28 @@ def outbox_row(
     }
 
 
-def announce_refund(
-    session: Session, order: Order, supplier_order_ids: Sequence[int], now: datetime
-) -> None:
-    """Queue ``order.refund_requested`` (after-sales) to the supplier of each part."""
+def announce_refund(session: Session, order: Order, refund: Refund, now: datetime) -> None:
+    """Queue ``order.refund_requested`` (after-sales) to the supplier of each part the
+    refund's lines belong to, with that supplier's lines of the refund (``data.refund``)."""
+    by_line = {item["line_id"]: item for item in refund.lines}
+    lines = [line for line in order_lines(session, order.id or 0) if line.id in by_line]
     for part in session.scalars(
         sa.select(SupplierOrder)
-        .where(col(SupplierOrder.id).in_(list(supplier_order_ids)))
+        .where(col(SupplierOrder.id).in_({line.supplier_order_id for line in lines}))
         .order_by(col(SupplierOrder.id))
     ):
-        queue(session, part, ORDER_REFUND_REQUESTED, now, order=order)
+        mine = [by_line[line.id] for line in lines if line.supplier_order_id == part.id]
+        detail = {
+            "kind": refund.kind,
+            "reason": refund.reason,
+            "amount": sum(item["amount"] for item in mine),
+            "supply_deducted": sum(item["supply_deducted"] for item in mine),
+            "lines": [
+                {key: item[key] for key in ("sku", "quantity", "amount", "supply_deducted")}
+                for item in mine
+            ],
+        }
+        queue(session, part, ORDER_REFUND_REQUESTED, now, order=order, refund=detail)
 
 
 def supplier_order_lines(session: Session, part: SupplierOrder) -> list[OrderLine]:
@@ -244,6 +269,14 @@ def supplier_order_object(
     return supplier_order_fields(part, order, lines, shipments)
 
 
+def supply_deducted(line: Any) -> int:
+    """The supplier's share of what was refunded of ``line`` so far (a model or a row with
+    its columns): what its statement deducts (:func:`.reversed_parts`)."""
+    supply = line.supply_price_minor * line.quantity
+    parts = LineParts(supply, line.level1_minor, line.level2_minor, line.platform_minor)
+    return reversed_parts(parts, line.refunded_minor).supplier
+
+
 def supplier_order_fields(
     part: Any, order: Any, lines: Sequence[Any], shipments: Sequence[Any]
 ) -> dict[str, Any]:
@@ -265,6 +298,10 @@ def supplier_order_fields(
                 "supply_price": line.supply_price_minor,
                 "shipped_quantity": line.shipped_quantity,
                 "cancelled_quantity": line.cancelled_quantity,
+                "returned_quantity": line.returned_quantity,
+                "returned_unshipped_quantity": line.returned_unshipped_quantity,
+                "refunded_amount": line.refunded_minor,
+                "supply_deducted": supply_deducted(line),
             }
             for line in lines
         ],

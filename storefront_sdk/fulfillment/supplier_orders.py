@@ -81,9 +81,15 @@ def _find(session: Session, supplier_id: int, public_id: str, *, lock: bool) -> 
     return part
 
 
-def _left(line: OrderLine) -> int:
-    """Units of ``line`` neither shipped nor cancelled."""
-    return line.quantity - line.shipped_quantity - line.cancelled_quantity
+def units_left(line: OrderLine) -> int:
+    """Units of ``line`` neither shipped nor cancelled, nor returned before shipping (the
+    platform refunded those: they are not shipped or cancelled any more)."""
+    return (
+        line.quantity
+        - line.shipped_quantity
+        - line.cancelled_quantity
+        - line.returned_unshipped_quantity
+    )
 
 
 def _move(part: SupplierOrder, action: SupplierOrderAction, now: datetime) -> None:
@@ -142,7 +148,7 @@ def ship(
     for line in order_lines:
         line.shipped_quantity += wanted.get(line.sku, 0)
         session.add(line)
-    rest = sum(_left(line) for line in order_lines)
+    rest = sum(units_left(line) for line in order_lines)
     action = SupplierOrderAction.SHIP_PART if rest else SupplierOrderAction.SHIP_REST
     _move(part, action, now)
     if part.accepted_at is None:
@@ -199,21 +205,9 @@ def cancel(
     wanted = _wanted(order_lines, lines, "lines")
     if not wanted:
         raise ValidationError("nothing is left to cancel in this order")
-    amount = 0
-    for line in order_lines:
-        units = wanted.get(line.sku, 0)
-        if units:
-            line.cancelled_quantity += units
-            # The consumer gets these units' money back (no more than is left of the line
-            # after earlier refunds): each part of it is reversed.
-            back = min(units * line.unit_price_minor, line.amount_minor - line.refunded_minor)
-            amount += back
-            if back:
-                settled = part.settled_at is not None
-                ledger.reverse(session, line, part.currency, back, now, settled=settled)
-            else:
-                session.add(line)
-    rest = sum(_left(line) for line in order_lines)
+    detail = _cancel_lines(session, part, order_lines, wanted, now)
+    amount = sum(item["amount"] for item in detail)
+    rest = sum(units_left(line) for line in order_lines)
     shipped = any(line.shipped_quantity for line in order_lines)
     if rest:
         action = SupplierOrderAction.CANCEL_PART
@@ -243,10 +237,47 @@ def cancel(
             f"cancelled by the supplier: {reason}",
             now,
             supplier_order_id=part.id,
+            lines=detail,
         )
     if part.status == SupplierOrderStatus.CANCELLED:
         _announce(session, signals.supplier_order_cancelled, order, part)
     return supplier_order_object(session, part, order, order_lines)
+
+
+def _cancel_lines(
+    session: Session,
+    part: SupplierOrder,
+    order_lines: list[OrderLine],
+    wanted: dict[str, int],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Cancel ``wanted`` units (per SKU): the consumer gets these units' money back (no
+    more than is left of the line after earlier refunds), each part of it reversed; the
+    refund's per-line detail."""
+    detail: list[dict[str, Any]] = []
+    for line in order_lines:
+        units = wanted.get(line.sku, 0)
+        if not units:
+            continue
+        line.cancelled_quantity += units
+        back = min(units * line.unit_price_minor, line.amount_minor - line.refunded_minor)
+        deducted_supply = 0
+        if back:
+            settled = part.settled_at is not None
+            parts = ledger.reverse(session, line, part.currency, back, now, settled=settled)
+            deducted_supply = parts.supplier
+        else:
+            session.add(line)
+        detail.append(
+            {
+                "line_id": line.id,
+                "sku": line.sku,
+                "quantity": units,
+                "amount": back,
+                "supply_deducted": deducted_supply,
+            }
+        )
+    return detail
 
 
 def _wanted(
@@ -254,7 +285,7 @@ def _wanted(
 ) -> dict[str, int]:
     """Units per SKU to act on: ``lines`` checked against what each line has left, or
     everything left when ``lines`` is ``None``."""
-    left = {line.sku: _left(line) for line in order_lines}
+    left = {line.sku: units_left(line) for line in order_lines}
     if lines is None:
         return {sku: n for sku, n in left.items() if n > 0}
     errors: ErrorTree = {}

@@ -88,6 +88,15 @@ class OrderLine(SQLModel, table=True):
             "AND shipped_quantity + cancelled_quantity <= quantity",
             name="fulfilled",
         ),
+        # A unit is refunded once: cancelled by its supplier or returned, never both; one
+        # returned before it was shipped is not shipped any more.
+        sa.CheckConstraint(
+            "returned_quantity >= 0 AND cancelled_quantity + returned_quantity <= quantity "
+            "AND returned_unshipped_quantity >= 0 "
+            "AND returned_unshipped_quantity <= returned_quantity "
+            "AND shipped_quantity + cancelled_quantity + returned_unshipped_quantity <= quantity",
+            name="returned",
+        ),
         sa.CheckConstraint("amount_minor = unit_price_minor * quantity", name="amount"),
         sa.CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded"
@@ -132,6 +141,12 @@ class OrderLine(SQLModel, table=True):
     amount_minor: int
     shipped_quantity: int = 0
     cancelled_quantity: int = 0
+    #: Units the platform refunded as returned (after-sales): they are neither cancelled
+    #: nor refunded again.
+    returned_quantity: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: Of those, units that had not been shipped when they were refunded: they are not
+    #: shipped any more (returns take shipped units first).
+    returned_unshipped_quantity: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     refunded_minor: int = 0
     #: The line's units are still taken from ``available`` and not yet reflected in the
     #: supplier's stock reports (see :mod:`storefront_sdk.orders.stock`).
@@ -222,6 +237,15 @@ REFUND_PENDING = "pending"
 REFUND_SUCCEEDED = "succeeded"
 REFUND_FAILED = "failed"
 
+#: What a refund is for: units its supplier cancelled, units returned (after-sales), a
+#: goodwill amount that gives back no unit, or a payment that came after its order ended
+#: (given back whole).
+REFUND_CANCELLED = "cancelled"
+REFUND_RETURNED = "returned"
+REFUND_GOODWILL = "goodwill"
+REFUND_LATE_PAYMENT = "late_payment"
+REFUND_KINDS = (REFUND_CANCELLED, REFUND_RETURNED, REFUND_GOODWILL, REFUND_LATE_PAYMENT)
+
 
 class Refund(SQLModel, table=True):
     """Money given back to the consumer for some lines (and shipping) of an order."""
@@ -230,7 +254,10 @@ class Refund(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("amount_minor > 0", name="amount"),
         sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        sa.CheckConstraint(one_of("kind", REFUND_KINDS), name="kind"),
         sa.Index("ix_sf_refund_status", "status", "next_attempt_at"),
+        # A form submitted twice (same one-time key) makes one refund.
+        sa.UniqueConstraint("order_id", "form_key"),
     )
 
     id: int | None = id_field()
@@ -239,6 +266,17 @@ class Refund(SQLModel, table=True):
     amount_minor: int
     currency: str = Field(max_length=3)
     reason: str = Field(max_length=500)
+    #: :data:`REFUND_KINDS`; refunds made before kinds were recorded are ``goodwill``
+    #: (those of a supplier's cancellation, ``cancelled``; of a late payment,
+    #: ``late_payment``).
+    kind: str = Field(
+        default=REFUND_GOODWILL, max_length=16, sa_column_kwargs={"server_default": "goodwill"}
+    )
+    #: Per line: ``[{"line_id", "sku", "quantity" (units returned or cancelled),
+    #: "amount", "supply_deducted"}]`` in minor units (what suppliers reconcile).
+    lines: list[dict[str, Any]] = json_field([])
+    #: The one-time key of the admin's refund form that asked for it (double submits).
+    form_key: str | None = Field(default=None, max_length=64)
     status: str = Field(default=REFUND_PENDING, max_length=16)
     #: The provider's refund id, once it accepted the refund.
     provider_ref: str | None = Field(default=None, max_length=255)

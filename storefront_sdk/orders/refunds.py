@@ -5,12 +5,13 @@ then recorded on the order (:func:`record_refund`)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from .. import signals
 from . import events
-from .models import REFUND_PENDING, Order, Refund
+from .models import REFUND_CANCELLED, REFUND_GOODWILL, REFUND_PENDING, Order, Refund
 from .states import OrderAction, OrderStatus, advance_order
 
 
@@ -27,16 +28,26 @@ def request_refund(
     now: datetime,
     *,
     supplier_order_id: int | None = None,
+    kind: str | None = None,
+    lines: list[dict[str, Any]] | None = None,
+    form_key: str | None = None,
 ) -> Refund:
     """Queue a refund of ``amount_minor``: made with the provider after commit by
     :func:`storefront_sdk.payments.service.run_refunds` (retried until the provider takes
-    it)."""
+    it). ``kind`` (default: ``cancelled`` for a supplier order's refund, else
+    ``goodwill``), its per-line ``lines`` and the ``form_key`` that asked for it are
+    recorded with it."""
+    if kind is None:
+        kind = REFUND_CANCELLED if supplier_order_id is not None else REFUND_GOODWILL
     refund = Refund(
         order_id=order.id or 0,
         supplier_order_id=supplier_order_id,
         amount_minor=amount_minor,
         currency=order.currency,
         reason=reason[:500],
+        kind=kind,
+        lines=lines or [],
+        form_key=form_key,
         status=REFUND_PENDING,
         next_attempt_at=now,
         created_at=now,
@@ -44,7 +55,9 @@ def request_refund(
     )
     session.add(refund)
     session.flush()
-    events.record(session, order, "refund_requested", "system", {"amount": amount_minor})
+    events.record(
+        session, order, "refund_requested", "system", {"amount": amount_minor, "kind": kind}
+    )
     return refund
 
 

@@ -27,6 +27,7 @@ from ..fulfillment import handoff
 from ..orders import events, refunds
 from ..orders.models import (
     REFUND_FAILED,
+    REFUND_LATE_PAYMENT,
     REFUND_PENDING,
     REFUND_SUCCEEDED,
     Order,
@@ -153,7 +154,14 @@ def apply_payment(
         # (Payable orders were paid above: this one is paid already, or ended.)
         if status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
             # Money arrived for an order whose stock went back: give it back.
-            request_refund(session, order, order.total_minor, "paid after the order ended", now)
+            request_refund(
+                session,
+                order,
+                order.total_minor,
+                "paid after the order ended",
+                now,
+                kind=REFUND_LATE_PAYMENT,
+            )
             events.record(session, order, "late_payment", actor, {"ref": state.ref})
             return "late"
         return "unchanged"

@@ -184,20 +184,22 @@ def test_an_admin_refunds_part_of_a_line_and_the_commissions_follow(world: World
     assert number in page
     detail = admin.get(f"/admin/orders/{number}").get_data(as_text=True).replace("\xa0", " ")
     assert "CNY 50.00" in detail
+    goodwill = {"kind": "goodwill", "form_key": "k" * 24}
     status = _post(
         admin,
         f"/admin/orders/{number}/refund",
         line_id=str(line_id),
         amount="10.00",
         reason="scratch",
+        **goodwill,
     )
     assert status == 303
     assert world.balances(world.bob)["pending"] == 400  # 500 less 1000 x 500 / 5000
     assert world.balances(world.ann)["pending"] == 80
-    assert (
-        _post(admin, f"/admin/orders/{number}/refund", line_id=str(line_id), amount="40.01") == 422
-    )
-    assert _post(admin, f"/admin/orders/{number}/refund", line_id="999999", amount="1") == 404
+    url = f"/admin/orders/{number}/refund"
+    goodwill["form_key"] = "j" * 24
+    assert _post(admin, url, line_id=str(line_id), amount="40.01", **goodwill) == 422
+    assert _post(admin, url, line_id="999999", amount="1", **goodwill) == 404
     assert _post(admin, "/admin/orders/NOPE/refund", line_id=str(line_id), amount="1") == 404
 
 
@@ -246,8 +248,16 @@ def test_a_supplier_statement_sums_deliveries_less_refunds(world: World) -> None
     query = f"/admin/statements?supplier={world.supplier_id}&from={start}&to={end}"
     page = admin.get(query).get_data(as_text=True).replace("\xa0", " ")
     assert "CNY 47.00" in page  # 3000 + 2000 - 1000 + 700
+    cap = re.search(r"<td>CAP</td>(.*?)</tr>", page)
+    assert cap
+    assert re.findall(r'data-units="(\w+)">(\d+)<', cap.group(1)) == [
+        ("ordered", "2"),
+        ("cancelled", "1"),
+        ("delivered", "1"),
+        ("returned", "0"),
+    ]
     rows = admin.get(query + "&format=csv").get_data(as_text=True).splitlines()
-    assert rows[-1] == "total,,,,,57.00,10.00,47.00"
+    assert rows[-1] == "total,,,,,,,,57.00,10.00,47.00"
     assert (
         admin.get(f"/admin/statements?supplier={world.supplier_id}&from=2026-13-01").status_code
         == 422

@@ -13,7 +13,7 @@ from order_support import app_on, buy, stocked_shop
 from storefront_sdk import signals
 from storefront_sdk.db import session_scope, utcnow
 from storefront_sdk.orders import checkout
-from storefront_sdk.orders.models import Order, OrderEvent, SupplierOrder
+from storefront_sdk.orders.models import Order, OrderEvent, Refund, SupplierOrder
 from storefront_sdk.payments import service
 from storefront_sdk.payments.providers import SUCCEEDED, DevProvider, PaymentStart, PaymentState
 
@@ -88,6 +88,9 @@ def test_money_for_an_expired_order_is_given_back(db_url: str) -> None:
         outcome, held = _apply(app, order, paid)
         assert (outcome, held.status) == ("late", "expired")
         assert _kinds(app, order) == ["placed", "refund_requested", "late_payment"]
+        with session_scope(app) as session:
+            refund = session.scalars(sa.select(Refund)).one()
+        assert (refund.kind, refund.amount_minor) == ("late_payment", order.total_minor)
 
 
 class SameRefProvider(DevProvider):

@@ -15,8 +15,10 @@ from order_support import ADDRESS, app_on, buy, dev_pay, stocked_shop
 from shop_support import ShopRef, product, push, variant, variant_ids
 
 from storefront_sdk.catalog.models import Supplier
-from storefront_sdk.db import session_scope
+from storefront_sdk.db import session_scope, utcnow
 from storefront_sdk.dispatcher import Dispatcher
+from storefront_sdk.fulfillment.after_sales import refund_lines, refund_returned_units
+from storefront_sdk.fulfillment.models import OutboxEvent
 from storefront_sdk.orders.models import (
     Order,
     OrderEvent,
@@ -581,3 +583,84 @@ def test_malformed_order_requests_are_400_or_422_never_500(shop_app: Flask) -> N
     assert (body["status"], body["shipments"]) == ("pending", [])
     assert _quantities(body) == {"A": (2, 0, 0)}
     assert _refunds(shop_app) == []
+
+
+def test_a_supplier_sees_each_lines_returns_refunds_and_its_deduction(shop_app: Flask) -> None:
+    # Given two A (50.00 each, supply 30.00) and one B (20.00) paid
+    supplier, shop, skus = _three_skus(shop_app)
+    token, parts = _paid(shop_app, shop, {skus["A"]: 2, skus["B"]: 1})
+    so_id = parts[supplier.supplier_id]
+    order_id = _order(shop_app, token).id or 0
+    # When the platform refunds one A as returned and 5.00 of B as goodwill
+    with session_scope(shop_app) as session:
+        ids = dict(
+            session.execute(
+                sa.select(OrderLine.sku, OrderLine.id).where(OrderLine.order_id == order_id)
+            ).all()
+        )
+        refund_returned_units(session, order_id, {ids["A"]: 1}, "sent back", utcnow(), actor="t")
+        refund_lines(session, order_id, {ids["B"]: 500}, "late", utcnow(), actor="t")
+    # Then the supplier's order shows per line the units, the amount and its share deducted
+    body = supplier.get(f"/orders/{so_id}").get_json()
+    refunds = {
+        line["sku"]: (
+            line["returned_quantity"],
+            line["returned_unshipped_quantity"],
+            line["refunded_amount"],
+            line["supply_deducted"],
+        )
+        for line in body["lines"]
+    }
+    assert refunds == {"A": (1, 1, 5000, 3000), "B": (0, 0, 500, 250)}
+    # And the returned unit is neither shipped nor cancelled any more
+    too_many = supplier.post(
+        f"/orders/{so_id}/cancel", json={"lines": [{"sku": "A", "quantity": 2}]}
+    )
+    assert too_many.status_code == 422
+    assert too_many.get_json()["errors"] == {
+        "json": {
+            "lines": {"0": {"quantity": ["Only 1 unit(s) of 'A' are left to ship or cancel."]}}
+        }
+    }
+    rest = supplier.post(
+        f"/orders/{so_id}/shipments", json={"carrier": "SF", "tracking_number": "1"}
+    )
+    assert rest.status_code == 201
+    assert rest.get_json()["shipments"][0]["lines"] == [
+        {"sku": "A", "quantity": 1},
+        {"sku": "B", "quantity": 1},
+    ]
+    assert rest.get_json()["status"] == "shipped"
+
+
+def test_a_part_all_returned_before_shipping_is_cancelled_with_its_shipping(
+    shop_app: Flask,
+) -> None:
+    # Given one A (50.00) paid with the supplier's 8.00 shipping
+    supplier, shop, skus = _three_skus(shop_app, fee=800)
+    token, parts = _paid(shop_app, shop, {skus["A"]: 1})
+    so_id = parts[supplier.supplier_id]
+    order = _order(shop_app, token)
+    # When the platform refunds it as returned before it was shipped
+    with session_scope(shop_app) as session:
+        line_id = session.scalars(sa.select(OrderLine.id)).one()
+        refund_returned_units(
+            session, order.id or 0, {line_id: 1}, "changed mind", utcnow(), actor="t"
+        )
+    # Then the supplier's order is cancelled and the consumer gets the shipping back too
+    body = supplier.get(f"/orders/{so_id}").get_json()
+    assert (body["status"], body["cancel_reason"]) == ("cancelled", "returned before shipping")
+    assert _refunds(shop_app) == [(5800, "pending")]
+    with session_scope(shop_app) as session:
+        told = session.scalars(
+            sa.select(OutboxEvent.type)
+            .where(OutboxEvent.supplier_order_id == _part(shop_app, so_id).id)
+            .order_by(OutboxEvent.id)
+        ).all()
+    assert told == ["order.created", "order.cancelled", "order.refund_requested"]
+    assert (
+        supplier.post(
+            f"/orders/{so_id}/shipments", json={"carrier": "SF", "tracking_number": "1"}
+        ).status_code
+        == 409
+    )

@@ -2,7 +2,7 @@
 orders), and why a signed provider event was refused.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 14:40:00.000000
 
 Orders placed before this revision have no client key: they count for nobody's limit.
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0012'
-down_revision: str | None = '0010'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

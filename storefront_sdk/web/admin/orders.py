@@ -6,23 +6,43 @@ Behind the admin's sign-in, role and CSRF checks.
 
 from __future__ import annotations
 
+import re
+import secrets
+
 import sqlalchemy as sa
 from flask import Response, request
 from sqlmodel import col
 
 from ...db import utcnow
 from ...errors import NotFound, ValidationError
-from ...fulfillment.after_sales import refund_lines
+from ...fulfillment.after_sales import (
+    RefundTooLarge,
+    TooManyUnits,
+    refund_lines,
+    refund_returned_units,
+)
 from ...fulfillment.dispatch import requeue
 from ...fulfillment.models import STATUSES as DELIVERY_STATUSES
 from ...fulfillment.models import DeliveryAttempt, OutboxEvent
 from ...money import Money
-from ...orders.models import Order, OrderLine, Refund, SupplierOrder
+from ...orders.models import (
+    REFUND_CANCELLED,
+    REFUND_GOODWILL,
+    REFUND_LATE_PAYMENT,
+    REFUND_RETURNED,
+    Order,
+    OrderLine,
+    Refund,
+    SupplierOrder,
+)
 from ..pages import DIGITS, see_other
 from ..pages import gettext as _
 from ..sessions import get_session
 from ..transactions import committed
 from .access import me, message, money, newest_page, page, refused
+
+#: The refund form's one-time key (a double submit of one form makes one refund).
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def orders() -> Response:
@@ -77,47 +97,109 @@ def order(number: str) -> Response:
         "order.html",
         order=found,
         total=money(found.total_minor, found.currency),
-        lines=[
-            {
-                "line": line,
-                "amount": money(line.amount_minor, line.currency),
-                "left": line.amount_minor - line.refunded_minor,
-                "left_text": money(line.amount_minor - line.refunded_minor, line.currency),
-                "parts": [
-                    money(line.supply_price_minor * line.quantity, line.currency),
-                    money(line.level1_minor, line.currency),
-                    money(line.level2_minor, line.currency),
-                    money(line.platform_minor, line.currency),
-                ],
-            }
-            for line in lines
-        ],
+        lines=[_line_row(line) for line in lines],
         parts=parts,
-        refunds=[{"refund": r, "amount": money(r.amount_minor, r.currency)} for r in refunds],
+        refunds=[_refund_row(r) for r in refunds],
+        form_key=secrets.token_urlsafe(18),
     )
+
+
+def _line_row(line: OrderLine) -> dict[str, object]:
+    """A line as the order page shows it: its amount, what is left, its four parts."""
+    return {
+        "line": line,
+        "amount": money(line.amount_minor, line.currency),
+        "left": line.amount_minor - line.refunded_minor,
+        "left_text": money(line.amount_minor - line.refunded_minor, line.currency),
+        "units_left": line.quantity - line.cancelled_quantity - line.returned_quantity,
+        "parts": [
+            money(line.supply_price_minor * line.quantity, line.currency),
+            money(line.level1_minor, line.currency),
+            money(line.level2_minor, line.currency),
+            money(line.platform_minor, line.currency),
+        ],
+    }
+
+
+def refund_kind(kind: str) -> str:
+    """What a refund is for, in the admin's words."""
+    names = {
+        REFUND_CANCELLED: _("units cancelled by the supplier"),
+        REFUND_RETURNED: _("units returned"),
+        REFUND_GOODWILL: _("goodwill"),
+        REFUND_LATE_PAYMENT: _("a payment after the order ended, given back"),
+    }
+    return names.get(kind, kind)
+
+
+def _refund_row(refund: Refund) -> dict[str, object]:
+    units = ", ".join(
+        f"{item['sku']} \u00d7 {item['quantity']}" for item in refund.lines if item["quantity"]
+    )
+    return {
+        "refund": refund,
+        "amount": money(refund.amount_minor, refund.currency),
+        "kind": refund_kind(refund.kind),
+        "units": units,
+    }
 
 
 @committed(refused)
 def refund(number: str) -> Response:
-    """An after-sales refund of part of one line (typed in major units)."""
+    """An after-sales refund of one line: units returned (their price) or a goodwill
+    amount (typed in the currency's units, e.g. ``12.50``). The form's one-time key makes
+    a double submit one refund."""
     found = _order(number)
     line = request.form.get("line_id", "")
     if not DIGITS.fullmatch(line):
         raise ValidationError(_("Choose the line to refund."))
+    form_key = request.form.get("form_key", "")
+    if not FORM_KEY.fullmatch(form_key):
+        raise ValidationError(_("This form has expired. Please reload the page and try again."))
+    kind = request.form.get("kind", "")
+    reason = request.form.get("reason", "").strip()[:300] or _("after-sales refund")
+    session, order_id, line_id = get_session(), found.id or 0, int(line)
+    actor, now = f"admin:{me().id}", utcnow()
     try:
-        amount = Money.from_major(request.form.get("amount", "").strip(), found.currency)
+        if kind == REFUND_RETURNED:
+            units = {line_id: _units()}
+            refund_returned_units(
+                session, order_id, units, reason, now, actor=actor, form_key=form_key
+            )
+        elif kind == REFUND_GOODWILL:
+            amounts = {line_id: _amount(found.currency)}
+            refund_lines(session, order_id, amounts, reason, now, actor=actor, form_key=form_key)
+        else:
+            raise ValidationError(_("Choose what the refund is for: returned units or goodwill."))
+    except RefundTooLarge as error:
+        left = money(error.left.minor, error.left.currency)
+        raise ValidationError(
+            _("At most %(amount)s of this line is left to refund.", amount=left)
+        ) from None
+    except TooManyUnits as error:
+        raise ValidationError(
+            _("Only %(count)s unit(s) of this line are left to return.", count=error.left)
+        ) from None
+    return see_other(".order", number=number)
+
+
+def _units() -> int:
+    """The number of units returned, from the form (1 or more)."""
+    text = request.form.get("units", "").strip()
+    if not DIGITS.fullmatch(text) or int(text) < 1:
+        raise ValidationError(_("The number of units returned is a whole number such as 1."))
+    return int(text)
+
+
+def _amount(currency: str) -> int:
+    """The goodwill amount, typed in the currency's units (``12.50``), in minor units."""
+    try:
+        amount = Money.from_major(request.form.get("amount", "").strip(), currency)
     except (TypeError, ValueError):
         raise ValidationError(_("The amount is a plain number such as 12.50.")) from None
-    reason = request.form.get("reason", "").strip()[:300] or _("after-sales refund")
-    refund_lines(
-        get_session(),
-        found.id or 0,
-        {int(line): amount.minor},
-        reason,
-        utcnow(),
-        actor=f"admin:{me().id}",
-    )
-    return see_other(".order", number=number)
+    if amount.minor < 1:
+        raise ValidationError(_("The amount is a plain number such as 12.50."))
+    return amount.minor
 
 
 def deliveries() -> Response:

@@ -171,6 +171,31 @@ class OrderLineOut(ma.Schema):
     supply_price = fields.Int(required=True)
     shipped_quantity = fields.Int(required=True)
     cancelled_quantity = fields.Int(required=True)
+    returned_quantity = fields.Int(
+        required=True,
+        metadata={"description": "Units the platform refunded as returned (after-sales)"},
+    )
+    returned_unshipped_quantity = fields.Int(
+        required=True,
+        metadata={
+            "description": "Of the returned units, those refunded before they were shipped: "
+            "not to be shipped"
+        },
+    )
+    refunded_amount = fields.Int(
+        required=True,
+        metadata={
+            "description": "What the consumer got back for this line so far (minor units): "
+            "cancellations, returns and goodwill"
+        },
+    )
+    supply_deducted = fields.Int(
+        required=True,
+        metadata={
+            "description": "The supplier's share of those refunds (minor units), deducted "
+            "from its statement"
+        },
+    )
 
 
 class ShipmentOut(ma.Schema):
