@@ -116,6 +116,24 @@ def _binding_policy(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be 'keep' or 'last_click', got {value!r}")
 
 
+def _locale(name: str, value: Any) -> None:
+    from .i18n import SUPPORTED
+
+    if value not in SUPPORTED:
+        raise ConfigurationError(f"{name} must be one of {', '.join(SUPPORTED)}, got {value!r}")
+
+
+def _time_zone(name: str, value: Any) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigurationError(
+            f"{name} must be an IANA time zone such as 'Asia/Shanghai', got {value!r}"
+        ) from None
+
+
 def transport_policy(config: Mapping[str, Any]) -> TransportPolicy:
     """How webhook deliveries may reach supplier URLs under ``config``."""
     return TransportPolicy(
@@ -306,6 +324,20 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "New distributors' shops wait for the platform's approval in `/admin/` before they sell.",
         _bool,
+    ),
+    Setting(
+        "STOREFRONT_DEFAULT_LOCALE",
+        "zh-Hans",
+        "Language of pages when nothing else decides: no choice of the visitor's (`?lang=`), "
+        "no fixed language of the shop's and no supported one in the browser's "
+        "`Accept-Language`. `zh-Hans` or `en`.",
+        _locale,
+    ),
+    Setting(
+        "STOREFRONT_DEFAULT_TIME_ZONE",
+        "Asia/Shanghai",
+        "IANA time zone the shop, console and admin pages show times in.",
+        _time_zone,
     ),
 )
 

@@ -2,8 +2,9 @@
 (``storefront``), so a host app's own catalogues and locale selector are left alone.
 
 Templates and views of the library call :data:`gettext` (``_`` in templates); each page is
-rendered under the locale :func:`choose_locale` picks: ``?lang=``, then the shop's setting,
-then ``Accept-Language``.
+rendered under the locale :func:`choose_locale` picks: the visitor's own choice (``?lang=``,
+remembered for the next pages), then the shop's setting, then ``Accept-Language``, then the
+platform's ``STOREFRONT_DEFAULT_LOCALE``.
 
 Catalogues live in ``storefront_sdk/translations/<locale>/LC_MESSAGES/storefront.po`` (and the
 compiled ``.mo``); ``make translations`` re-extracts and compiles them.
@@ -43,6 +44,11 @@ def init_app(app: Flask) -> None:
         Babel(app)
 
 
+def supported(tag: str | None) -> str | None:
+    """The supported locale ``tag`` asks for, or ``None`` (see :func:`_supported`)."""
+    return _supported(tag)
+
+
 @functools.lru_cache(maxsize=1024)
 def _supported(tag: str | None) -> str | None:
     """The supported locale ``tag`` asks for (``zh-CN``, ``zh_Hans`` → ``zh-Hans``)."""
@@ -57,21 +63,25 @@ def _supported(tag: str | None) -> str | None:
     return "en" if locale.language == "en" else None
 
 
-def choose_locale(asked: str | None, preferred: str | None, accept_language: str) -> str:
-    """A page's locale: the one ``asked`` for (``?lang=``), else the ``preferred`` one (a
-    shop's setting), else the browser's ``Accept-Language``, else English."""
-    chosen = _supported(asked) or _supported(preferred)
-    if chosen:
-        return chosen
-    return _from_browser(accept_language)
+def choose_locale(
+    asked: str | None,
+    preferred: str | None,
+    accept_language: str,
+    fallback: str = SUPPORTED[0],
+) -> str:
+    """A page's locale: the one ``asked`` for (the visitor's ``?lang=``, now or remembered),
+    else the ``preferred`` one (a shop's fixed language), else the browser's
+    ``Accept-Language``, else ``fallback`` (the platform's default)."""
+    chosen = _supported(asked) or _supported(preferred) or _from_browser(accept_language)
+    return chosen or _supported(fallback) or SUPPORTED[0]
 
 
 @functools.lru_cache(maxsize=1024)
-def _from_browser(accept_language: str) -> str:
+def _from_browser(accept_language: str) -> str | None:
     best = LanguageAccept(parse_accept_header(accept_language)).best_match(
         ["en", "zh-Hans", "zh-CN", "zh"]
     )
-    return _supported(best) or SUPPORTED[0]
+    return _supported(best)
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CSRFValidationError
 
@@ -21,16 +21,34 @@ from .. import i18n
 DIGITS = re.compile(r"[0-9]{1,18}")
 #: The languages a page offers, as ``(tag, name)``.
 LANGUAGES = (("en", "English"), ("zh-Hans", "简体中文"))
+#: Session key of the language the visitor picked (``?lang=``), kept for their next pages.
+LOCALE_KEY = "sf_locale"
 
 T = TypeVar("T")
 
 
 def negotiate_locale(preferred: str | None = None) -> str:
-    """This request's language: ``?lang=``, else ``preferred`` (a shop's setting, or what a
-    console user picked before), else the browser's."""
+    """This request's language: the visitor's choice (``?lang=``, remembered in the session
+    for the next pages), else ``preferred`` (a shop's fixed language), else the browser's,
+    else the platform's ``STOREFRONT_DEFAULT_LOCALE``."""
     return i18n.choose_locale(
-        request.args.get("lang"), preferred, request.headers.get("Accept-Language", "")
+        visitor_choice(),
+        preferred,
+        request.headers.get("Accept-Language", ""),
+        current_app.config["STOREFRONT_DEFAULT_LOCALE"],
     )
+
+
+def visitor_choice() -> str | None:
+    """The language the visitor picked: ``?lang=`` (then remembered), else the one they
+    picked on an earlier page."""
+    asked = i18n.supported(request.args.get("lang"))
+    if asked is None:
+        remembered: str | None = i18n.supported(session.get(LOCALE_KEY))
+        return remembered
+    if session.get(LOCALE_KEY) != asked:
+        session[LOCALE_KEY] = asked
+    return asked
 
 
 def gettext(text: str, **variables: Any) -> str:

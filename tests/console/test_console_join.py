@@ -23,7 +23,7 @@ def _distributor(app, email):
 def test_the_invite_page_says_who_invites(app, client):
     recruiter = make_distributor(app, "ada@example.com", name="Ada", shop_name="Ada's corner")
 
-    page = client.get(f"/console/join/{recruiter.code}")
+    page = client.get(f"/console/join/{recruiter.code}?lang=en")
 
     assert page.status_code == 200
     text = page.get_data(as_text=True)
