@@ -339,6 +339,13 @@ SETTINGS: tuple[Setting, ...] = (
         "IANA time zone the shop, console and admin pages show times in.",
         _time_zone,
     ),
+    Setting(
+        "STOREFRONT_ORDER_REFRESH_SECONDS",
+        30,
+        "How often a consumer's order page reloads itself while its payment settles or its "
+        "parcels are on their way.",
+        _int_range(1, 3600),
+    ),
 )
 
 #: Settings by name.

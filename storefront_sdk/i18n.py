@@ -15,10 +15,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
 from flask import Flask, render_template
 from flask_babel import Babel, Domain, force_locale
 from werkzeug.datastructures import LanguageAccept
@@ -88,6 +91,46 @@ def _from_browser(accept_language: str) -> str | None:
 def babel_locale(tag: str) -> Locale:
     """The Babel locale of a BCP 47 tag (``zh-Hans`` → ``zh_Hans``)."""
     return Locale.parse(tag.replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local(when: datetime, time_zone: str) -> datetime:
+    """``when`` (stored in UTC; a naive one is UTC) in ``time_zone``."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.astimezone(_zone(time_zone))
+
+
+def local_date(when: datetime | None, locale: str, time_zone: str) -> str:
+    """The day of ``when`` in ``time_zone``, as ``locale`` writes it (``Jan 2, 2026``,
+    ``2026年1月2日``); empty for ``None``."""
+    if when is None:
+        return ""
+    return format_date(_local(when, time_zone).date(), "medium", locale=babel_locale(locale))
+
+
+def local_datetime(when: datetime | None, locale: str, time_zone: str) -> str:
+    """``when`` in ``time_zone``, day and minute, as ``locale`` writes it
+    (``Jan 2, 2026, 1:04 AM``, ``2026年1月2日 01:04``); empty for ``None``."""
+    if when is None:
+        return ""
+    language = babel_locale(locale)
+    local = _local(when, time_zone)
+    day = format_date(local.date(), "medium", locale=language)
+    minute = format_time(local, "short", tzinfo=local.tzinfo, locale=language)
+    pattern: str = language.datetime_formats["medium"]
+    return pattern.replace("{1}", day).replace("{0}", minute)
+
+
+def local_time(when: datetime | None, locale: str, time_zone: str) -> str:
+    """The minute of ``when`` in ``time_zone`` (``1:04 AM``, ``01:04``); empty for ``None``."""
+    if when is None:
+        return ""
+    local = _local(when, time_zone)
+    return format_time(local, "short", tzinfo=local.tzinfo, locale=babel_locale(locale))
 
 
 @contextmanager

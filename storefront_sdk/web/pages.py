@@ -9,6 +9,8 @@ show of the signed-in user) and calls these for the rest.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Response, abort, current_app, g, redirect, request, session, url_for
@@ -56,9 +58,27 @@ def gettext(text: str, **variables: Any) -> str:
     return str(i18n.gettext(text, **variables))
 
 
+def time_zone() -> str:
+    """The time zone pages show times in (``STOREFRONT_DEFAULT_TIME_ZONE``)."""
+    zone: str = current_app.config["STOREFRONT_DEFAULT_TIME_ZONE"]
+    return zone
+
+
+def time_formats(locale: str) -> dict[str, Callable[[datetime | None], str]]:
+    """The template functions that write a stored (UTC) time in :func:`time_zone` and
+    ``locale``: ``when`` (day and minute), ``day`` and ``clock`` (the minute)."""
+    zone = time_zone()
+    return {
+        "when": lambda moment: i18n.local_datetime(moment, locale, zone),
+        "day": lambda moment: i18n.local_date(moment, locale, zone),
+        "clock": lambda moment: i18n.local_time(moment, locale, zone),
+    }
+
+
 def render_page(template: str, locale: str, status: int = 200, **context: Any) -> Response:
     """The page ``template`` rendered under ``locale``, with a form token at hand
-    (``csrf_token()`` in templates)."""
+    (``csrf_token()`` in templates) and the time formats of :func:`time_formats`."""
+    context = {**time_formats(locale), **context}
     body = i18n.render(template, locale, csrf_token=generate_csrf, **context)
     return Response(body, status=status, mimetype="text/html")
 

@@ -17,6 +17,7 @@ from ...fulfillment.dispatch import requeue
 from ...fulfillment.models import STATUSES as DELIVERY_STATUSES
 from ...fulfillment.models import DeliveryAttempt, OutboxEvent
 from ...money import Money
+from ...orders import progress
 from ...orders.models import Order, OrderLine, Refund, SupplierOrder
 from ..pages import DIGITS, see_other
 from ..pages import gettext as _
@@ -41,9 +42,13 @@ def orders() -> Response:
     if status:
         query = query.where(col(Order.status) == status)
     rows, next_before = newest_page(query, col(Order.id))
+    shown = progress.display_statuses(get_session(), [(o.id or 0, o.status) for (o,) in rows])
     return page(
         "orders.html",
-        orders=[{"order": o, "total": money(o.total_minor, o.currency)} for (o,) in rows],
+        orders=[
+            {"order": o, "total": money(o.total_minor, o.currency), "shown": shown[o.id or 0]}
+            for (o,) in rows
+        ],
         q=text,
         chosen=status,
         next_before=next_before,
@@ -76,6 +81,7 @@ def order(number: str) -> Response:
     return page(
         "order.html",
         order=found,
+        shown=progress.display_status(found.status, [part.status for part in parts]),
         total=money(found.total_minor, found.currency),
         lines=[
             {

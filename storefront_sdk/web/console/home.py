@@ -8,17 +8,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask import Response, url_for
 
 from ... import i18n
 from ...money import money_formatter
+from ...orders import progress
 from ...orders.models import Order
 from ...referrals.binding import history_of as binding_history
 from ...referrals.models import CustomerBinding
 from ...shops.models import Distributor, Shop
 from ...sql import table_of
-from ..pages import cursor_arg
+from ..pages import cursor_arg, time_zone
 from ..sessions import get_session
 from ..shop_reads import reader
 from .access import locale, me, my_shop, page
@@ -103,7 +103,14 @@ def orders() -> Response:
     session_ = get_session()
     order = table_of(Order).c
     recent = session_.execute(
-        sa.select(order.number, order.created_at, order.total_minor, order.currency, order.status)
+        sa.select(
+            order.id,
+            order.number,
+            order.created_at,
+            order.total_minor,
+            order.currency,
+            order.status,
+        )
         .where(order.shop_id == my_shop().id)
         .order_by(order.id.desc())
         .limit(ORDERS_PAGE)
@@ -116,6 +123,7 @@ def orders() -> Response:
         .order_by(binding.id.desc())
         .limit(ORDERS_PAGE)
     ).all()
+    shown = progress.display_statuses(session_, [(row.id, row.status) for row in recent])
     shop = my_shop()
     money = money_formatter
     return page(
@@ -125,7 +133,7 @@ def orders() -> Response:
                 "number": row.number,
                 "date": _date(row.created_at),
                 "total": money(row.currency, locale(), shop.currency_display)(row.total_minor),
-                "status": row.status,
+                "status": shown[row.id],
             }
             for row in recent
         ],
@@ -182,4 +190,4 @@ def _masked(email: str | None, phone: str | None) -> str:
 
 
 def _date(when: datetime) -> str:
-    return format_date(when, "medium", locale=i18n.babel_locale(locale()))
+    return i18n.local_date(when, locale(), time_zone())
