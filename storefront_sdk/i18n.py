@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
+from babel.support import Translations
 from flask import Flask, render_template
 from flask_babel import Babel, Domain, force_locale
 from werkzeug.datastructures import LanguageAccept
@@ -91,6 +92,18 @@ def _from_browser(accept_language: str) -> str | None:
 def babel_locale(tag: str) -> Locale:
     """The Babel locale of a BCP 47 tag (``zh-Hans`` → ``zh_Hans``)."""
     return Locale.parse(tag.replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(tag: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS), [babel_locale(tag)], DOMAIN)
+
+
+def translate(text: str, locale: str, **variables: Any) -> str:
+    """``text`` in ``locale`` (the library's catalogue), with ``variables``: for the strings
+    a view makes before its page is rendered."""
+    found: str = _catalogue(locale).ugettext(text)
+    return found % variables if variables else found
 
 
 @functools.lru_cache(maxsize=64)

@@ -33,12 +33,14 @@ def negotiate_locale(preferred: str | None = None) -> str:
     """This request's language: the visitor's choice (``?lang=``, remembered in the session
     for the next pages), else ``preferred`` (a shop's fixed language), else the browser's,
     else the platform's ``STOREFRONT_DEFAULT_LOCALE``."""
-    return i18n.choose_locale(
+    chosen = i18n.choose_locale(
         visitor_choice(),
         preferred,
         request.headers.get("Accept-Language", ""),
         current_app.config["STOREFRONT_DEFAULT_LOCALE"],
     )
+    g.sf_page_locale = chosen
+    return chosen
 
 
 def visitor_choice() -> str | None:
@@ -54,8 +56,12 @@ def visitor_choice() -> str | None:
 
 
 def gettext(text: str, **variables: Any) -> str:
-    """``text`` in the page's language (the library's catalogue), with ``variables``."""
-    return str(i18n.gettext(text, **variables))
+    """``text`` in the page's language (the one :func:`negotiate_locale` chose for this
+    request, else Flask-Babel's), with ``variables``."""
+    chosen: str | None = g.get("sf_page_locale")
+    if chosen is None:
+        return str(i18n.gettext(text, **variables))
+    return i18n.translate(text, chosen, **variables)
 
 
 def time_zone() -> str:

@@ -72,6 +72,7 @@ def my_shop() -> Shop:
 def guard() -> Response | None:
     """Before every view: a signed-in distributor (but on public pages), then the form's
     CSRF token on a ``POST``."""
+    locale()  # the view's own strings (messages, labels) are in the page's language too
     endpoint = (request.endpoint or "").rpartition(".")[2]
     if endpoint not in PUBLIC:
         refused = _require_distributor()
