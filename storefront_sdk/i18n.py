@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from flask import Flask, render_template
 from flask_babel import Babel, Domain, force_locale
 from werkzeug.datastructures import LanguageAccept
@@ -95,7 +95,7 @@ def babel_locale(tag: str) -> Locale:
 
 
 @functools.lru_cache(maxsize=8)
-def _catalogue(tag: str) -> Translations:
+def _catalogue(tag: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [babel_locale(tag)], DOMAIN)
 
 
