@@ -72,6 +72,4 @@ def test_the_admins_language_choice_sticks_across_pages(app, client):
         as_text=True
     )
     # when the next page comes without ?lang=, then it is still English
-    assert '<html lang="en">' in client.get("/admin/login", headers=chinese).get_data(
-        as_text=True
-    )
+    assert '<html lang="en">' in client.get("/admin/login", headers=chinese).get_data(as_text=True)
