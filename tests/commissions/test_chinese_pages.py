@@ -123,3 +123,17 @@ def test_every_admin_page_is_all_chinese(world: World) -> None:
     pages += ["/admin/orders", "/admin/deliveries?status=pending", "/admin/payouts?status=paid"]
     pages += ["/admin/statements"] + [f"/admin/orders/{number}" for number in numbers]
     assert _english_on(admin, pages) == {}
+
+
+def test_a_refused_admin_form_speaks_chinese(world: World) -> None:
+    admin = _signed_in(world, "admin", "root@example.com")
+    token = _CSRF.search(admin.get("/admin/rates").get_data(as_text=True))
+    assert token
+    refused = admin.post(
+        "/admin/rates",
+        data={"csrf_token": token.group(1), "scope": "platform", "level1": "ten", "level2": ""},
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "比例" in page  # "A rate is a percentage such as 10 or 2.5.", in Chinese
+    assert _visible_words(page) == set()
