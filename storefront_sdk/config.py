@@ -140,6 +140,24 @@ def _binding_policy(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be 'keep' or 'last_click', got {value!r}")
 
 
+def _locale(name: str, value: Any) -> None:
+    from .i18n import SUPPORTED
+
+    if value not in SUPPORTED:
+        raise ConfigurationError(f"{name} must be one of {', '.join(SUPPORTED)}, got {value!r}")
+
+
+def _time_zone(name: str, value: Any) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigurationError(
+            f"{name} must be an IANA time zone such as 'Asia/Shanghai', got {value!r}"
+        ) from None
+
+
 def transport_policy(config: Mapping[str, Any]) -> TransportPolicy:
     """How webhook deliveries may reach supplier URLs under ``config``."""
     return TransportPolicy(
@@ -395,6 +413,27 @@ SETTINGS: tuple[Setting, ...] = (
         "accounts with their published passwords, and the example shop lists them on its "
         "front page and takes test payments without Stripe keys. Never in production.",
         _bool,
+    ),
+    Setting(
+        "STOREFRONT_DEFAULT_LOCALE",
+        "zh-Hans",
+        "Language of pages when nothing else decides: no choice of the visitor's (`?lang=`), "
+        "no fixed language of the shop's and no supported one in the browser's "
+        "`Accept-Language`. `zh-Hans` or `en`.",
+        _locale,
+    ),
+    Setting(
+        "STOREFRONT_DEFAULT_TIME_ZONE",
+        "Asia/Shanghai",
+        "IANA time zone the shop, console and admin pages show times in.",
+        _time_zone,
+    ),
+    Setting(
+        "STOREFRONT_ORDER_REFRESH_SECONDS",
+        30,
+        "How often a consumer's order page reloads itself while its payment settles or its "
+        "parcels are on their way.",
+        _int_range(1, 3600),
     ),
 )
 

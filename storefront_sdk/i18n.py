@@ -2,8 +2,9 @@
 (``storefront``), so a host app's own catalogues and locale selector are left alone.
 
 Templates and views of the library call :data:`gettext` (``_`` in templates); each page is
-rendered under the locale :func:`choose_locale` picks: ``?lang=``, then the shop's setting,
-then ``Accept-Language``.
+rendered under the locale :func:`choose_locale` picks: the visitor's own choice (``?lang=``,
+remembered for the next pages), then the shop's setting, then ``Accept-Language``, then the
+platform's ``STOREFRONT_DEFAULT_LOCALE``.
 
 Catalogues live in ``storefront_sdk/translations/<locale>/LC_MESSAGES/storefront.po`` (and the
 compiled ``.mo``); ``make translations`` re-extracts and compiles them.
@@ -14,10 +15,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.support import NullTranslations, Translations
 from flask import Flask, render_template
 from flask_babel import Babel, Domain, force_locale
 from werkzeug.datastructures import LanguageAccept
@@ -43,6 +48,11 @@ def init_app(app: Flask) -> None:
         Babel(app)
 
 
+def supported(tag: str | None) -> str | None:
+    """The supported locale ``tag`` asks for, or ``None`` (see :func:`_supported`)."""
+    return _supported(tag)
+
+
 @functools.lru_cache(maxsize=1024)
 def _supported(tag: str | None) -> str | None:
     """The supported locale ``tag`` asks for (``zh-CN``, ``zh_Hans`` → ``zh-Hans``)."""
@@ -57,27 +67,83 @@ def _supported(tag: str | None) -> str | None:
     return "en" if locale.language == "en" else None
 
 
-def choose_locale(asked: str | None, preferred: str | None, accept_language: str) -> str:
-    """A page's locale: the one ``asked`` for (``?lang=``), else the ``preferred`` one (a
-    shop's setting), else the browser's ``Accept-Language``, else English."""
-    chosen = _supported(asked) or _supported(preferred)
-    if chosen:
-        return chosen
-    return _from_browser(accept_language)
+def choose_locale(
+    asked: str | None,
+    preferred: str | None,
+    accept_language: str,
+    fallback: str = SUPPORTED[0],
+) -> str:
+    """A page's locale: the one ``asked`` for (the visitor's ``?lang=``, now or remembered),
+    else the ``preferred`` one (a shop's fixed language), else the browser's
+    ``Accept-Language``, else ``fallback`` (the platform's default)."""
+    chosen = _supported(asked) or _supported(preferred) or _from_browser(accept_language)
+    return chosen or _supported(fallback) or SUPPORTED[0]
 
 
 @functools.lru_cache(maxsize=1024)
-def _from_browser(accept_language: str) -> str:
+def _from_browser(accept_language: str) -> str | None:
     best = LanguageAccept(parse_accept_header(accept_language)).best_match(
         ["en", "zh-Hans", "zh-CN", "zh"]
     )
-    return _supported(best) or SUPPORTED[0]
+    return _supported(best)
 
 
 @functools.lru_cache(maxsize=64)
 def babel_locale(tag: str) -> Locale:
     """The Babel locale of a BCP 47 tag (``zh-Hans`` → ``zh_Hans``)."""
     return Locale.parse(tag.replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(tag: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [babel_locale(tag)], DOMAIN)
+
+
+def translate(text: str, locale: str, **variables: Any) -> str:
+    """``text`` in ``locale`` (the library's catalogue), with ``variables``: for the strings
+    a view makes before its page is rendered."""
+    found: str = _catalogue(locale).ugettext(text)
+    return found % variables if variables else found
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local(when: datetime, time_zone: str) -> datetime:
+    """``when`` (stored in UTC; a naive one is UTC) in ``time_zone``."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.astimezone(_zone(time_zone))
+
+
+def local_date(when: datetime | None, locale: str, time_zone: str) -> str:
+    """The day of ``when`` in ``time_zone``, as ``locale`` writes it (``Jan 2, 2026``,
+    ``2026年1月2日``); empty for ``None``."""
+    if when is None:
+        return ""
+    return format_date(_local(when, time_zone).date(), "medium", locale=babel_locale(locale))
+
+
+def local_datetime(when: datetime | None, locale: str, time_zone: str) -> str:
+    """``when`` in ``time_zone``, day and minute, as ``locale`` writes it
+    (``Jan 2, 2026, 1:04 AM``, ``2026年1月2日 01:04``); empty for ``None``."""
+    if when is None:
+        return ""
+    language = babel_locale(locale)
+    local = _local(when, time_zone)
+    day = format_date(local.date(), "medium", locale=language)
+    minute = format_time(local, "short", tzinfo=local.tzinfo, locale=language)
+    pattern: str = language.datetime_formats["medium"]
+    return pattern.replace("{1}", day).replace("{0}", minute)
+
+
+def local_time(when: datetime | None, locale: str, time_zone: str) -> str:
+    """The minute of ``when`` in ``time_zone`` (``1:04 AM``, ``01:04``); empty for ``None``."""
+    if when is None:
+        return ""
+    local = _local(when, time_zone)
+    return format_time(local, "short", tzinfo=local.tzinfo, locale=babel_locale(locale))
 
 
 @contextmanager

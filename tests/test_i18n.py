@@ -63,3 +63,13 @@ def test_a_chinese_shop_speaks_chinese_and_lang_switches_it(app, client):
     assert "购物车是空的。" in chinese
     english = client.get(f"/s/{shop.slug}/cart?lang=en").get_data(as_text=True)
     assert "Your cart is empty." in english
+
+
+def test_the_admins_language_choice_sticks_across_pages(app, client):
+    # given an admin whose browser asks for Chinese, who picks English once
+    chinese = {"Accept-Language": "zh-CN"}
+    assert '<html lang="en">' in client.get("/admin/login?lang=en", headers=chinese).get_data(
+        as_text=True
+    )
+    # when the next page comes without ?lang=, then it is still English
+    assert '<html lang="en">' in client.get("/admin/login", headers=chinese).get_data(as_text=True)

@@ -169,6 +169,7 @@ class CreditedOrder:
     still being made; ``commission``: their net commission on it (earned less reversed,
     both levels)."""
 
+    id: int
     number: str
     created_at: datetime
     currency: str
@@ -221,6 +222,7 @@ def credited_orders(
     earned = _commission_on(session, distributor_id, [row.id for row in rows])
     return [
         CreditedOrder(
+            row.id,
             row.number,
             row.created_at,
             row.currency,

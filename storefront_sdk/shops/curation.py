@@ -55,7 +55,7 @@ class Settings:
     name: str
     primary_color: str
     welcome_text: str = ""
-    locale: str = "zh-Hans"
+    locale: str = ""
     currency_display: str = "symbol"
 
 

@@ -15,8 +15,9 @@ from ..db import BigIntKey, id_field, reference_field, timestamp_field
 
 #: Colour of a new shop's theme (CSS hex).
 DEFAULT_PRIMARY_COLOR = "#e4393c"
-#: Locale of a new shop's pages.
-DEFAULT_LOCALE = "zh-Hans"
+#: Locale of a new shop's pages: none fixed, each visitor's own language (then the
+#: platform's ``STOREFRONT_DEFAULT_LOCALE``).
+DEFAULT_LOCALE = ""
 #: How prices show their currency: ``symbol`` (¥12.00, CN¥12.00) or ``code`` (CNY 12.00).
 CURRENCY_DISPLAYS = ("symbol", "code")
 #: Where a shop's own host name stands: ``pending`` until its DNS record is found or the

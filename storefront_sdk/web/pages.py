@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Response, abort, current_app, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CSRFValidationError
 
@@ -22,26 +23,68 @@ from .. import i18n
 DIGITS = re.compile(r"[0-9]{1,18}")
 #: The languages a page offers, as ``(tag, name)``.
 LANGUAGES = (("en", "English"), ("zh-Hans", "简体中文"))
+#: Session key of the language the visitor picked (``?lang=``), kept for their next pages.
+LOCALE_KEY = "sf_locale"
 
 T = TypeVar("T")
 
 
 def negotiate_locale(preferred: str | None = None) -> str:
-    """This request's language: ``?lang=``, else ``preferred`` (a shop's setting, or what a
-    console user picked before), else the browser's."""
-    return i18n.choose_locale(
-        request.args.get("lang"), preferred, request.headers.get("Accept-Language", "")
+    """This request's language: the visitor's choice (``?lang=``, remembered in the session
+    for the next pages), else ``preferred`` (a shop's fixed language), else the browser's,
+    else the platform's ``STOREFRONT_DEFAULT_LOCALE``."""
+    chosen = i18n.choose_locale(
+        visitor_choice(),
+        preferred,
+        request.headers.get("Accept-Language", ""),
+        current_app.config["STOREFRONT_DEFAULT_LOCALE"],
     )
+    g.sf_page_locale = chosen
+    return chosen
+
+
+def visitor_choice() -> str | None:
+    """The language the visitor picked: ``?lang=`` (then remembered), else the one they
+    picked on an earlier page."""
+    asked = i18n.supported(request.args.get("lang"))
+    if asked is None:
+        remembered: str | None = i18n.supported(session.get(LOCALE_KEY))
+        return remembered
+    if session.get(LOCALE_KEY) != asked:
+        session[LOCALE_KEY] = asked
+    return asked
 
 
 def gettext(text: str, **variables: Any) -> str:
-    """``text`` in the page's language (the library's catalogue), with ``variables``."""
-    return str(i18n.gettext(text, **variables))
+    """``text`` in the page's language (the one :func:`negotiate_locale` chose for this
+    request, else Flask-Babel's), with ``variables``."""
+    chosen: str | None = g.get("sf_page_locale")
+    if chosen is None:
+        return str(i18n.gettext(text, **variables))
+    return i18n.translate(text, chosen, **variables)
+
+
+def time_zone() -> str:
+    """The time zone pages show times in (``STOREFRONT_DEFAULT_TIME_ZONE``)."""
+    zone: str = current_app.config["STOREFRONT_DEFAULT_TIME_ZONE"]
+    return zone
+
+
+def time_formats(locale: str) -> dict[str, Callable[[datetime | None], str]]:
+    """The template functions that write a stored (UTC) time in :func:`time_zone` and
+    ``locale``: ``when`` (day and minute), ``day`` and ``clock`` (the minute)."""
+    zone = time_zone()
+    return {
+        "when": lambda moment: i18n.local_datetime(moment, locale, zone),
+        "day": lambda moment: i18n.local_date(moment, locale, zone),
+        "clock": lambda moment: i18n.local_time(moment, locale, zone),
+    }
 
 
 def render_page(template: str, locale: str, status: int = 200, **context: Any) -> Response:
     """The page ``template`` rendered under ``locale``, with a form token at hand
-    (``csrf_token()`` in templates)."""
+    (``csrf_token()`` in templates) and the time formats of :func:`time_formats`."""
+    context = {**time_formats(locale), **context}
     body = i18n.render(template, locale, csrf_token=generate_csrf, **context)
     return Response(body, status=status, mimetype="text/html")
 

@@ -74,6 +74,7 @@ def test_the_admin_needs_an_admin_not_a_distributor(world: World) -> None:
 
 def test_a_wrong_password_is_refused_like_an_unknown_email(world: World) -> None:
     client = world.app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     for email, password in (("root@example.com", "wrong-password"), ("nobody@x.com", "x" * 9)):
         answer = client.post(
             "/admin/login",

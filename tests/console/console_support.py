@@ -70,6 +70,8 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
 def signed_in_client(app: Flask, account: Account) -> FlaskClient:
     """A new client signed in as ``account``."""
     client = app.test_client()
+    # A browser set to English (pages without any language default to the platform's, Chinese).
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     sign_in(client, account.email)
     return client
 

@@ -44,6 +44,7 @@ def test_right_credentials_open_the_console(app, client):
     [("ada@example.com", "wrong-password"), ("nobody@example.com", PASSWORD)],
 )
 def test_wrong_credentials_get_one_message_and_401(app, client, email, password):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # an English browser
     # Given a distributor
     make_distributor(app, "ada@example.com")
 
@@ -57,6 +58,7 @@ def test_wrong_credentials_get_one_message_and_401(app, client, email, password)
 
 
 def test_failed_sign_ins_per_email_are_limited(app, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # an English browser
     # Given a distributor whose email got 10 wrong passwords from ten different clients
     make_distributor(app, "ada@example.com")
     for n in range(10):

@@ -23,7 +23,7 @@ def _distributor(app, email):
 def test_the_invite_page_says_who_invites(app, client):
     recruiter = make_distributor(app, "ada@example.com", name="Ada", shop_name="Ada's corner")
 
-    page = client.get(f"/console/join/{recruiter.code}")
+    page = client.get(f"/console/join/{recruiter.code}?lang=en")
 
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -57,6 +57,7 @@ def test_joining_without_a_code_has_no_recruiter(app, client):
 
 
 def test_an_unknown_invite_code_is_404(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # an English browser
     for path in ("/console/join/ZZZZZZZZ", "/console/join/not-a-code"):
         response = client.get(path)
         assert response.status_code == 404
@@ -75,6 +76,7 @@ def test_posting_to_an_unknown_invite_code_creates_nothing(app, client):
 
 
 def test_a_taken_email_gets_a_clear_message(app, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # an English browser
     make_distributor(app, "bo@example.com")
 
     response = _join(client, "/console/join", email="BO@example.com")

@@ -130,6 +130,7 @@ def _visit(app: Flask, distributor_id: int) -> str:
 
 def _console(app: Flask, email: str) -> str:
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # an English browser
     page = client.get("/console/login").get_data(as_text=True)
     client.post(
         "/console/login",

@@ -106,7 +106,7 @@ def test_the_price_is_the_shops_own_in_the_pages_locale(app, client, supplier, a
     vids = variant_ids(app)
     edit_shop(app, ann, lambda s, sh: curation.set_price(s, sh, vids["A-M"], 7500, RATES))
     english = texts(parse(client.get(f"/s/{ann.slug}/p/{product_id}/poster.svg?lang=en")))
-    chinese = texts(parse(client.get(f"/s/{ann.slug}/p/{product_id}/poster.svg")))  # zh-Hans
+    chinese = texts(parse(client.get(f"/s/{ann.slug}/p/{product_id}/poster.svg?lang=zh-Hans")))
     assert "CN¥75.00" in english
     assert "¥75.00" in chinese
     assert "商品 A" in chinese  # the supplier's Chinese title

@@ -156,7 +156,7 @@ def test_the_cookie_lasts_the_configured_window(db_url):
 
 @pytest.mark.parametrize("code", ["ZZZZZZZZ", "x", "ABCDEFGHJ", "A" * 300])
 def test_an_unknown_code_is_a_404_that_records_nothing(app, client, ann, code):
-    response = client.get(f"/r/{code}?lang=en")
+    response = client.get(f"/r/{code}", headers={"Accept-Language": "en"})
     assert response.status_code == 404
     assert "Link not found" in response.get_data(as_text=True)
     assert "Set-Cookie" not in response.headers

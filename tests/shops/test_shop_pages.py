@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import build_app
 from shop_support import (
     csrf_token,
     edit_shop,
@@ -136,7 +137,7 @@ def test_the_product_page_offers_each_variant_with_its_stock_state(app, client, 
     assert f'value="{vids["TEE-S"]}" data-price="CN¥69.00" disabled' in html
     assert f'value="{vids["TEE-M"]}" data-price="CN¥79.00" checked' in html
     assert 'id="sf-price" aria-live="polite">CN¥79.00' in html  # the first in stock
-    chinese = client.get(f"/s/{shop.slug}/p/{ids['TEE']}").get_data(as_text=True)
+    chinese = client.get(f"/s/{shop.slug}/p/{ids['TEE']}?lang=zh-Hans").get_data(as_text=True)
     assert "<h1>T恤</h1>" in chinese
     assert "柔软" in chinese
     assert "¥79.00" in chinese
@@ -146,20 +147,55 @@ def test_the_product_page_offers_each_variant_with_its_stock_state(app, client, 
     assert client.get(f"/s/{shop.slug}/p/{2**63}").status_code == 404
 
 
-def test_the_locale_comes_from_lang_then_the_shop_then_the_browser(app, client, shop):
-    zh = client.get(f"/s/{shop.slug}/", headers={"Accept-Language": "en"})
+def test_the_locale_comes_from_lang_then_the_shop_then_the_browser(app, client):
+    fixed = make_shop(app, locale="zh-Hans")
+    zh = client.get(f"/s/{fixed.slug}/", headers={"Accept-Language": "en"})
     assert zh.headers["Content-Language"] == "zh-Hans"  # the shop's setting beats the browser
-    en = client.get(f"/s/{shop.slug}/?lang=en")
+    en = client.get(f"/s/{fixed.slug}/?lang=en")
     assert en.headers["Content-Language"] == "en"
-    assert f'href="/s/{shop.slug}/?lang=en"' in en.get_data(as_text=True)
+    assert f'href="/s/{fixed.slug}/?lang=en"' in en.get_data(as_text=True)
     visitor = make_shop(app, "bob@example.com", locale="")
-    browser = client.get(f"/s/{visitor.slug}/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    fresh = app.test_client()
+    browser = fresh.get(f"/s/{visitor.slug}/", headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert browser.headers["Content-Language"] == "en"
-    chinese = client.get(f"/s/{visitor.slug}/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    chinese = fresh.get(f"/s/{visitor.slug}/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert chinese.headers["Content-Language"] == "zh-Hans"
-    unknown = client.get(f"/s/{visitor.slug}/?lang=xx-<b>")
+    unknown = fresh.get(f"/s/{visitor.slug}/?lang=xx-<b>", headers={"Accept-Language": "fr"})
     assert unknown.status_code == 200
-    assert unknown.headers["Content-Language"] == "en"
+    assert unknown.headers["Content-Language"] == "zh-Hans"  # the platform's default
+
+
+def test_a_visitors_language_choice_sticks_across_pages_even_in_a_fixed_language_shop(app, client):
+    # given a shop whose owner fixed Chinese, and a visitor who switches to English once
+    shop = make_shop(app, locale="zh-Hans")
+    assert client.get(f"/s/{shop.slug}/?lang=en").headers["Content-Language"] == "en"
+    # when they open the next pages without ?lang=
+    cart = client.get(f"/s/{shop.slug}/cart", headers={"Accept-Language": "zh-CN"})
+    home = client.get(f"/s/{shop.slug}/")
+    # then they stay in English, until they pick Chinese again
+    assert (cart.headers["Content-Language"], home.headers["Content-Language"]) == ("en", "en")
+    assert "Your cart is empty." in cart.get_data(as_text=True)
+    client.get(f"/s/{shop.slug}/?lang=zh-Hans")
+    assert client.get(f"/s/{shop.slug}/cart").headers["Content-Language"] == "zh-Hans"
+
+
+def test_a_new_shop_speaks_the_visitors_language_then_the_platforms_default(app, db_url):
+    # given a new shop (no language fixed by its owner)
+    shop = make_shop(app)
+    # then an English phone gets English, a French one the platform's default
+    english = app.test_client().get(f"/s/{shop.slug}/", headers={"Accept-Language": "en-US"})
+    french = app.test_client().get(f"/s/{shop.slug}/", headers={"Accept-Language": "fr-FR"})
+    assert english.headers["Content-Language"] == "en"
+    assert french.headers["Content-Language"] == "zh-Hans"
+    # and a platform whose default is English gives the French phone English
+    english_platform = build_app(db_url, STOREFRONT_DEFAULT_LOCALE="en")
+    try:
+        page = english_platform.test_client().get(
+            f"/s/{shop.slug}/", headers={"Accept-Language": "fr-FR"}
+        )
+    finally:
+        english_platform.extensions["storefront"].engine.dispose()
+    assert page.headers["Content-Language"] == "en"
 
 
 def test_prices_follow_the_shops_currency_display(app, client, supplier):

@@ -103,6 +103,7 @@ def money(minor: int, currency: str) -> str:
 def guard() -> Response | None:
     """Before every view: the form's CSRF token on a ``POST``, then a signed-in admin (but
     on sign-in), then the ``admin`` role for a change."""
+    locale()  # the view's own strings (messages, labels) are in the page's language too
     endpoint = (request.endpoint or "").rpartition(".")[2]
     if request.method == "POST":
         request.max_content_length = 64 * 1024

@@ -25,6 +25,7 @@ from ...fulfillment.dispatch import requeue
 from ...fulfillment.models import STATUSES as DELIVERY_STATUSES
 from ...fulfillment.models import DeliveryAttempt, OutboxEvent
 from ...money import Money
+from ...orders import progress
 from ...orders.models import (
     REFUND_CANCELLED,
     REFUND_GOODWILL,
@@ -61,9 +62,13 @@ def orders() -> Response:
     if status:
         query = query.where(col(Order.status) == status)
     rows, next_before = newest_page(query, col(Order.id))
+    shown = progress.display_statuses(get_session(), [(o.id or 0, o.status) for (o,) in rows])
     return page(
         "orders.html",
-        orders=[{"order": o, "total": money(o.total_minor, o.currency)} for (o,) in rows],
+        orders=[
+            {"order": o, "total": money(o.total_minor, o.currency), "shown": shown[o.id or 0]}
+            for (o,) in rows
+        ],
         q=text,
         chosen=status,
         next_before=next_before,
@@ -96,6 +101,7 @@ def order(number: str) -> Response:
     return page(
         "order.html",
         order=found,
+        shown=progress.display_status(found.status, [part.status for part in parts]),
         total=money(found.total_minor, found.currency),
         lines=[_line_row(line) for line in lines],
         parts=parts,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, g, redirect, request, session, url_for
+from flask import Response, g, redirect, request, url_for
 from sqlmodel import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -31,6 +31,7 @@ from ..pages import (
     signed_in_or_none,
     strict_headers,
 )
+from ..pages import LOCALE_KEY as LOCALE_KEY  # kept by sign-in (the visitor's language)
 from ..sessions import get_session
 
 _ = gettext
@@ -40,8 +41,6 @@ CSP = (
     "default-src 'none'; img-src 'self' https: http: data:; style-src 'unsafe-inline'; "
     "script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-#: Session key of the language the distributor picked (``?lang=``).
-LOCALE_KEY = "sf_console_locale"
 #: Rate-limit namespace of failed sign-ins.
 LOGIN_NAMESPACE = "storefront-console-login"
 #: Largest body of a console form; the logo upload may carry the logo and some more.
@@ -54,10 +53,7 @@ PUBLIC = frozenset({"login", "logout", "join", "static"})
 def locale() -> str:
     """The console's language: ``?lang=`` (remembered), else the browser's."""
     if "sf_console_locale" not in g:
-        chosen = negotiate_locale(session.get(LOCALE_KEY))
-        if request.args.get("lang"):
-            session[LOCALE_KEY] = chosen
-        g.sf_console_locale = chosen
+        g.sf_console_locale = negotiate_locale()
     value: str = g.sf_console_locale
     return value
 
@@ -76,6 +72,7 @@ def my_shop() -> Shop:
 def guard() -> Response | None:
     """Before every view: a signed-in distributor (but on public pages), then the form's
     CSRF token on a ``POST``."""
+    locale()  # the view's own strings (messages, labels) are in the page's language too
     endpoint = (request.endpoint or "").rpartition(".")[2]
     if endpoint not in PUBLIC:
         refused = _require_distributor()

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from ..pages import gettext as _
+
 #: Drawing area (the SVG scales to the page's width).
 WIDTH, HEIGHT = 640, 220
 _PAD_LEFT, _PAD_RIGHT, _PAD_TOP, _PAD_BOTTOM = 56, 8, 12, 28
@@ -22,6 +24,10 @@ class Point:
     label: str
     bars: int
     line: int
+
+
+def _legend(bars_name: str, line_name: str) -> str:
+    return _("%(bars)s: bars; %(line)s: line.", bars=bars_name, line=line_name)
 
 
 def bar_chart(
@@ -46,7 +52,7 @@ def bar_chart(
         f'<svg class="c-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">{escape(bars_name)}: bars; {escape(line_name)}: line.</desc>',
+        f'<desc id="chart-desc">{escape(_legend(bars_name, line_name))}</desc>',
         f'<line x1="{_PAD_LEFT}" y1="{y(0):.1f}" x2="{WIDTH - _PAD_RIGHT}" y2="{y(0):.1f}" '
         'stroke="#9ca3af"/>',
         f'<text x="{_PAD_LEFT - 4}" y="{_PAD_TOP + 10}" text-anchor="end" font-size="11" '

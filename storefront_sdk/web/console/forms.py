@@ -34,11 +34,14 @@ class ConsoleForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
 
 
 def first_error(form: Any) -> str:
-    """The first field error of a form that did not validate, as a message to show."""
+    """The first field error of a form that did not validate, as a message to show (kept
+    lazy: it is written in the language of the page that shows it)."""
     for errors in form.errors.values():
         for error in errors:
-            return str(error)
-    return str(lazy_gettext("Please check the form."))
+            found: str = error
+            return found
+    message: str = lazy_gettext("Please check the form.")
+    return message
 
 
 def _choices(*values: str) -> Any:

@@ -8,18 +8,18 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask import Response, url_for
 
 from ... import i18n
 from ...commissions import reports
 from ...money import money_formatter
+from ...orders import progress
 from ...orders.models import Order
 from ...referrals.binding import history_of as binding_history
 from ...referrals.models import CustomerBinding
 from ...shops.models import Distributor, Shop
 from ...sql import table_of
-from ..pages import cursor_arg
+from ..pages import cursor_arg, time_zone
 from ..sessions import get_session
 from ..shop_reads import reader
 from .access import locale, me, my_shop, page
@@ -135,8 +135,13 @@ def orders() -> Response:
 def _orders_of(distributor_id: int, shop: Shop) -> list[dict[str, Any]]:
     """The Orders tab's rows (:func:`~storefront_sdk.commissions.reports.credited_orders`),
     their amounts formatted."""
+    session_ = get_session()
+    found_orders = reports.credited_orders(session_, distributor_id, shop.id or 0, ORDERS_PAGE)
+    shown = progress.display_statuses(
+        session_, [(found.id, found.status) for found in found_orders]
+    )
     rows = []
-    for found in reports.credited_orders(get_session(), distributor_id, shop.id or 0, ORDERS_PAGE):
+    for found in found_orders:
         money = money_formatter(found.currency, locale(), shop.currency_display)
         rows.append(
             {
@@ -145,7 +150,7 @@ def _orders_of(distributor_id: int, shop: Shop) -> list[dict[str, Any]]:
                 "total": money(found.net_total),
                 "refunded": money(found.refunded) if found.refunded else None,
                 "sold_for": money(found.total),
-                "status": found.status,
+                "status": shown[found.id],
                 "credit": found.credit,
                 "source": found.source,
                 "in_own_shop": found.in_own_shop,
@@ -197,4 +202,4 @@ def _masked(email: str | None, phone: str | None) -> str:
 
 
 def _date(when: datetime) -> str:
-    return format_date(when, "medium", locale=i18n.babel_locale(locale()))
+    return i18n.local_date(when, locale(), time_zone())

@@ -15,6 +15,7 @@ from flask import Response, current_app, redirect, request, url_for
 from markupsafe import Markup
 from sqlmodel import col
 
+from ... import i18n
 from ...commissions import ledger, payouts, reports
 from ...commissions.models import PayoutStatus
 from ...commissions.payout_providers import PayoutError, StripeConnectPayouts
@@ -23,7 +24,7 @@ from ...errors import Conflict, StorefrontError, ValidationError
 from ...money import Money, format_money
 from ...shops.models import Distributor
 from ..pages import gettext as _
-from ..pages import see_other
+from ..pages import see_other, time_zone
 from ..sessions import get_session
 from ..transactions import commit_or_refuse
 from .access import locale, me, message_page, my_shop, page
@@ -118,7 +119,7 @@ def earnings() -> Response:
         ],
         entries=[
             {
-                "when": entry.created_at.date().isoformat() if entry.created_at else "",
+                "when": i18n.local_date(entry.created_at, locale(), time_zone()),
                 "kind": kinds.get(entry.kind, entry.kind),
                 "bucket": buckets.get(entry.bucket, entry.bucket),
                 "amount": _money(entry.amount_minor, entry.currency),
@@ -183,7 +184,7 @@ def payouts_page(
                 "amount": _money(payout.amount_minor, payout.currency),
                 "status": payout.status,
                 "status_name": names.get(payout.status, payout.status),
-                "requested": payout.requested_at.date().isoformat() if payout.requested_at else "",
+                "requested": i18n.local_date(payout.requested_at, locale(), time_zone()),
                 "reference": payout.reference,
                 "note": payout.note,
             }

@@ -20,7 +20,7 @@ from ...db import utcnow
 from ...errors import StorefrontError
 from ...fulfillment import handoff
 from ...fulfillment.handoff import rfc3339
-from ...orders import expiry
+from ...orders import expiry, progress
 from ...orders.models import Order, OrderEvent, Shipment, SupplierOrder
 from ...orders.refunds import lock_order
 from ...payments import service
@@ -231,8 +231,17 @@ def _order_context(order: Order) -> dict[str, Any]:
         .order_by(col(OrderEvent.id).desc())
         .limit(1)
     )
+    statuses = [part.status for part in parts]
     return {
         "order": order,
         "groups": groups,
         "updated": rfc3339(last_event),
+        "display_status": progress.display_status(order.status, statuses),
+        # While parts are moving the page reloads itself (a meta refresh: no script needed).
+        "refresh_seconds": (
+            current_app.config["STOREFRONT_ORDER_REFRESH_SECONDS"]
+            if progress.is_moving(order.status, statuses)
+            else None
+        ),
+        "declined": progress.payment_declined(db, order.id or 0, order.status),
     }

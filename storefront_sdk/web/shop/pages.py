@@ -40,7 +40,7 @@ from ...shops import listing
 from ...shops.listing import ShopView
 from ...shops.reader import ShopReader, ShopState
 from ..identity import claimed_distributor_id
-from ..pages import LANGUAGES, form_token_ok, negotiate_locale
+from ..pages import LANGUAGES, form_token_ok, negotiate_locale, time_formats
 from ..shop_reads import page_state, read_session, reader, shop_rates
 
 #: Session key of the carts: ``{shop_id: {variant_id: quantity}}`` (strings, JSON-safe).
@@ -233,7 +233,7 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
         share_token=share_token(),
         csrf_token=generate_csrf,
         languages=LANGUAGES,
-        **context,
+        **{**time_formats(locale), **context},
     )
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CSP
