@@ -30,7 +30,8 @@ def world(db_url: str) -> Iterator[World]:
 
 def _admin(world: World) -> FlaskClient:
     client = world.app.test_client()
-    token = _CSRF.search(client.get("/admin/login").get_data(as_text=True))
+    # (In English: the admin remembers the language chosen on its first page.)
+    token = _CSRF.search(client.get("/admin/login?lang=en").get_data(as_text=True))
     assert token
     answer = client.post(
         "/admin/login",
@@ -86,7 +87,10 @@ def test_an_admin_refunds_returned_units_and_the_page_says_so(world: World) -> N
     assert _refunds(world) == [("returned", 5000)]
     page = _order_page(admin, number)
     assert "1 returned" in page
-    assert "CNY 50.00 · units returned (TEE \u00d7 1) · pending · sent back" in page
+    assert (
+        "CNY 50.00 · units returned (TEE \u00d7 1) · "
+        '<span data-status="pending">Being refunded</span> · sent back'
+    ) in page
     # And the last unit can still be returned, but not two more
     form = {**_form(admin, number), "kind": "returned", "units": "2"}
     answer = admin.post(f"/admin/orders/{number}/refund", data=form)
@@ -102,7 +106,9 @@ def test_a_goodwill_amount_is_typed_and_refused_in_yuan(world: World) -> None:
     form = {**_form(admin, number), "kind": "goodwill", "amount": "10.00"}
     assert admin.post(f"/admin/orders/{number}/refund", data=form).status_code == 303
     assert _refunds(world) == [("goodwill", 1000)]
-    assert "CNY 10.00 · goodwill · pending" in _order_page(admin, number)
+    assert (
+        'CNY 10.00 · goodwill · <span data-status="pending">Being refunded</span>'
+    ) in _order_page(admin, number)
     # When the admin asks for 40.01 more, then the refusal says what is left in yuan
     form = {**_form(admin, number), "kind": "goodwill", "amount": "40.01"}
     answer = admin.post(f"/admin/orders/{number}/refund", data=form)
