@@ -254,7 +254,7 @@ SETTINGS: tuple[Setting, ...] = (
         "STOREFRONT_SMTP_URL",
         None,
         "The SMTP server of the `smtp` sender: `smtp://user:password@host:587` (STARTTLS; "
-        "port 25 in the clear) or `smtps://user:password@host:465` (TLS).",
+        "port 25 or `?starttls=no` in the clear) or `smtps://user:password@host:465` (TLS).",
         _optional_str,
     ),
     Setting(

@@ -7,7 +7,8 @@
   in ``outbox/`` (``<time>-<random>.eml``, readable by any mail reader), naming its
   recipient in a ``To:`` line. Nothing leaves the machine.
 - ``smtp``: sent through ``STOREFRONT_SMTP_URL`` (``smtp://user:password@host:587`` with
-  STARTTLS, ``smtps://...`` for TLS from the start, ``smtp://host:25`` in the clear), from
+  STARTTLS, ``smtps://...`` for TLS from the start, ``smtp://host:25`` or
+  ``smtp://host:2525?starttls=no`` in the clear, for a relay on the same machine), from
   ``STOREFRONT_MESSAGE_FROM``.
 - a dotted path ``package.module:Class`` (or ``package.module.Class``): the class is built
   with the app's config and must have ``send(message)`` (an SMS gateway, a mail API).
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import ConfigurationError
 
@@ -106,7 +107,8 @@ class SmtpServer:
             raise ConfigurationError(f"STOREFRONT_SMTP_URL has a bad port: {exc}") from exc
         user = unquote(parts.username) if parts.username else None
         password = unquote(parts.password) if parts.password else None
-        return cls(parts.hostname, port, user, password, tls, not tls and port != 25)
+        plain = port == 25 or parse_qs(parts.query).get("starttls") == ["no"]
+        return cls(parts.hostname, port, user, password, tls, not tls and not plain)
 
 
 class SmtpSender:
