@@ -20,6 +20,7 @@ door in its own namespace: parallel requests never get more than the limit check
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from typing import Any, Protocol
 
@@ -30,6 +31,8 @@ from .. import i18n
 from ..db import session_scope, utcnow
 from ..messages import Message
 from ..ratelimit import Limit, count_attempt, forgive, give_back
+
+log = logging.getLogger(__name__)
 
 #: Session key of the signed-in distributor.
 SESSION_KEY = "sf_distributor"
@@ -248,4 +251,7 @@ def mail_reset_link(to: str, link: str, locale: str) -> None:
                 link=link,
             )
         )
-    current_app.extensions["storefront"].messages.send(Message(to, subject, text))
+    try:
+        current_app.extensions["storefront"].messages.send(Message(to, subject, text))
+    except Exception:  # the page answers as always: it must not tell who has an account
+        log.exception("the password-reset link for an account could not be sent")

@@ -320,3 +320,26 @@ def test_an_admin_password_change_needs_the_current_password(app):
 
     assert response.status_code == 422
     assert "The current password is wrong." in response.get_data(as_text=True)
+
+
+class _BrokenSender:
+    """A mail server that is down."""
+
+    def send(self, message):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_a_sender_that_fails_changes_nothing_the_page_says(app, client, caplog):
+    # Given a message sender that cannot send
+    make_distributor(app, "ada@example.com")
+    app.extensions["storefront"].messages = _BrokenSender()
+
+    # When a reset link is asked for
+    response = post(
+        client, "/console/password/forgot", {"email": "ada@example.com"}, "/console/password/forgot"
+    )
+
+    # Then the page answers as for any email, and the failure is logged
+    assert response.status_code == 200
+    assert "we have sent it a link" in response.get_data(as_text=True)
+    assert "could not be sent" in caplog.text
