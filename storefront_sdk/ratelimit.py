@@ -103,7 +103,7 @@ def count_attempt(session: Session, door: str, key: str, limit: Limit, now: date
     if attempts <= limit.attempts:
         return None
     if attempts == limit.attempts + 1:  # exactly one attempt crosses the limit
-        block = min(limit.window * 2**strikes, MAX_BLOCK)
+        block = min(limit.window * 2 ** min(strikes, 16), MAX_BLOCK)  # no overflow
         session.execute(
             sa.update(_table())
             .where(_table().c.door == door, _table().c.key == key)

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import sqlalchemy as sa
 from conftest import build_app
@@ -18,7 +19,8 @@ from console_support import PASSWORD, csrf_token, make_distributor
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from storefront_sdk.db import session_scope
+from storefront_sdk.db import session_scope, utcnow
+from storefront_sdk.ratelimit import AttemptCounter, Limit, count_attempt
 from storefront_sdk.shops.accounts import dummy_password_hash
 from storefront_sdk.shops.models import Distributor
 
@@ -190,3 +192,18 @@ def test_sign_ups_are_limited_per_client(db_url):
     with session_scope(app) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Distributor)) == 3
     app.extensions["storefront"].engine.dispose()
+
+
+def test_a_long_series_of_lockouts_waits_at_most_a_day(app):
+    # Given an account locked out 40 times already (the wait doubles each time)
+    limit = Limit(1, timedelta(minutes=15))
+    now = utcnow()
+    with session_scope(app) as session:
+        session.add(AttemptCounter(door="d", key="k", attempts=1, window_start=now, strikes=40))
+
+    # When it passes the limit once more
+    with session_scope(app) as session:
+        wait = count_attempt(session, "d", "k", limit, now)
+
+    # Then it waits 24 hours, not forever (and nothing overflows)
+    assert wait == 24 * 60 * 60
