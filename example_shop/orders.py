@@ -1,31 +1,33 @@
 """The example shop's reactions to orders: a confirmation email per paid order, and, in the
 demo, a dispatcher and a simulated supplier so a full order lifecycle runs on one machine.
 
-Emails go to ``<instance>/outbox/<order number>.eml`` (open them with any mail reader), or
-through SMTP when ``EXAMPLE_SHOP_SMTP_HOST`` is set (``EXAMPLE_SHOP_SMTP_PORT``, default
-25; ``EXAMPLE_SHOP_MAIL_FROM``).
+Confirmations go through the library's message sender (``STOREFRONT_MESSAGE_SENDER``: with
+``dev``, files under ``<instance>/outbox/`` that any mail reader opens; ``smtp`` sends them),
+in the language the order was placed in. Their link is under ``STOREFRONT_PUBLIC_URL`` when
+it is set, else under the address the payment's request came to (a shop's own host name when
+the order was paid through it), else ``EXAMPLE_SHOP_BASE_URL`` (default
+``http://127.0.0.1:5000``) for payments confirmed outside a request.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import smtplib
 import threading
 import time
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request, url_for
 
 from storefront_sdk import session_scope, signals
 from storefront_sdk.commissions.ledger import settle
 from storefront_sdk.db import utcnow
 from storefront_sdk.dispatcher import Dispatcher
-from storefront_sdk.money import money_formatter
+from storefront_sdk.messages import Message
+from storefront_sdk.orders.confirmation import confirmation_message
 from storefront_sdk.orders.models import Order
 from storefront_sdk.shops.models import Shop
 from storefront_sdk.testing.supplier_simulator import HttpApi, SupplierSimulator
@@ -41,33 +43,27 @@ def init_app(app: Flask) -> None:
     signals.order_paid.connect(confirm, weak=False)
 
 
-def send_confirmation(app: Flask, order_id: int) -> EmailMessage | None:
-    """The confirmation email of order ``order_id``, written to the outbox (or sent)."""
-    with session_scope(app) as session:
+def send_confirmation(app: Flask, order_id: int) -> Message | None:
+    """The confirmation email of order ``order_id``, sent through the message sender."""
+    with app.app_context(), session_scope(app) as session:
         order = session.get(Order, order_id)
-        if order is None or not order.contact_email:
+        if order is None:
             return None
         shop = session.scalars(sa.select(Shop).where(Shop.id == order.shop_id)).one()
-        total = money_formatter(order.currency, "en", "symbol")(order.total_minor)
-        base = os.environ.get("EXAMPLE_SHOP_BASE_URL", "http://127.0.0.1:5000")
-        message = EmailMessage()
-        message["From"] = os.environ.get("EXAMPLE_SHOP_MAIL_FROM", f"orders@{shop.slug}.example")
-        message["To"] = order.contact_email
-        message["Subject"] = f"{shop.name}: order {order.number} is paid"
-        message.set_content(
-            f"Thank you for your order {order.number} ({total}).\n\n"
-            f"Follow it here: {base}/s/{shop.slug}/orders/{order.token}\n"
-        )
-    host = os.environ.get("EXAMPLE_SHOP_SMTP_HOST")
-    if host:
-        port = int(os.environ.get("EXAMPLE_SHOP_SMTP_PORT", "25"))
-        with smtplib.SMTP(host, port, timeout=10) as smtp:
-            smtp.send_message(message)
-    else:
-        outbox = Path(app.instance_path) / "outbox"
-        outbox.mkdir(exist_ok=True)
-        (outbox / f"{order.number}.eml").write_bytes(bytes(message))
+        message = confirmation_message(order, shop.name, order_link(app, shop.slug, order.token))
+    if message is not None:
+        app.extensions["storefront"].messages.send(message)
     return message
+
+
+def order_link(app: Flask, slug: str, token: str) -> str:
+    """The full address of an order's page (see the module's docstring)."""
+    public = app.config.get("STOREFRONT_PUBLIC_URL")
+    if has_request_context():
+        path = url_for("storefront_shop.order_page", slug=slug, token=token)
+        return (public or request.host_url).rstrip("/") + path
+    base = public or os.environ.get("EXAMPLE_SHOP_BASE_URL", "http://127.0.0.1:5000")
+    return f"{base.rstrip('/')}/s/{slug}/orders/{token}"
 
 
 def start_demo_workers(app: Flask, port: int, delay: float = 5.0) -> None:

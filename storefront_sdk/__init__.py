@@ -24,6 +24,7 @@ from . import signals
 from .commissions.payout_providers import ManualPayouts, PayoutProvider, load_payout_provider
 from .db import create_engine, make_sessionmaker, session_scope
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
+from .messages import MessageSender, load_sender
 from .money import Money
 from .payments.providers import PaymentProvider, load_provider
 from .ratelimit import RateLimiter
@@ -58,8 +59,8 @@ class StorefrontState:
     sessionmaker: sessionmaker[Session]
     rate_limiter: RateLimiter
     api: Any
-    #: Failed console sign-ins, per email and per client (``STOREFRONT_LOGIN_RATE_LIMIT``).
-    login_limiter: RateLimiter
+    #: How messages leave (``STOREFRONT_MESSAGE_SENDER``): password resets, order emails.
+    messages: MessageSender
     #: Where uploaded logos go; a host may replace it with its own :class:`Storage`.
     storage: Storage
     #: What shop pages show, kept up to ``STOREFRONT_PAGE_CACHE_SECONDS`` and cleared by
@@ -97,8 +98,14 @@ class Storefront:
     - ``STOREFRONT_SUPPLIER_RATE_LIMIT``: requests per supplier key (default ``1200/minute``).
     - ``STOREFRONT_RATE_LIMIT_STORAGE_URI``: counter store (``memory://``; Redis for many
       workers).
-    - ``STOREFRONT_LOGIN_RATE_LIMIT``: failed console sign-ins per email and per client
-      (default ``10/15 minutes``).
+    - ``STOREFRONT_LOGIN_RATE_LIMIT``, ``STOREFRONT_LOGIN_CLIENT_RATE_LIMIT``,
+      ``STOREFRONT_JOIN_RATE_LIMIT``, ``STOREFRONT_PASSWORD_RESET_RATE_LIMIT``: sign-in
+      attempts per account and per client, sign-ups, reset requests (counted in the database).
+    - ``STOREFRONT_SESSION_IDLE_MINUTES``, ``STOREFRONT_ADMIN_SESSION_IDLE_MINUTES``: idle
+      timeouts of console and admin sessions.
+    - ``STOREFRONT_MESSAGE_SENDER`` (``dev``, ``smtp``, a class), ``STOREFRONT_MESSAGE_FROM``,
+      ``STOREFRONT_SMTP_URL``, ``STOREFRONT_PUBLIC_URL``: how messages leave, and the
+      address their links use.
     - ``STOREFRONT_UPLOAD_FOLDER``: uploaded logos (default: ``storefront-uploads`` in the
       instance folder); ``app.extensions["storefront"].storage`` swaps the storage itself.
     - ``STOREFRONT_POSTER_FONT``: the font file of the PNG share posters (default: the
@@ -151,10 +158,7 @@ class Storefront:
                 app.config["STOREFRONT_RATE_LIMIT_STORAGE_URI"],
             ),
             api=None,
-            login_limiter=RateLimiter(
-                app.config["STOREFRONT_LOGIN_RATE_LIMIT"],
-                app.config["STOREFRONT_RATE_LIMIT_STORAGE_URI"],
-            ),
+            messages=load_sender(app.config, app.instance_path),
             storage=LocalFolderStorage(app.config["STOREFRONT_UPLOAD_FOLDER"]),
             page_cache=PageCache(app.config["STOREFRONT_PAGE_CACHE_SECONDS"]),
             payments=load_provider(app.config),

@@ -77,6 +77,19 @@ def _font_file(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be the path of a font file, got {value!r}")
 
 
+def _optional_str(name: str, value: Any) -> None:
+    if value is not None:
+        _str(name, value)
+
+
+def _public_url(name: str, value: Any) -> None:
+    if value is None:
+        return
+    _str(name, value)
+    if not value.startswith(("https://", "http://")) or value.count("/") > 2:
+        raise ConfigurationError(f"{name} must look like https://host (no path), got {value!r}")
+
+
 def _database_url(name: str, value: Any) -> None:
     try:
         url = make_url(value)
@@ -239,9 +252,74 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "STOREFRONT_LOGIN_RATE_LIMIT",
         "10/15 minutes",
-        "Failed console sign-ins allowed per email address and, separately, per client IP "
-        "(`limits` notation); past it the login answers `429`. Empty disables the limit.",
+        "Sign-in attempts allowed per account (email address) in the console and in the "
+        "admin (`limits` notation), counted in the database before the password is checked; "
+        "a successful sign-in clears the account's count. Past it the sign-in answers `429` "
+        "for the window, doubled at each new lockout up to 24 hours. Empty disables the limit.",
         _rate_limit,
+    ),
+    Setting(
+        "STOREFRONT_LOGIN_CLIENT_RATE_LIMIT",
+        "100/15 minutes",
+        "Failed sign-in attempts allowed per client IP address, apart from the per-account "
+        "limit and larger (one office shares an address); successful sign-ins do not count. "
+        "Same back-off. Empty disables the limit.",
+        _rate_limit,
+    ),
+    Setting(
+        "STOREFRONT_JOIN_RATE_LIMIT",
+        "10/hour",
+        "Sign-ups allowed per client IP address at `/console/join` (`limits` notation); past "
+        "it the sign-up answers `429` with `Retry-After`. Empty disables the limit.",
+        _rate_limit,
+    ),
+    Setting(
+        "STOREFRONT_PASSWORD_RESET_RATE_LIMIT",
+        "5/hour",
+        "Password-reset requests allowed per email address and, separately, per client IP "
+        "address (`limits` notation). Empty disables the limit.",
+        _rate_limit,
+    ),
+    Setting(
+        "STOREFRONT_SESSION_IDLE_MINUTES",
+        240,
+        "Minutes without a request after which a console session ends (sign in again).",
+        _int_range(1, 60 * 24 * 30),
+    ),
+    Setting(
+        "STOREFRONT_ADMIN_SESSION_IDLE_MINUTES",
+        30,
+        "Minutes without a request after which a platform admin's session ends.",
+        _int_range(1, 60 * 24),
+    ),
+    Setting(
+        "STOREFRONT_MESSAGE_SENDER",
+        "dev",
+        "How messages (password-reset links, order emails) are sent: `dev` writes each one as "
+        "a file under the instance folder's `outbox/`; `smtp` sends through "
+        "`STOREFRONT_SMTP_URL`; or a dotted path `package.module:Class` built with the app's "
+        "config and having `send(message)`.",
+        _str,
+    ),
+    Setting(
+        "STOREFRONT_MESSAGE_FROM",
+        "no-reply@localhost",
+        "The `From:` address of emails sent by the message sender.",
+        _str,
+    ),
+    Setting(
+        "STOREFRONT_SMTP_URL",
+        None,
+        "The SMTP server of the `smtp` sender: `smtp://user:password@host:587` (STARTTLS; "
+        "port 25 or `?starttls=no` in the clear) or `smtps://user:password@host:465` (TLS).",
+        _optional_str,
+    ),
+    Setting(
+        "STOREFRONT_PUBLIC_URL",
+        None,
+        "The public address of the site (`https://shop.example.com`) for links in messages "
+        "(password reset, order emails). Unset: the address the request came to.",
+        _public_url,
     ),
     Setting(
         "STOREFRONT_UPLOAD_FOLDER",

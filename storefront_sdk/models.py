@@ -12,11 +12,13 @@ from .orders.models import Order, OrderEvent, OrderLine, Refund, Shipment, Suppl
 from .payments.models import ProviderEvent
 from .platform_admins import PlatformAdmin
 from .pricing.models import CommissionRate
+from .ratelimit import AttemptCounter
 from .referrals.models import CustomerBinding, ReferralVisit
 from .shops.models import Distributor, Shop, ShopFollow, ShopPrice, ShopProduct
 
 __all__ = [
     "ApiKey",
+    "AttemptCounter",
     "Category",
     "CommissionEntry",
     "CommissionRate",

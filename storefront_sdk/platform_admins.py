@@ -8,11 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from .db import id_field, timestamp_field
 from .errors import Conflict, ValidationError
-from .shops.accounts import check_password, normalise_email
+from .shops.accounts import check_password, normalise_email, password_matches
 
 #: What each role may do.
 ROLES = ("admin", "viewer")
@@ -29,6 +29,8 @@ class PlatformAdmin(SQLModel, table=True):
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     password_hash: str = Field(max_length=255)
     role: str = Field(default="admin", max_length=16)
+    #: Bumped by signing out, changing or resetting the password (ends every session).
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime | None = timestamp_field()
 
 
@@ -47,10 +49,16 @@ def create_admin(session: Session, email: str, password: str, role: str = "admin
 
 
 def authenticate_admin(session: Session, email: str, password: str) -> PlatformAdmin | None:
-    """The admin with these credentials, or ``None`` (same answer for both mistakes)."""
-    found = session.scalars(
-        select(PlatformAdmin).where(col(PlatformAdmin.email) == email.strip().lower())
-    ).first()
-    if found is None or not check_password_hash(found.password_hash, password):
+    """The admin with these credentials, or ``None`` (same answer, in the same time, for
+    both mistakes)."""
+    found = find_admin_by_email(session, email)
+    if not password_matches(found.password_hash if found else None, password):
         return None
     return found
+
+
+def find_admin_by_email(session: Session, email: str) -> PlatformAdmin | None:
+    """The admin with ``email`` (any case), if any."""
+    return session.scalars(
+        select(PlatformAdmin).where(col(PlatformAdmin.email) == email.strip().lower())
+    ).first()

@@ -35,6 +35,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "storage",
         "ratelimit",
         "idempotency",
+        "messages",
         "migrate",
         "config",
     ),

@@ -1,4 +1,5 @@
-"""Distributor accounts: sign-up (directly or through a recruiter's code) and sign-in."""
+"""Distributor accounts: sign-up (directly or through a recruiter's code), sign-in, and
+passwords (changed, reset: each ends every session of the account)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -74,13 +77,60 @@ def create_distributor(
 
 
 def authenticate_distributor(session: Session, email: str, password: str) -> Distributor | None:
-    """The distributor with these credentials, or ``None`` (same answer for both mistakes)."""
-    found = session.scalars(
-        select(Distributor).where(col(Distributor.email) == email.strip().lower())
-    ).first()
-    if found is None or not check_password_hash(found.password_hash, password):
+    """The distributor with these credentials, or ``None`` (same answer, in the same time,
+    for both mistakes: an unknown email is checked against a dummy hash)."""
+    found = find_by_email(session, email)
+    if not password_matches(found.password_hash if found else None, password):
         return None
     return found
+
+
+def find_by_email(session: Session, email: str) -> Distributor | None:
+    """The distributor signed up with ``email`` (any case), if any."""
+    return session.scalars(
+        select(Distributor).where(col(Distributor.email) == email.strip().lower())
+    ).first()
+
+
+@cache
+def dummy_password_hash() -> str:
+    """A hash of a random password, made like every account's: checked when an email is
+    unknown, so that costs the same time as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``; with no hash (an unknown account),
+    ``False`` after checking it against :func:`dummy_password_hash` all the same."""
+    matches = check_password_hash(password_hash or dummy_password_hash(), password)
+    return matches and password_hash is not None
+
+
+class HasPassword(Protocol):
+    """A distributor or a platform admin, as far as passwords are concerned."""
+
+    password_hash: str
+    session_generation: int
+
+
+def set_password(account: HasPassword, password: str) -> None:
+    """Gives ``account`` a new password and ends all its sessions (and reset links)."""
+    _check_password(password)
+    account.password_hash = generate_password_hash(password)
+    end_sessions(account)
+
+
+def change_password(account: HasPassword, current: str, new: str) -> None:
+    """:func:`set_password` if ``current`` is the account's password, else
+    :class:`ValidationError`."""
+    if not check_password_hash(account.password_hash, current):
+        raise ValidationError("the current password is wrong")
+    set_password(account, new)
+
+
+def end_sessions(account: HasPassword) -> None:
+    """Ends every session of ``account`` (each browser signs in again)."""
+    account.session_generation = (account.session_generation or 0) + 1
 
 
 def find_by_code(session: Session, code: str) -> Distributor:

@@ -52,6 +52,9 @@ class Distributor(SQLModel, table=True):
     )
     #: The connected Stripe account payouts go to (Stripe Connect), once onboarded.
     stripe_account_id: str | None = Field(default=None, max_length=255)
+    #: Bumped by signing out, changing or resetting the password: every session signed in
+    #: under an older generation (a copied cookie too) stops working.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime | None = timestamp_field()
 
 

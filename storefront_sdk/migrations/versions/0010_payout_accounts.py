@@ -1,7 +1,7 @@
 """payouts: each distributor's payout account (bank or Alipay) and the record of its changes.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03 14:30:00.000000
 """
 
@@ -17,7 +17,7 @@ import storefront_sdk.db
 
 
 revision: str = '0010'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,11 +1,7 @@
-"""The platform admin ``/admin/``: sign-in, the overview, suppliers and their API keys,
-distributors (approve, suspend, reinstate), shops' own host names (approve, refuse),
-commission rates, orders and after-sales refunds, webhook deliveries, payouts and supplier
-statements.
-
-Templates are ``storefront/admin/<name>.html``. Every URL of the admin is in :data:`ROUTES`;
-:mod:`.access` runs before and after each view.
-"""
+"""The platform admin ``/admin/``: sign-in, passwords (forgotten, changed), the overview,
+suppliers and their API keys, distributors (approve, suspend, reinstate), shops' own host
+names (approve, refuse), commission rates, orders and after-sales refunds, webhook
+deliveries, payouts and supplier statements."""
 
 from __future__ import annotations
 
@@ -13,7 +9,7 @@ from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException
 
 from ..routes import add_routes, route
-from . import access, home, hosts, money, orders, partners
+from . import access, home, hosts, money, orders, partners, passwords
 from .access import CSP
 
 __all__ = ["CSP", "ROUTES", "bp", "init_app"]
@@ -27,6 +23,9 @@ _ID = "int(max=999999999999999999)"
 ROUTES = (
     route("/login", home.login, "GET", "POST"),
     route("/logout", home.logout, "POST"),
+    route("/password/forgot", passwords.forgot_password, "GET", "POST"),
+    route("/password/reset/<token>", passwords.reset_password, "GET", "POST"),
+    route("/password", passwords.change_password, "GET", "POST"),
     route("/", home.home),
     route("/suppliers", partners.suppliers),
     route("/suppliers", partners.add_supplier, "POST"),

@@ -40,12 +40,16 @@ CSP = (
     "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-#: Rate-limit namespace of failed admin sign-ins (the console's limit applies).
+#: Rate-limit namespace of admin sign-in attempts (the console's limits apply).
 LOGIN_NAMESPACE = "storefront-admin-login"
+#: Rate-limit namespace of admin password-reset requests (and the salt of reset links).
+RESET_NAMESPACE = "storefront-admin-reset"
 #: Rows per list page.
 PAGE = 50
+#: Views every role may post to: they change only the signed-in admin's own account.
+OWN_ACCOUNT = frozenset({"change_password"})
 #: Views anyone may open.
-PUBLIC = frozenset({"login", "logout"})
+PUBLIC = frozenset({"login", "logout", "forgot_password", "reset_password"})
 
 
 def locale() -> str:
@@ -119,10 +123,10 @@ def guard() -> Response | None:
         begin_read(session_)
     claimed = identity.claimed_admin_id()
     found = session_.get(PlatformAdmin, claimed) if claimed is not None else None
-    if found is None or not identity.check_admin(found.password_hash):
+    if found is None or not identity.check_admin(found):
         return redirect(url_for(".login"), code=303)  # type: ignore[return-value]
     sign_in_as(found)
-    if request.method == "POST" and found.role != "admin":
+    if request.method == "POST" and found.role != "admin" and endpoint not in OWN_ACCOUNT:
         return message(_("Your role may look but not change anything."), 403)
     return None
 

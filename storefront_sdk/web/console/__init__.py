@@ -1,6 +1,6 @@
-"""The distributor console ``/console/``: sign-in and sign-up, the shop at a glance, links and
-posters, the team, the orders and bound customers, shop settings, the product picker,
-earnings and payouts.
+"""The distributor console ``/console/``: sign-in and sign-up, passwords (forgotten, changed),
+the shop at a glance, links and posters, the team, the orders and bound customers, shop
+settings, the product picker, earnings and payouts.
 
 Templates are ``storefront/console/<name>.html``, overridable by the host app. Every URL of
 the console is in :data:`ROUTES`; :mod:`.access` runs before and after each view.
@@ -12,7 +12,7 @@ from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException
 
 from ..routes import add_routes, route
-from . import access, auth, home, money, products, settings
+from . import access, auth, home, money, passwords, products, settings
 from .access import CSP
 
 __all__ = ["CSP", "ROUTES", "bp", "init_app", "uploads_bp"]
@@ -34,6 +34,9 @@ ROUTES = (
     route("/logout", auth.logout, "POST"),
     route("/join", auth.join, "GET", "POST", defaults={"code": None}),
     route("/join/<code>", auth.join, "GET", "POST"),
+    route("/password/forgot", passwords.forgot_password, "GET", "POST"),
+    route("/password/reset/<token>", passwords.reset_password, "GET", "POST"),
+    route("/password", passwords.change_password, "GET", "POST"),
     route("/", home.home),
     route("/links", home.links),
     route("/team", home.team),

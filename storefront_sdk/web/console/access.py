@@ -41,13 +41,17 @@ CSP = (
     "default-src 'none'; img-src 'self' https: http: data:; style-src 'unsafe-inline'; "
     "script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-#: Rate-limit namespace of failed sign-ins.
+#: Rate-limit namespace of sign-in attempts.
 LOGIN_NAMESPACE = "storefront-console-login"
+#: Rate-limit namespace of sign-ups.
+JOIN_NAMESPACE = "storefront-console-join"
+#: Rate-limit namespace of password-reset requests (and the salt of reset links).
+RESET_NAMESPACE = "storefront-console-reset"
 #: Largest body of a console form; the logo upload may carry the logo and some more.
 MAX_FORM_BYTES = 256 * 1024
 MAX_UPLOAD_BODY = MAX_LOGO_BYTES + 64 * 1024
 #: Views anyone may open.
-PUBLIC = frozenset({"login", "logout", "join", "static"})
+PUBLIC = frozenset({"login", "logout", "join", "forgot_password", "reset_password", "static"})
 
 
 def locale() -> str:
@@ -89,7 +93,7 @@ def _require_distributor() -> Response | None:
         begin_read(session_)
     claimed = identity.claimed_distributor_id()
     found = session_.get(Distributor, claimed) if claimed is not None else None
-    if found is None or not identity.check(found.password_hash):
+    if found is None or not identity.check(found):
         wanted = request.script_root + request.full_path.rstrip("?")
         next_url = safe_next(wanted) if request.method in ("GET", "HEAD") else None
         return redirect(url_for(".login", next=next_url), code=303)  # type: ignore[return-value]

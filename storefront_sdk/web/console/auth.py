@@ -18,19 +18,22 @@ from ..pages import gettext as _
 from ..pages import see_other
 from ..sessions import get_session
 from ..transactions import commit_or_refuse
-from .access import LOCALE_KEY, LOGIN_NAMESPACE, message_page, page, safe_next
+from .access import JOIN_NAMESPACE, LOCALE_KEY, LOGIN_NAMESPACE, message_page, page, safe_next
 from .forms import JoinForm, LoginForm, first_error
 
 
 def login() -> Response:
-    """Sign-in: the same answer for an unknown email and a wrong password; past the limit of
-    failed attempts (per email and per client), 429 even with the right password."""
+    """Sign-in: the same answer for an unknown email and a wrong password; each attempt is
+    counted before the password is checked, and past the limit (per account, and per
+    client) it is 429 even with the right password."""
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
     if request.method == "GET":
         return page("login.html", form=form, next_url=next_url)
+    if not form.validate():
+        return page("login.html", 422, form=form, next_url=next_url, error=first_error(form))
     email = (form.email.data or "").strip().lower()
-    wait = identity.login_wait(email, LOGIN_NAMESPACE)
+    wait = identity.sign_in_wait(email, LOGIN_NAMESPACE)
     if wait is not None:
         minutes = max(1, math.ceil(wait / 60))
         message = _(
@@ -40,34 +43,48 @@ def login() -> Response:
         response = page("login.html", 429, form=form, next_url=next_url, error=message)
         response.headers["Retry-After"] = str(wait)
         return response
-    if not form.validate():
-        return page("login.html", 422, form=form, next_url=next_url, error=first_error(form))
     session_ = get_session()
     begin_read(session_)
     found = accounts.authenticate_distributor(session_, email, form.password.data or "")
     if found is None:
-        identity.login_failed(email, LOGIN_NAMESPACE)
         error = _("Wrong email or password.")
         return page("login.html", 401, form=form, next_url=next_url, error=error)
-    _sign_in(found)
+    identity.signed_in_as(email, LOGIN_NAMESPACE)
+    start_session(found)
     return redirect(next_url or url_for(".home"), code=303)  # type: ignore[return-value]
 
 
-def _sign_in(distributor: Distributor) -> None:
+def start_session(distributor: Distributor) -> None:
+    """Signs ``distributor`` in on this browser, keeping the language it picked."""
     chosen = session.get(LOCALE_KEY)
-    identity.sign_in(distributor.id or 0, distributor.password_hash)
+    identity.sign_in(distributor)
     if chosen:
         session[LOCALE_KEY] = chosen
 
 
 def logout() -> Response:
-    """Signs out (POST only, with the CSRF token, so no link or image can do it)."""
+    """Signs out (POST only, with the CSRF token, so no link or image can do it) on every
+    browser: the account's session generation moves on, so a copied cookie dies too."""
+    claimed = identity.claimed_distributor_id()
+
+    def end_sessions() -> Response:
+        found = get_session().get(Distributor, claimed) if claimed is not None else None
+        if found is not None and identity.check(found):
+            accounts.end_sessions(found)
+        return see_other(".login")
+
+    response = commit_or_refuse(end_sessions, lambda error: see_other(".login"))
     identity.sign_out()
-    return see_other(".login")
+    return response
 
 
 def join(code: str | None) -> Response:
-    """Sign-up, through a recruiter's invite link (recorded as the parent) or not."""
+    """Sign-up, through a recruiter's invite link (recorded as the parent) or not; each
+    ``POST`` is counted first (``STOREFRONT_JOIN_RATE_LIMIT`` per client: 429 past it)."""
+    if request.method == "POST":
+        wait = identity.sign_up_wait(JOIN_NAMESPACE)
+        if wait is not None:
+            return _too_many_sign_ups(wait, code)
     session_ = get_session()
     if request.method == "GET":
         begin_read(session_)
@@ -114,7 +131,17 @@ def _sign_up(form: JoinForm, inviter: dict[str, str] | None, code: str | None) -
 
     response = commit_or_refuse(create, refuse)
     if made and response.status_code < 400:
-        _sign_in(made[0])
+        start_session(made[0])
+    return response
+
+
+def _too_many_sign_ups(wait: int, code: str | None) -> Response:
+    minutes = max(1, math.ceil(wait / 60))
+    message = _(
+        "Too many sign-ups from here. Please try again in %(minutes)s minutes.", minutes=minutes
+    )
+    response = page("join.html", 429, form=JoinForm(), inviter=None, code=code, error=message)
+    response.headers["Retry-After"] = str(wait)
     return response
 
 

@@ -60,6 +60,22 @@ def _switch() -> SelectField:
     )
 
 
+def _new_password() -> PasswordField:
+    return PasswordField(
+        validators=[
+            InputRequired(lazy_gettext("Choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=lazy_gettext(
+                    "The password must be at least %(count)s characters.",
+                    count=MIN_PASSWORD_LENGTH,
+                ),
+            ),
+        ]
+    )
+
+
 class LoginForm(ConsoleForm):
     email = StringField(
         validators=[
@@ -87,19 +103,30 @@ class JoinForm(ConsoleForm):
             Regexp(_EMAIL, message=lazy_gettext("This is not an email address.")),
         ]
     )
-    password = PasswordField(
+    password = _new_password()
+
+
+class ForgotPasswordForm(ConsoleForm):
+    email = StringField(
         validators=[
-            InputRequired(lazy_gettext("Choose a password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=lazy_gettext(
-                    "The password must be at least %(count)s characters.",
-                    count=MIN_PASSWORD_LENGTH,
-                ),
-            ),
+            InputRequired(lazy_gettext("Enter your email address.")),
+            Length(max=254, message=lazy_gettext("This is not an email address.")),
         ]
     )
+
+
+class ResetPasswordForm(ConsoleForm):
+    password = _new_password()
+
+
+class ChangePasswordForm(ConsoleForm):
+    current_password = PasswordField(
+        validators=[
+            InputRequired(lazy_gettext("Enter your current password.")),
+            Length(max=1024, message=lazy_gettext("The current password is wrong.")),
+        ]
+    )
+    password = _new_password()
 
 
 #: Locales a shop can be set to; empty: each visitor's own language.
