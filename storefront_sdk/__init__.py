@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import config as _config
-from . import signals
+from . import migrate, signals
 from .commissions.payout_providers import ManualPayouts, PayoutProvider, load_payout_provider
 from .db import create_engine, make_sessionmaker, session_scope
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
@@ -74,34 +74,13 @@ class StorefrontState:
 class Storefront:
     """The Flask extension: ``Storefront(app)`` or ``storefront.init_app(app)``.
 
-    ``init_app`` fills every missing ``STOREFRONT_*`` key with its default, validates them
-    all (raising :class:`ConfigurationError` naming the bad key) and registers the supplier
-    API, its OpenAPI document and the ``flask storefront`` commands. Settings (see
-    ``docs/configuration.md`` and :data:`storefront_sdk.config.SETTINGS`):
-
-    - ``STOREFRONT_DATABASE_URL``: SQLAlchemy URL (default: SQLite in the instance folder).
-    - ``STOREFRONT_ENGINE_OPTIONS``: extra ``create_engine`` arguments.
-    - ``STOREFRONT_API_PREFIX``: JSON API prefix (default ``/api/v1``).
-    - ``STOREFRONT_MAX_REQUEST_BYTES``: largest API request body (default 16 MiB).
-    - ``STOREFRONT_SUPPLIER_RATE_LIMIT``: requests per supplier key (default ``1200/minute``).
-    - ``STOREFRONT_RATE_LIMIT_STORAGE_URI``: counter store (``memory://``; Redis for many
-      workers).
-    - ``STOREFRONT_LOGIN_RATE_LIMIT``: failed console sign-ins per email and per client
-      (default ``10/15 minutes``).
-    - ``STOREFRONT_UPLOAD_FOLDER``: uploaded logos (default: ``storefront-uploads`` in the
-      instance folder); ``app.extensions["storefront"].storage`` swaps the storage itself.
-    - ``STOREFRONT_PAGE_CACHE_SECONDS``: the longest each process keeps what shop pages
-      show (300); every committed change clears it in every process.
-    - ``STOREFRONT_IDEMPOTENCY_TTL_HOURS``: how long idempotency keys are kept (24).
-    - ``STOREFRONT_REQUIRE_SECRET_KEY``: refuse a weak ``SECRET_KEY`` outside debug/testing.
-    - ``STOREFRONT_PAYMENT_PROVIDER``, ``STOREFRONT_WEBHOOK_ALLOW_HTTP``,
-      ``STOREFRONT_WEBHOOK_ALLOW_PRIVATE``, ``STOREFRONT_ATTRIBUTION_DAYS``,
-      ``STOREFRONT_RETURN_WINDOW_DAYS``, ``STOREFRONT_COMMISSION_LEVEL1_BP``,
-      ``STOREFRONT_COMMISSION_LEVEL2_BP``, ``STOREFRONT_ORDER_EXPIRY_MINUTES``: payments,
-      webhooks, referrals, commissions and orders.
-    - ``STOREFRONT_PAYOUT_PROVIDER`` (``manual``, ``stripe_connect``),
-      ``STOREFRONT_PAYOUT_MINIMUM_MINOR``, ``STOREFRONT_DISTRIBUTOR_APPROVAL``: payouts and
-      the approval of new distributors.
+    ``init_app`` fills every missing ``STOREFRONT_*`` key with its default, refuses unknown
+    ``STOREFRONT_*`` keys and invalid values (raising :class:`ConfigurationError` naming the
+    key), mounts the shop, console, admin, supplier API and hooks at their prefixes (refusing
+    a host route that collides with them), registers the ``flask storefront`` commands and
+    logs what would keep the shops from working (a database without its tables, no payment
+    provider). Every setting, its default and meaning: :data:`storefront_sdk.config.SETTINGS`
+    (``docs/configuration.md``).
     """
 
     def __init__(self, app: Flask | None = None, **options: Any) -> None:
@@ -152,6 +131,20 @@ class Storefront:
 
         state.api = web.init_app(app)
         app.cli.add_command(storefront_cli)
+        _warn_about_setup(app, state)
+
+
+def _warn_about_setup(app: Flask, state: StorefrontState) -> None:
+    """Logs what would make the shops fail or disappoint although the app starts: a
+    database without the storefront's tables, no payment provider."""
+    problem = migrate.database_problem(state.engine)
+    if problem is not None:
+        app.logger.error("storefront: %s", problem)
+    if state.payments is None:
+        app.logger.warning(
+            "storefront: no payment provider (set STOREFRONT_PAYMENT_PROVIDER, or "
+            "STRIPE_SECRET_KEY): the shops' checkout refuses every order until one is set"
+        )
 
 
 def _setting_name(option: str) -> str:
