@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from ..pages import LibraryTemplates
 from ..routes import add_routes, route
 from . import cart, catalogue, checkout, hosts, orders, pages, posters, referral
 from .pages import CSP
@@ -25,6 +26,8 @@ assets_bp = Blueprint(
     static_folder="../../static/storefront",
     static_url_path="/sf-static",
 )
+#: The library's own templates under ``storefront_sdk:`` (for the host's to extend).
+library_templates = LibraryTemplates("storefront_templates", __name__)
 #: Referral links (``storefront_referral.link``).
 referral_bp = Blueprint("storefront_referral", __name__)
 #: Share posters (``storefront_posters.shop_poster``, ``.product_poster``).
@@ -68,6 +71,7 @@ def init_app(app: Flask) -> None:
     shops = app.config["STOREFRONT_SHOP_PREFIX"]
     app.register_blueprint(bp, url_prefix=shops)
     app.register_blueprint(assets_bp)
+    app.register_blueprint(library_templates)
     app.register_blueprint(referral_bp, url_prefix=app.config["STOREFRONT_REFERRAL_PREFIX"])
     app.register_blueprint(posters_bp, url_prefix=shops)
     hosts.init_app(app)
