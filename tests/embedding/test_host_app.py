@@ -109,6 +109,18 @@ def test_the_admin_and_the_open_sign_up_can_be_turned_off(db_url):
     assert client.get("/console/join/ABCDEFGH").status_code == 404
     assert login.status_code == 200
     assert "/console/join" not in login.get_data(as_text=True)
+    # And a distributor's team page offers no invite link that would lead nowhere
+    with session_scope(app) as session:
+        create_distributor(session, "ann@example.com", "password123", shop_name="Ann")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.get_data(as_text=True))
+    signed_in = client.post(
+        "/console/login",
+        data={"email": "ann@example.com", "password": "password123", "csrf_token": token[1]},
+    )
+    assert signed_in.status_code == 303
+    team = client.get("/console/team").get_data(as_text=True)
+    assert "Distributors you recruited" in team
+    assert "invite-link" not in team
 
 
 def test_a_host_route_under_one_of_our_mount_points_is_refused_at_start_up(tmp_path):
