@@ -12,6 +12,7 @@ Typical use::
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +138,7 @@ class Storefront:
 def _warn_about_setup(app: Flask, state: StorefrontState) -> None:
     """Logs what would make the shops fail or disappoint although the app starts: a
     database without the storefront's tables, no payment provider."""
-    problem = migrate.database_problem(state.engine)
+    problem = None if _loaded_by_a_command() else migrate.database_problem(state.engine)
     if problem is not None:
         app.logger.error("storefront: %s", problem)
     if state.payments is None:
@@ -145,6 +146,15 @@ def _warn_about_setup(app: Flask, state: StorefrontState) -> None:
             "storefront: no payment provider (set STOREFRONT_PAYMENT_PROVIDER, or "
             "STRIPE_SECRET_KEY): the shops' checkout refuses every order until one is set"
         )
+
+
+def _loaded_by_a_command() -> bool:
+    """Whether a ``flask`` command other than ``flask run`` loads the app (the CLI loads it
+    while it looks the command up, inside click's context): commands report their own
+    database errors, and ``init-db`` is what creates the tables."""
+    import click
+
+    return click.get_current_context(silent=True) is not None and "run" not in sys.argv[1:]
 
 
 def _setting_name(option: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from conftest import run_cli
 from flask import Flask
 
 from storefront_sdk import ConfigurationError, Storefront
@@ -89,3 +90,10 @@ def test_an_app_without_payment_provider_is_warned(db_url, tmp_path, caplog):
         "storefront: no payment provider (set STOREFRONT_PAYMENT_PROVIDER, or "
         "STRIPE_SECRET_KEY): the shops' checkout refuses every order until one is set"
     ) in caplog.text
+
+
+def test_init_db_on_a_new_database_is_not_told_to_run_itself(tmp_path):
+    # Given no database yet, when `flask storefront init-db` creates it
+    done = run_cli(f"sqlite:///{tmp_path / 'new.sqlite3'}", "init-db", tmp_path=tmp_path)
+    # Then it says only that it worked (commands report their own database errors)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, '{"ok": true}', "")
