@@ -9,12 +9,15 @@ import json
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask_babel import Babel
 from host_app import STRIPE_KEYS, create_app, sign
 
 from storefront_sdk import ConfigurationError, Storefront, session_scope
 from storefront_sdk.shops.accounts import create_distributor
+from storefront_sdk.shops.models import Shop
+from storefront_sdk.sql import table_of
 from storefront_sdk.testing.factories import make_supplier, product_payload
 
 MOVED = {
@@ -83,6 +86,23 @@ def test_every_door_sits_at_the_mount_point_the_host_chose(db_url):
     # And nothing is left at the old places
     for old in (f"/s/{slug}/", f"/r/{code}", "/console/login", "/admin/login", "/hooks/stripe"):
         assert client.get(old).status_code in (404, 405), old
+
+
+def test_a_shop_on_its_own_host_name_follows_the_moved_shop_prefix(db_url):
+    # Given shops mounted at /shop, and Ann's shop on its own host name
+    app = create_app(db_url, csrf="none", STOREFRONT_SHOP_PREFIX="/shop")
+    slug, _code, _key = _shop_and_key(app)
+    with session_scope(app) as session:
+        session.execute(
+            sa.update(table_of(Shop))
+            .where(table_of(Shop).c.slug == slug)
+            .values(host="ann.example")
+        )
+    # When a visitor opens that host's root
+    page = app.test_client().get("/", headers={"Host": "ann.example"})
+    # Then it is Ann's shop front page
+    assert page.status_code == 200
+    assert f'href="/shop/{slug}/cart"' in page.get_data(as_text=True)
 
 
 def test_the_admin_and_the_open_sign_up_can_be_turned_off(db_url):

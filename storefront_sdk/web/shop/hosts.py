@@ -48,7 +48,8 @@ class ShopHosts:
         if not _passes_through(path, self.app):
             slug = self.slug_for(_host(environ))
             if slug is not None:
-                environ["PATH_INFO"] = f"/s/{slug}{path}"
+                shops = self.app.config["STOREFRONT_SHOP_PREFIX"]
+                environ["PATH_INFO"] = f"{shops}/{slug}{path}"
         return self.wsgi_app(environ, start_response)
 
     def slug_for(self, host: str) -> str | None:
