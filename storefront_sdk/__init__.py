@@ -12,6 +12,7 @@ Typical use::
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import config as _config
-from . import signals
+from . import migrate, signals
 from .commissions.payout_providers import ManualPayouts, PayoutProvider, load_payout_provider
 from .db import create_engine, make_sessionmaker, session_scope
 from .errors import ConfigurationError, Conflict, NotFound, StorefrontError, ValidationError
@@ -84,50 +85,13 @@ class StorefrontState:
 class Storefront:
     """The Flask extension: ``Storefront(app)`` or ``storefront.init_app(app)``.
 
-    ``init_app`` fills every missing ``STOREFRONT_*`` key with its default, validates them
-    all (raising :class:`ConfigurationError` naming the bad key) and registers the supplier
-    API, its OpenAPI document and the ``flask storefront`` commands. Settings (see
-    ``docs/configuration.md`` and :data:`storefront_sdk.config.SETTINGS`):
-
-    - ``STOREFRONT_DATABASE_URL``: SQLAlchemy URL (default: SQLite in the instance folder).
-    - ``STOREFRONT_ENGINE_OPTIONS``: extra ``create_engine`` arguments.
-    - ``STOREFRONT_API_PREFIX``: JSON API prefix (default ``/api/v1``).
-    - ``STOREFRONT_MAX_REQUEST_BYTES``: largest API request body (default 16 MiB);
-      ``STOREFRONT_MAX_FORM_BYTES``, ``STOREFRONT_MAX_HOOK_BYTES``: the shop's forms (64 KiB)
-      and ``/hooks/stripe`` (1 MiB).
-    - ``STOREFRONT_SUPPLIER_RATE_LIMIT``: requests per supplier key (default ``1200/minute``).
-    - ``STOREFRONT_RATE_LIMIT_STORAGE_URI``: counter store (``memory://``; Redis for many
-      workers).
-    - ``STOREFRONT_LOGIN_RATE_LIMIT``, ``STOREFRONT_LOGIN_CLIENT_RATE_LIMIT``,
-      ``STOREFRONT_JOIN_RATE_LIMIT``, ``STOREFRONT_PASSWORD_RESET_RATE_LIMIT``: sign-in
-      attempts per account and per client, sign-ups, reset requests (counted in the database).
-    - ``STOREFRONT_SESSION_IDLE_MINUTES``, ``STOREFRONT_ADMIN_SESSION_IDLE_MINUTES``: idle
-      timeouts of console and admin sessions.
-    - ``STOREFRONT_MESSAGE_SENDER`` (``dev``, ``smtp``, a class), ``STOREFRONT_MESSAGE_FROM``,
-      ``STOREFRONT_SMTP_URL``, ``STOREFRONT_PUBLIC_URL``: how messages leave, and the
-      address their links use.
-    - ``STOREFRONT_UPLOAD_FOLDER``: uploaded logos (default: ``storefront-uploads`` in the
-      instance folder); ``app.extensions["storefront"].storage`` swaps the storage itself.
-    - ``STOREFRONT_POSTER_FONT``: the font file of the PNG share posters (default: the
-      first CJK font found, WenQuanYi Micro Hei first).
-    - ``STOREFRONT_PAGE_CACHE_SECONDS``: the longest each process keeps what shop pages
-      show (300); every committed change clears it in every process.
-    - ``STOREFRONT_IDEMPOTENCY_TTL_HOURS``: how long idempotency keys are kept (24).
-    - ``STOREFRONT_REQUIRE_SECRET_KEY``: refuse a weak ``SECRET_KEY`` outside debug/testing.
-    - ``STOREFRONT_PAYMENT_PROVIDER``, ``STOREFRONT_WEBHOOK_ALLOW_HTTP``,
-      ``STOREFRONT_WEBHOOK_ALLOW_PRIVATE``, ``STOREFRONT_ATTRIBUTION_DAYS``,
-      ``STOREFRONT_RETURN_WINDOW_DAYS``, ``STOREFRONT_COMMISSION_LEVEL1_BP``,
-      ``STOREFRONT_COMMISSION_LEVEL2_BP``, ``STOREFRONT_ORDER_EXPIRY_MINUTES``: payments,
-      webhooks, referrals, commissions and orders.
-    - ``STOREFRONT_PAYOUT_PROVIDER`` (``manual``, ``stripe_connect``),
-      ``STOREFRONT_PAYOUT_MINIMUM_MINOR``, ``STOREFRONT_DISTRIBUTOR_APPROVAL``: payouts and
-      the approval of new distributors.
-    - ``STOREFRONT_CUSTOM_HOSTS``, ``STOREFRONT_PLATFORM_HOSTS``: shops on their own
-      (verified) host names, and the platform's own names no shop may take.
-
-    - ``STOREFRONT_UNPAID_ORDERS_PER_CLIENT`` (5), ``STOREFRONT_HSTS_SECONDS`` (one year),
-      ``STOREFRONT_DEMO_MODE`` (off): unpaid orders one client address may hold, HSTS over
-      HTTPS, and the demo's published accounts and test payments.
+    ``init_app`` fills every missing ``STOREFRONT_*`` key with its default, refuses unknown
+    ``STOREFRONT_*`` keys and invalid values (raising :class:`ConfigurationError` naming the
+    key), mounts the shop, console, admin, supplier API and hooks at their prefixes (refusing
+    a host route that collides with them), registers the ``flask storefront`` commands and
+    logs what would keep the shops from working (a database without its tables, no payment
+    provider). Every setting, its default and meaning: :data:`storefront_sdk.config.SETTINGS`
+    (``docs/configuration.md``).
     """
 
     def __init__(self, app: Flask | None = None, **options: Any) -> None:
@@ -175,6 +139,29 @@ class Storefront:
 
         state.api = web.init_app(app)
         app.cli.add_command(storefront_cli)
+        _warn_about_setup(app, state)
+
+
+def _warn_about_setup(app: Flask, state: StorefrontState) -> None:
+    """Logs what would make the shops fail or disappoint although the app starts: a
+    database without the storefront's tables, no payment provider."""
+    problem = None if _loaded_by_a_command() else migrate.database_problem(state.engine)
+    if problem is not None:
+        app.logger.error("storefront: %s", problem)
+    if state.payments is None:
+        app.logger.warning(
+            "storefront: no payment provider (set STOREFRONT_PAYMENT_PROVIDER, or "
+            "STRIPE_SECRET_KEY): the shops' checkout refuses every order until one is set"
+        )
+
+
+def _loaded_by_a_command() -> bool:
+    """Whether a ``flask`` command other than ``flask run`` loads the app (the CLI loads it
+    while it looks the command up, inside click's context): commands report their own
+    database errors, and ``init-db`` is what creates the tables."""
+    import click
+
+    return click.get_current_context(silent=True) is not None and "run" not in sys.argv[1:]
 
 
 def _setting_name(option: str) -> str:

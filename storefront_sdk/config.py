@@ -134,13 +134,33 @@ def _payment_provider(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be 'stripe' or 'dev', got {value!r}")
 
 
+#: The Stripe ``payment_method_types`` the pay page (Stripe's Payment Element) can offer.
+STRIPE_PAYMENT_METHODS = frozenset(
+    {
+        "affirm", "afterpay_clearpay", "alipay", "amazon_pay", "bancontact", "blik",
+        "boleto", "card", "cashapp", "eps", "fpx", "giropay", "grabpay", "ideal", "klarna",
+        "konbini", "link", "mobilepay", "multibanco", "oxxo", "p24", "paynow", "paypal",
+        "pix", "promptpay", "revolut_pay", "sepa_debit", "sofort", "swish", "twint",
+        "us_bank_account", "wechat_pay",
+    }
+)  # fmt: skip
+
+
 def _payment_methods(name: str, value: Any) -> None:
     _str(name, value)
     methods = [m.strip() for m in value.split(",")]
-    if not all(m and m.replace("_", "").isalnum() and m.islower() for m in methods):
+    unknown = [m for m in methods if m not in STRIPE_PAYMENT_METHODS]
+    if unknown or len(set(methods)) != len(methods):
         raise ConfigurationError(
-            f"{name} must list Stripe payment method types like 'card,alipay', got {value!r}"
+            f"{name} must list Stripe payment method types once each, from "
+            f"{', '.join(sorted(STRIPE_PAYMENT_METHODS))} (e.g. 'card,alipay'), got {value!r}"
         )
+
+
+def _mount_point(name: str, value: Any) -> None:
+    _api_prefix(name, value)
+    if any(not part or part in (".", "..") for part in value[1:].split("/")):
+        raise ConfigurationError(f"{name} must be a path like '/shop', got {value!r}")
 
 
 def _payout_provider(name: str, value: Any) -> None:
@@ -212,7 +232,50 @@ SETTINGS: tuple[Setting, ...] = (
         "STOREFRONT_API_PREFIX",
         "/api/v1",
         "URL prefix of the JSON APIs; the supplier API lives under `<prefix>/supplier`.",
-        _api_prefix,
+        _mount_point,
+    ),
+    Setting(
+        "STOREFRONT_SHOP_PREFIX",
+        "/s",
+        "Where the shops are mounted: `<prefix>/<slug>/` (with their posters).",
+        _mount_point,
+    ),
+    Setting(
+        "STOREFRONT_REFERRAL_PREFIX",
+        "/r",
+        "Where referral links are mounted: `<prefix>/<code>`.",
+        _mount_point,
+    ),
+    Setting(
+        "STOREFRONT_CONSOLE_PREFIX",
+        "/console",
+        "Where the distributor console is mounted.",
+        _mount_point,
+    ),
+    Setting(
+        "STOREFRONT_CONSOLE_SIGNUP",
+        True,
+        "Whether anyone may open a shop at the console's `join` page; `False` answers `404` "
+        "there (distributors are then created with `flask storefront create-distributor`).",
+        _bool,
+    ),
+    Setting(
+        "STOREFRONT_ADMIN_PREFIX",
+        "/admin",
+        "Where the platform admin is mounted.",
+        _mount_point,
+    ),
+    Setting(
+        "STOREFRONT_ADMIN",
+        True,
+        "Whether the platform admin is served at all; `False` registers none of its pages.",
+        _bool,
+    ),
+    Setting(
+        "STOREFRONT_HOOKS_PREFIX",
+        "/hooks",
+        "Where payment providers' events are received: `<prefix>/stripe`.",
+        _mount_point,
     ),
     Setting(
         "STOREFRONT_MAX_REQUEST_BYTES",
@@ -530,8 +593,36 @@ def apply_defaults(config: dict[str, Any], instance_path: str) -> None:
         config.setdefault(setting.name, default)
 
 
+#: ``STOREFRONT_*`` keys that are flask-smorest's own settings of the API document (it reads
+#: them under the library's prefix), not the library's.
+API_DOCUMENT_KEYS = frozenset(
+    "STOREFRONT_" + key
+    for key in (
+        "API_TITLE", "API_VERSION", "API_SPEC_OPTIONS", "OPENAPI_VERSION",
+        "OPENAPI_URL_PREFIX", "OPENAPI_JSON_PATH", "OPENAPI_REDOC_PATH", "OPENAPI_REDOC_URL",
+        "OPENAPI_SWAGGER_UI_PATH", "OPENAPI_SWAGGER_UI_URL", "OPENAPI_SWAGGER_UI_CONFIG",
+        "OPENAPI_RAPIDOC_PATH", "OPENAPI_RAPIDOC_URL", "OPENAPI_RAPIDOC_CONFIG",
+    )
+)  # fmt: skip
+
+
+def refuse_unknown_keys(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigurationError` for a ``STOREFRONT_*`` key that is no setting (a
+    typo would otherwise be ignored silently)."""
+    for name in sorted(config):
+        if (
+            name.startswith("STOREFRONT_")
+            and name not in SETTINGS_BY_NAME
+            and name not in API_DOCUMENT_KEYS
+        ):
+            raise ConfigurationError(
+                f"unknown setting {name} in app.config (see docs/configuration.md)"
+            )
+
+
 def validate(config: dict[str, Any], *, debug: bool, testing: bool) -> None:
-    """Raise :class:`ConfigurationError` naming the first invalid setting."""
+    """Raise :class:`ConfigurationError` naming the first unknown or invalid setting."""
+    refuse_unknown_keys(config)
     for setting in SETTINGS:
         if setting.check is not None:
             setting.check(setting.name, config[setting.name])

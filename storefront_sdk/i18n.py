@@ -43,9 +43,11 @@ _ = gettext
 
 
 def init_app(app: Flask) -> None:
-    """Registers Flask-Babel unless the host app already did."""
+    """Registers Flask-Babel unless the host app already did, without touching the app's
+    Jinja environment: the library's pages get their ``_`` and ``ngettext`` in their own
+    context (:func:`render`), so the host's Jinja globals and filters stay its own."""
     if "babel" not in app.extensions:
-        Babel(app)
+        Babel(app, configure_jinja=False)
 
 
 def supported(tag: str | None) -> str | None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Response, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from jinja2 import BaseLoader, FileSystemLoader, PrefixLoader
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from .. import i18n
@@ -27,6 +30,23 @@ LANGUAGES = (("en", "English"), ("zh-Hans", "简体中文"))
 LOCALE_KEY = "sf_locale"
 
 T = TypeVar("T")
+
+#: The library's templates folder.
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: The name prefix under which the library's own templates stay reachable when the host
+#: app overrides them: ``{% extends "storefront_sdk:storefront/shop/base.html" %}``.
+LIBRARY_TEMPLATES = "storefront_sdk"
+
+
+class LibraryTemplates(Blueprint):
+    """A blueprint without routes that serves the library's templates under
+    ``storefront_sdk:<name>``, so that a host's replacement of a template can extend the
+    library's own and fill its blocks instead of copying it."""
+
+    @cached_property
+    def jinja_loader(self) -> BaseLoader | None:
+        """The library's templates, each under ``storefront_sdk:``."""
+        return PrefixLoader({LIBRARY_TEMPLATES: FileSystemLoader(TEMPLATES)}, delimiter=":")
 
 
 def negotiate_locale(preferred: str | None = None) -> str:

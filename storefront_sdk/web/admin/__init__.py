@@ -14,7 +14,7 @@ from .access import CSP
 
 __all__ = ["CSP", "ROUTES", "bp", "init_app"]
 
-bp = Blueprint("storefront_admin", __name__, url_prefix="/admin", template_folder="../../templates")
+bp = Blueprint("storefront_admin", __name__, template_folder="../../templates")
 
 #: An id in a path: 18 digits at most (a PostgreSQL BIGINT).
 _ID = "int(max=999999999999999999)"
@@ -55,5 +55,7 @@ bp.register_error_handler(HTTPException, access.http_error)
 
 
 def init_app(app: Flask) -> None:
-    """Registers the admin."""
-    app.register_blueprint(bp)
+    """Registers the admin under ``STOREFRONT_ADMIN_PREFIX``, unless ``STOREFRONT_ADMIN`` is
+    off."""
+    if app.config["STOREFRONT_ADMIN"]:
+        app.register_blueprint(bp, url_prefix=app.config["STOREFRONT_ADMIN_PREFIX"])

@@ -45,7 +45,8 @@ ROUTES = (
     ("/webhook/deliveries/<event_id>/retry", webhook.DeliveryRetry),
     ("/shipping", webhook.Shipping),
 )
-HOOK_ROUTES = (route("/hooks/stripe", stripe.stripe_webhook, "POST"),)
+#: Relative to ``STOREFRONT_HOOKS_PREFIX``.
+HOOK_ROUTES = (route("/stripe", stripe.stripe_webhook, "POST"),)
 
 for rule, resource in ROUTES:
     supplier_api.add_url_rule(rule, view_func=resource)
@@ -67,7 +68,7 @@ _COMPONENTS = (
 
 def init_app(app: Flask) -> StorefrontApi:
     """Registers the supplier API (under ``STOREFRONT_API_PREFIX``), its OpenAPI document
-    and the providers' hooks; the ``Api``."""
+    and the providers' hooks (under ``STOREFRONT_HOOKS_PREFIX``); the ``Api``."""
     api = init_api(app)
     schemas.register_pydantic(api.spec, ProductsBody)
     schemas.register_pydantic(api.spec, StockBody)
@@ -76,5 +77,5 @@ def init_app(app: Flask) -> StorefrontApi:
     api.register_blueprint(
         supplier_api, url_prefix=app.config["STOREFRONT_API_PREFIX"] + "/supplier"
     )
-    app.register_blueprint(hooks)
+    app.register_blueprint(hooks, url_prefix=app.config["STOREFRONT_HOOKS_PREFIX"])
     return api

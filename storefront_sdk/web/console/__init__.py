@@ -20,7 +20,6 @@ __all__ = ["CSP", "ROUTES", "bp", "init_app", "uploads_bp"]
 bp = Blueprint(
     "storefront_console",
     __name__,
-    url_prefix="/console",
     template_folder="../../templates",
     static_folder="../../static/storefront",
     static_url_path="/static",
@@ -59,6 +58,7 @@ ROUTES = (
     route("/payouts/account", money.payout_account, "POST"),
 )
 add_routes(bp, ROUTES)
+bp.before_request(access.signup_closed)
 bp.before_request(access.guard)
 bp.after_request(access.headers)
 bp.register_error_handler(HTTPException, access.http_error)
@@ -66,9 +66,9 @@ add_routes(uploads_bp, [route("/sf-uploads/<name>", settings.uploaded_file)])
 
 
 def init_app(app: Flask) -> None:
-    """Registers the console and the uploads route; session cookies default to
-    ``SameSite=Lax`` (Flask's are already ``HttpOnly``)."""
+    """Registers the console (under ``STOREFRONT_CONSOLE_PREFIX``) and the uploads route;
+    session cookies default to ``SameSite=Lax`` (Flask's are already ``HttpOnly``)."""
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.register_blueprint(bp)
+    app.register_blueprint(bp, url_prefix=app.config["STOREFRONT_CONSOLE_PREFIX"])
     app.register_blueprint(uploads_bp)

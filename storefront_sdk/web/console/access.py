@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, request, url_for
 from sqlmodel import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -71,6 +71,15 @@ def my_shop() -> Shop:
     """The signed-in distributor's shop, as an ORM object for the curation services."""
     shop: Shop = g.sf_console_shop
     return shop
+
+
+def signup_closed() -> None:
+    """Before every view: the sign-up page is not found when ``STOREFRONT_CONSOLE_SIGNUP``
+    is off."""
+    if request.endpoint == "storefront_console.join" and not current_app.config.get(
+        "STOREFRONT_CONSOLE_SIGNUP", True
+    ):
+        abort(404, description=_("This page does not exist."))
 
 
 def guard() -> Response | None:

@@ -3,26 +3,31 @@ categories, products, cart, checkout, orders and their payment), referral links
 (``/r/<code>``) and share posters, also on a shop's own host name (:mod:`.hosts`).
 
 Every URL of the door is in :data:`ROUTES`, :data:`REFERRAL_ROUTES` and
-:data:`POSTER_ROUTES`.
+:data:`POSTER_ROUTES`, relative to their mount points (``STOREFRONT_SHOP_PREFIX``,
+``STOREFRONT_REFERRAL_PREFIX``); the shop's scripts are at ``/sf-static/`` on every app.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from ..pages import LibraryTemplates
 from ..routes import add_routes, bound_bodies, route
 from . import cart, catalogue, checkout, hosts, orders, pages, posters, referral
 from .pages import CSP
 
 __all__ = ["CSP", "POSTER_ROUTES", "REFERRAL_ROUTES", "ROUTES", "bp", "init_app"]
 
-bp = Blueprint(
-    "storefront_shop",
+bp = Blueprint("storefront_shop", __name__, template_folder="../../templates")
+#: The shop pages' scripts (``storefront_shop_assets.static``), outside the shops' mount point.
+assets_bp = Blueprint(
+    "storefront_shop_assets",
     __name__,
-    template_folder="../../templates",
     static_folder="../../static/storefront",
     static_url_path="/sf-static",
 )
+#: The library's own templates under ``storefront_sdk:`` (for the host's to extend).
+library_templates = LibraryTemplates("storefront_templates", __name__)
 #: Referral links (``storefront_referral.link``).
 referral_bp = Blueprint("storefront_referral", __name__)
 #: Share posters (``storefront_posters.shop_poster``, ``.product_poster``, and their
@@ -31,28 +36,28 @@ posters_bp = Blueprint("storefront_posters", __name__)
 
 #: Every page of a shop.
 ROUTES = (
-    route("/s/<slug>/", catalogue.home),
-    route("/s/<slug>/c/<int:category_id>", catalogue.category),
-    route("/s/<slug>/p/<int:product_id>", catalogue.product),
-    route("/s/<slug>/cart", cart.cart),
-    route("/s/<slug>/cart/add", cart.cart_add, "POST"),
-    route("/s/<slug>/cart/update", cart.cart_update, "POST"),
-    route("/s/<slug>/checkout", checkout.checkout_page),
-    route("/s/<slug>/checkout", checkout.place_order, "POST"),
-    route("/s/<slug>/orders/<token>", orders.order_page),
-    route("/s/<slug>/orders/<token>/pay", orders.pay),
-    route("/s/<slug>/orders/<token>/return", orders.payment_return),
-    route("/s/<slug>/orders/<token>/dev-pay", orders.dev_pay, "POST"),
+    route("/<slug>/", catalogue.home),
+    route("/<slug>/c/<int:category_id>", catalogue.category),
+    route("/<slug>/p/<int:product_id>", catalogue.product),
+    route("/<slug>/cart", cart.cart),
+    route("/<slug>/cart/add", cart.cart_add, "POST"),
+    route("/<slug>/cart/update", cart.cart_update, "POST"),
+    route("/<slug>/checkout", checkout.checkout_page),
+    route("/<slug>/checkout", checkout.place_order, "POST"),
+    route("/<slug>/orders/<token>", orders.order_page),
+    route("/<slug>/orders/<token>/pay", orders.pay),
+    route("/<slug>/orders/<token>/return", orders.payment_return),
+    route("/<slug>/orders/<token>/dev-pay", orders.dev_pay, "POST"),
 )
 REFERRAL_ROUTES = (
-    route("/r/<code>", referral.link, defaults={"product_id": None}, merge_slashes=False),
-    route("/r/<code>/<int:product_id>", referral.link, merge_slashes=False),
+    route("/<code>", referral.link, defaults={"product_id": None}, merge_slashes=False),
+    route("/<code>/<int:product_id>", referral.link, merge_slashes=False),
 )
 POSTER_ROUTES = (
-    route("/s/<slug>/poster.svg", posters.shop_poster),
-    route("/s/<slug>/p/<int:product_id>/poster.svg", posters.product_poster),
-    route("/s/<slug>/poster.png", posters.shop_poster_png),
-    route("/s/<slug>/p/<int:product_id>/poster.png", posters.product_poster_png),
+    route("/<slug>/poster.svg", posters.shop_poster),
+    route("/<slug>/p/<int:product_id>/poster.svg", posters.product_poster),
+    route("/<slug>/poster.png", posters.shop_poster_png),
+    route("/<slug>/p/<int:product_id>/poster.png", posters.product_poster_png),
 )
 add_routes(bp, ROUTES)
 for door in (bp, referral_bp, posters_bp):
@@ -65,9 +70,13 @@ add_routes(posters_bp, POSTER_ROUTES)
 
 
 def init_app(app: Flask) -> None:
-    """Registers the shop pages, referral links and posters, and serves shops on their own
-    host names."""
-    app.register_blueprint(bp)
-    app.register_blueprint(referral_bp)
-    app.register_blueprint(posters_bp)
+    """Registers the shop pages and posters (under ``STOREFRONT_SHOP_PREFIX``), referral
+    links (under ``STOREFRONT_REFERRAL_PREFIX``) and their scripts, and serves shops on their
+    own host names."""
+    shops = app.config["STOREFRONT_SHOP_PREFIX"]
+    app.register_blueprint(bp, url_prefix=shops)
+    app.register_blueprint(assets_bp)
+    app.register_blueprint(library_templates)
+    app.register_blueprint(referral_bp, url_prefix=app.config["STOREFRONT_REFERRAL_PREFIX"])
+    app.register_blueprint(posters_bp, url_prefix=shops)
     app.extensions["storefront"].shop_hosts = hosts.init_app(app)

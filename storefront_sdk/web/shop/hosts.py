@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ...config import platform_host_names
 from ...shops.models import Shop
 from ...sql import table_of
+from ..mounts import mount_points
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 TTL = 30.0
 #: The most host names remembered per process.
 MAX_ENTRIES = 10_000
-#: Path prefixes never mapped into a shop.
-PASS_THROUGH = ("/s/", "/r/", "/console", "/admin", "/hooks/", "/sf-static/", "/sf-uploads/")
 
 
 class ShopHosts:
@@ -54,11 +53,11 @@ class ShopHosts:
         if not config["STOREFRONT_CUSTOM_HOSTS"]:
             return self.wsgi_app(environ, start_response)
         path = environ.get("PATH_INFO") or "/"
-        api_prefix = self.app.config.get("STOREFRONT_API_PREFIX", "/api")
-        if not path.startswith((*PASS_THROUGH, api_prefix, self.app.static_url_path or "/static")):
+        if not _passes_through(path, self.app):
             slug = self.slug_for(_host(environ))
             if slug is not None:
-                environ["PATH_INFO"] = f"/s/{slug}{path}"
+                shops = self.app.config["STOREFRONT_SHOP_PREFIX"]
+                environ["PATH_INFO"] = f"{shops}/{slug}{path}"
         return self.wsgi_app(environ, start_response)
 
     def slug_for(self, host: str) -> str | None:
@@ -92,6 +91,16 @@ class ShopHosts:
         """Drops every cached look-up (tests, or after changing host names)."""
         with self._lock:
             self._cache.clear()
+
+
+def _passes_through(path: str, app: Flask) -> bool:
+    """Whether ``path`` is the library's or the app's static files on every host (never
+    mapped into a shop)."""
+    static = app.static_url_path or "/static"
+    return any(
+        path == point or path.startswith(point + "/")
+        for point in (*mount_points(app.config), static)
+    )
 
 
 def _host(environ: dict[str, Any]) -> str:

@@ -119,7 +119,7 @@ def pay(slug: str, token: str) -> Response:
             client_secret=started.client_secret,
             publishable_key=getattr(found, "publishable_key", None),
             return_url=url_for("storefront_shop.payment_return", token=token, _external=True),
-            stripe_script=url_for("storefront_shop.static", filename="pay.js"),
+            stripe_script=url_for("storefront_shop_assets.static", filename="pay.js"),
         )
         if isinstance(found, StripeProvider):
             response.headers["Content-Security-Policy"] = STRIPE_CSP

@@ -103,7 +103,7 @@ def keep_slug_and_token(endpoint: str, values: dict[str, Any]) -> None:
     if state is not None and current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
         values.setdefault("slug", state.view.slug)
     token = share_token()
-    if token and endpoint.startswith("storefront_shop.") and endpoint != "storefront_shop.static":
+    if token and endpoint.startswith("storefront_shop."):
         values.setdefault("st", token)
 
 
@@ -190,7 +190,7 @@ def script_url() -> str:
     known: dict[str, str] = current_app.extensions["storefront"].script_urls
     root = request.script_root
     if root not in known:
-        known[root] = url_for("storefront_shop.static", filename="shop.js")
+        known[root] = url_for("storefront_shop_assets.static", filename="shop.js")
     return known[root]
 
 
