@@ -148,7 +148,7 @@ def _warn_about_setup(app: Flask, state: StorefrontState) -> None:
     problem = None if _loaded_by_a_command() else migrate.database_problem(state.engine)
     if problem is not None:
         app.logger.error("storefront: %s", problem)
-    if state.payments is None:
+    if state.payments is None and not _loaded_by_a_command():
         app.logger.warning(
             "storefront: no payment provider (set STOREFRONT_PAYMENT_PROVIDER, or "
             "STRIPE_SECRET_KEY): the shops' checkout refuses every order until one is set"

@@ -63,6 +63,7 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 def app(sqlite_url: str) -> Iterator[Flask]:
     app = build_app(
         sqlite_url,
+        STOREFRONT_DEFAULT_LOCALE="en",
         STOREFRONT_PAYMENT_PROVIDER="stripe",
         STRIPE_SECRET_KEY=TEST_API_KEY,
         STRIPE_WEBHOOK_SECRET=TEST_WEBHOOK_SECRET,

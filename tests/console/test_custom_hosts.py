@@ -58,7 +58,7 @@ class Zone:
 
 
 def _app(db_url: str, tmp_path: Path, **config: object) -> Flask:
-    app = build_app(db_url, **config)
+    app = build_app(db_url, **{"STOREFRONT_DEFAULT_LOCALE": "en", **config})
     app.extensions["storefront"].storage = LocalFolderStorage(tmp_path / "uploads")
 
     @app.get("/")

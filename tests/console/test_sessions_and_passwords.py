@@ -18,6 +18,12 @@ from storefront_sdk.platform_admins import create_admin
 NEW_PASSWORD = "a-brand-new-password"
 
 
+@pytest.fixture(autouse=True)
+def english(app):
+    """These pages in English (the platform's default language is Chinese)."""
+    app.config["STOREFRONT_DEFAULT_LOCALE"] = "en"
+
+
 @pytest.fixture
 def outbox(app, tmp_path: Path) -> Path:
     """Where the app's dev message sender writes this test's messages."""

@@ -161,7 +161,7 @@ def test_an_unknown_email_costs_as_long_as_a_wrong_password(app, client):
 
 def test_sign_ups_are_limited_per_client(db_url):
     # Given a limit of 3 sign-ups an hour per client, used up
-    app = build_app(db_url, STOREFRONT_JOIN_RATE_LIMIT="3/hour")
+    app = build_app(db_url, STOREFRONT_JOIN_RATE_LIMIT="3/hour", STOREFRONT_DEFAULT_LOCALE="en")
     client = app.test_client()
     for n in range(3):
         response = client.post(

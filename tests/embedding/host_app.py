@@ -38,7 +38,10 @@ def create_app(db_url: str, *, csrf: str = "before", **config: Any) -> Flask:
     storefront (or ``none``)."""
     app = Flask("host_app", template_folder=str(TEMPLATES))
     app.config.update(
-        TESTING=True, SECRET_KEY="host-secret-key-0123456789", STOREFRONT_DATABASE_URL=db_url
+        TESTING=True,
+        SECRET_KEY="host-secret-key-0123456789",
+        STOREFRONT_DATABASE_URL=db_url,
+        STOREFRONT_DEFAULT_LOCALE="en",  # an English-speaking host
     )
     app.config.update(config)
     app.jinja_env.globals["_"] = host_gettext

@@ -89,14 +89,16 @@ def test_every_door_sits_at_the_mount_point_the_host_chose(db_url):
 
 
 def test_a_shop_on_its_own_host_name_follows_the_moved_shop_prefix(db_url):
-    # Given shops mounted at /shop, and Ann's shop on its own host name
-    app = create_app(db_url, csrf="none", STOREFRONT_SHOP_PREFIX="/shop")
+    # Given shops mounted at /shop, and Ann's shop on its own (verified) host name
+    app = create_app(
+        db_url, csrf="none", STOREFRONT_SHOP_PREFIX="/shop", STOREFRONT_CUSTOM_HOSTS=True
+    )
     slug, _code, _key = _shop_and_key(app)
     with session_scope(app) as session:
         session.execute(
             sa.update(table_of(Shop))
             .where(table_of(Shop).c.slug == slug)
-            .values(host="ann.example")
+            .values(host="ann.example", host_status="verified")
         )
     # When a visitor opens that host's root
     page = app.test_client().get("/", headers={"Host": "ann.example"})
@@ -116,6 +118,7 @@ def test_the_admin_and_the_open_sign_up_can_be_turned_off(db_url):
         database_url=db_url,
         admin=False,
         console_signup=False,
+        default_locale="en",
     )
     client = app.test_client()
     # When its visitors open /admin/, the sign-up page and the sign-in page
