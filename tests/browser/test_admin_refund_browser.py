@@ -51,5 +51,5 @@ def test_an_admin_refunds_a_returned_unit_on_a_phone(world, live_server, phone):
     page.wait_for_url(re.compile(rf"/admin/orders/{number}$"))
     page.shot("refunded")
     listed = page.locator("[data-testid=refunds] li").inner_text().replace("\xa0", " ")
-    assert listed == "CNY 50.00 · units returned (TEE \u00d7 1) · pending · sent back"
+    assert listed == "CNY 50.00 · units returned (TEE \u00d7 1) · Being refunded · sent back"
     assert page.locator("[data-testid=returned]").inner_text() == "1 returned"
