@@ -157,13 +157,16 @@ def currencies(session: Session, distributor_id: int) -> list[str]:
 
 #: How an order on the console's Orders tab concerns the distributor.
 CREDITED, OWN_PURCHASE, CREDITED_ELSEWHERE = "credited", "own_purchase", "credited_elsewhere"
+#: The distributor's own purchase (in their shop or another), which earns them nothing.
+YOUR_OWN_PURCHASE = "your_own_purchase"
 
 
 @dataclass(frozen=True, slots=True)
 class CreditedOrder:
     """An order on the distributor's Orders tab: one credited to them (in their shop or,
     for a customer bound to them or who came through their link, in another), a
-    distributor's own purchase in their shop (no commission), or an order in their shop
+    distributor's own purchase in their shop (no commission), their own purchase wherever
+    placed (no commission, the other shop never named), or an order in their shop
     credited to another distributor (``credit``: one of the three constants above;
     ``source``: how the credit was decided). ``refunded``: the refunds decided, made or
     still being made; ``commission``: their net commission on it (earned less reversed,
@@ -190,8 +193,9 @@ class CreditedOrder:
 def credited_orders(
     session: Session, distributor_id: int, shop_id: int, limit: int = 50
 ) -> list[CreditedOrder]:
-    """The latest orders credited to the distributor, wherever placed, and those placed in
-    their shop ``shop_id``, newest first (at most ``limit``)."""
+    """The latest orders credited to the distributor, wherever placed, their own purchases,
+    wherever placed, and those placed in their shop ``shop_id``, newest first (at most
+    ``limit``)."""
     # Refunds decided count at once (as their commission reversal does), made or still
     # being made; one the provider refused for good does not.
     refunded = (
@@ -211,10 +215,15 @@ def credited_orders(
             _order.credited_distributor_id,
             _order.credit_source,
             _order.shop_id,
+            _order.self_purchase_distributor_id,
         )
         .where(
             _order.id.in_(_latest_order_ids(distributor_id, shop_id, limit)),
-            sa.or_(_order.credited_distributor_id == distributor_id, _order.shop_id == shop_id),
+            sa.or_(
+                _order.credited_distributor_id == distributor_id,
+                _order.shop_id == shop_id,
+                _order.self_purchase_distributor_id == distributor_id,
+            ),
         )
         .order_by(_order.id.desc())
         .limit(limit)
@@ -229,7 +238,7 @@ def credited_orders(
             row.status,
             row.total_minor,
             min(int(row.refunded), row.total_minor),
-            _credit(row.credited_distributor_id, row.credit_source, distributor_id),
+            _credit(row, distributor_id),
             row.credit_source,
             row.shop_id == shop_id,
             earned.get(row.id, 0),
@@ -239,9 +248,10 @@ def credited_orders(
 
 
 def _latest_order_ids(distributor_id: int, shop_id: int, limit: int) -> sa.CompoundSelect[Any]:
-    """The ids of the latest ``limit`` orders of the shop and of those credited to the
-    distributor (each line of an order carries who it is credited to, indexed), so neither
-    half reads more than its own latest orders."""
+    """The ids of the latest ``limit`` orders of the shop, of the distributor's own
+    purchases (indexed) and of those credited to the distributor (each line of an order
+    carries who it is credited to, indexed), so no part reads more than its own latest
+    orders."""
     in_shop = (
         sa.select(_order.id.label("id"))
         .where(_order.shop_id == shop_id)
@@ -257,7 +267,14 @@ def _latest_order_ids(distributor_id: int, shop_id: int, limit: int) -> sa.Compo
         .limit(limit)
         .subquery()
     )
-    return sa.union(sa.select(in_shop.c.id), sa.select(credited.c.id))
+    own = (
+        sa.select(_order.id.label("id"))
+        .where(_order.self_purchase_distributor_id == distributor_id)
+        .order_by(_order.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    return sa.union(sa.select(in_shop.c.id), sa.select(credited.c.id), sa.select(own.c.id))
 
 
 def _commission_on(session: Session, distributor_id: int, order_ids: list[int]) -> dict[int, int]:
@@ -276,10 +293,13 @@ def _commission_on(session: Session, distributor_id: int, order_ids: list[int]) 
     return {int(order_id): int(amount) for order_id, amount in rows}
 
 
-def _credit(credited_to: int | None, source: str, distributor_id: int) -> str:
-    if credited_to == distributor_id:
+def _credit(row: Any, distributor_id: int) -> str:
+    """How the order (a row of :func:`credited_orders`) concerns the distributor."""
+    if row.credited_distributor_id == distributor_id:
         return CREDITED
-    return OWN_PURCHASE if source == "self" else CREDITED_ELSEWHERE
+    if row.self_purchase_distributor_id == distributor_id:
+        return YOUR_OWN_PURCHASE
+    return OWN_PURCHASE if row.credit_source == "self" else CREDITED_ELSEWHERE
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,6 +255,7 @@ def place_order(
         "shop_id": request.shop.id,
         "credited_distributor_id": credit.distributor_id,
         "credit_source": credit.source,
+        "self_purchase_distributor_id": credit.buyer_id,
         "referral_token_id": request.referral_token_id if request.referred_by else None,
         "customer_key": request.contact.customer_key(),
         "checkout_key": request.checkout_key,

@@ -47,6 +47,11 @@ class Order(SQLModel, table=True):
     credited_distributor_id: int | None = reference_field("sf_distributor.id", nullable=True)
     #: How the credit was decided: ``binding``, ``referral``, ``shop`` or ``self``.
     credit_source: str = Field(max_length=16)
+    #: The distributor who bought, for their own purchase (``self``); ``None`` otherwise,
+    #: and for own purchases placed before 0014 (not recorded then).
+    self_purchase_distributor_id: int | None = reference_field(
+        "sf_distributor.id", nullable=True, index=True
+    )
     #: The referral visit (``ReferralVisit.token_id``) the consumer came through, if any,
     #: whoever the sale was credited to.
     referral_token_id: str | None = Field(default=None, max_length=32)

@@ -25,6 +25,8 @@ class Credit:
     distributor_id: int | None
     source: str
     recruiter_id: int | None = None
+    #: For an own purchase (``self``): the distributor who bought.
+    buyer_id: int | None = None
 
 
 _binding = table_of(CustomerBinding).c
@@ -72,7 +74,7 @@ def decide_credit(
         link = _through_link(connection, shop, referred_by)
     found = link or binding or Credit(shop.distributor_id, "shop", shop.owner_parent_id)
     if found.distributor_id in buyers:
-        return Credit(None, "self")
+        return Credit(None, "self", buyer_id=found.distributor_id)
     if found.recruiter_id in buyers:
         return Credit(found.distributor_id, found.source)  # (the recruiter's own purchase)
     return found

@@ -66,9 +66,11 @@ class World:
         email: str | None = None,
         binding_days: int = 0,
         shop_slug: str | None = None,
+        referred_by: int | None = None,
     ) -> int:
         """A consumer buys ``cart`` (SKU → units) in Bob's shop (or ``shop_slug``'s) and pays
-        (binding them for ``binding_days``); the order id."""
+        (binding them for ``binding_days``), through ``referred_by``'s link if given; the
+        order id."""
         with self.session() as session:
             shop = load_shop(session, slug=shop_slug or self.shop_slug)
             contact = email or f"buyer{next(_buyers)}@example.com"
@@ -81,6 +83,7 @@ class World:
                 locale="en",
                 provider="dev",
                 contact_distributor_id=self._distributor_with(session, contact),
+                referred_by=referred_by,
             )
             order = place_order(session, request, self.book(session), self.now, timedelta(hours=1))
             service.start_payment(session, order, DevProvider())

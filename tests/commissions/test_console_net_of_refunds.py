@@ -165,10 +165,58 @@ def test_a_distributors_own_purchase_in_their_shop_is_marked(world: World) -> No
     row = _order_row(
         _text(_signed_in(world, "bob@example.com"), "/console/orders"), _number(world, own)
     )
-    # Then it is marked as an own purchase, which earns no commission
+    # Then it is marked as his own purchase, which earns no commission
+    assert 'data-credit="your_own_purchase"' in row
+    assert _testid(row, "order-credit") == "Your own purchase (no commission)."
+    assert "order-commission" not in row
+
+
+def _own_purchase_in_cais_shop(world: World) -> tuple[int, str]:
+    """Bob buys a tee in Cai's shop through his own link, with his own email: the order."""
+    cai_shop = _shop_of(world, "cai@example.com")
+    order = world.buy(
+        {"TEE": 1}, email="bob@example.com", shop_slug=cai_shop, referred_by=world.bob
+    )
+    with world.session() as session:
+        placed = session.get_one(Order, order)
+        assert (placed.credited_distributor_id, placed.credit_source) == (None, "self")
+        assert placed.self_purchase_distributor_id == world.bob
+    return order, _number(world, order)
+
+
+def test_my_own_purchase_in_another_shop_is_on_my_orders_tab(world: World) -> None:
+    # Given Bob buying a 50.00 tee in Cai's shop as himself
+    _, number = _own_purchase_in_cais_shop(world)
+    # When he opens his Orders tab
+    row = _order_row(_text(_signed_in(world, "bob@example.com"), "/console/orders"), number)
+    # Then it is there, marked as his own purchase in another shop, earning nothing
+    assert 'data-credit="your_own_purchase"' in row
+    assert _testid(row, "order-credit") == "Your own purchase (no commission), in another shop."
+    assert _testid(row, "order-total") == "CN¥50.00"
+    assert "order-commission" not in row
+    assert "Cai" not in row
+    assert "cai@example.com" not in row
+
+
+def test_the_other_shops_owner_sees_a_distributors_own_purchase_unnamed(world: World) -> None:
+    # Given Bob buying in Cai's shop as himself
+    _, number = _own_purchase_in_cais_shop(world)
+    # When Cai opens her Orders tab
+    row = _order_row(_text(_signed_in(world, "cai@example.com"), "/console/orders"), number)
+    # Then it is a distributor's own purchase, Bob not named
     assert 'data-credit="own_purchase"' in row
     assert _testid(row, "order-credit") == "A distributor's own purchase: it earns no commission."
-    assert "order-commission" not in row
+    assert "bob" not in row.lower()
+
+
+def test_my_own_purchase_is_not_on_a_third_distributors_tab(world: World) -> None:
+    # Given Bob buying in Cai's shop as himself, and Ann (his recruiter) elsewhere
+    _, number = _own_purchase_in_cais_shop(world)
+    # When Ann opens her Orders tab
+    html = _text(_signed_in(world, "ann@example.com"), "/console/orders")
+    # Then Bob's own purchase is not there, and she earned no override on it
+    assert f'data-order="{number}"' not in html
+    assert _ledger_net(world, world.ann, 2) == 0
 
 
 def test_a_balance_below_zero_is_explained_on_the_payouts_page(world: World) -> None:

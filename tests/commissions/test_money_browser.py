@@ -113,7 +113,7 @@ def test_a_distributor_sees_their_orders_and_a_balance_below_zero_explained_on_a
     # Then each order says whose it is, with what is left after refunds, and fits the screen
     orders = page.get_by_test_id("orders").locator("li[data-order]")
     credits = [orders.nth(i).get_attribute("data-credit") for i in range(3)]
-    assert credits == ["own_purchase", "credited", "credited"]
+    assert credits == ["your_own_purchase", "credited", "credited"]
     assert "CN¥50.00 of CN¥100.00 refunded" in orders.nth(1).inner_text()
     assert "Your commission: CN¥5.00" in orders.nth(1).inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
