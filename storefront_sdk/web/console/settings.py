@@ -70,7 +70,7 @@ def _theme_color(shop: Shop) -> str:
 
 
 def settings() -> Response:
-    """The shop's name, logo, colour, welcome text, language, currency display and host
+    """The shop's name, logo, colour, welcome text, language, time zone, currency display and host
     name, with a live preview of the theme."""
     return _settings_page()
 
