@@ -15,7 +15,9 @@ from order_support import app_on, buy, dev_pay, stocked_shop
 from shop_support import ShopRef
 
 from storefront_sdk.db import session_scope
+from storefront_sdk.errors import ValidationError
 from storefront_sdk.orders.models import Order
+from storefront_sdk.shops import curation
 from storefront_sdk.shops.models import Shop
 
 #: 17:04 UTC on New Year's Day: already 2 January in Shanghai, still 1 January in London.
@@ -154,3 +156,17 @@ def test_a_zone_not_in_the_list_is_refused_and_changes_nothing(app, zone):
     assert _zone_of(app, shop) == "Asia/Tokyo"
     with session_scope(app) as session:
         assert session.get_one(Shop, shop.shop_id).name == "Ann's shop"
+
+
+def test_the_settings_service_refuses_a_zone_not_in_the_list(app):
+    # given a shop
+    _, shop, _ = stocked_shop(app)
+    # when the service is asked to store a zone it does not offer
+    settings = curation.Settings("Ann", "#123abc", time_zone="Europe/Berlin")
+    with session_scope(app) as session:
+        row = session.get_one(Shop, shop.shop_id)
+        with pytest.raises(ValidationError) as refused:
+            curation.update_settings(session, row, settings)
+    # then it names the zone and nothing is stored
+    assert refused.value.message == "unknown time zone 'Europe/Berlin': choose one of the list"
+    assert _zone_of(app, shop) is None
