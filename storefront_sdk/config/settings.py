@@ -395,7 +395,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "STOREFRONT_DEFAULT_TIME_ZONE",
         "Asia/Shanghai",
-        "IANA time zone the shop, console and admin pages show times in.",
+        "IANA time zone of the admin pages, and of every shop that chose none of its own.",
         time_zone,
     ),
     Setting(

@@ -344,7 +344,7 @@ def _checkout_query(shop: ShopView) -> sa.Select[Any]:
 
 #: The query of every shop that follows the whole catalogue (built once).
 _CHECKOUT_OF_FOLLOWING_SHOP = _checkout_query(
-    ShopView(0, 0, "", "", None, "", "", "", "", None, True, None, datetime.min, "")
+    ShopView(0, 0, "", "", None, "", "", "", "", None, True, None, datetime.min, None, "")
 )
 
 

@@ -57,6 +57,25 @@ class Settings:
     welcome_text: str = ""
     locale: str = ""
     currency_display: str = "symbol"
+    time_zone: str = ""
+
+
+#: The time zones a shop may choose (empty: the platform's default).
+TIME_ZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Kuala_Lumpur",
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Australia/Sydney",
+    "Europe/London",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+)
 
 
 def update_settings(session: Session, shop: Shop, settings: Settings) -> Shop:
@@ -71,6 +90,10 @@ def update_settings(session: Session, shop: Shop, settings: Settings) -> Shop:
     if settings.currency_display not in CURRENCY_DISPLAYS:
         raise ValidationError(f"currency display must be one of {', '.join(CURRENCY_DISPLAYS)}")
     locale = normalise_locale(settings.locale)
+    zone = settings.time_zone.strip()
+    if zone and zone not in TIME_ZONES:
+        raise ValidationError(f"unknown time zone {zone!r}: choose one of the list")
+    shop.time_zone = zone or None
     shop.name = name
     shop.primary_color = settings.primary_color.lower()
     shop.welcome_text = settings.welcome_text.replace("\x00", "")

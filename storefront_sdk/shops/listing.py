@@ -60,6 +60,8 @@ class ShopView:
     follows_all: bool
     markup_bp: int | None
     updated_at: datetime
+    #: The shop's IANA time zone (``None``: the platform's).
+    time_zone: str | None
     #: The owner's referral code (share links ``/r/<code>``).
     referral_code: str
     #: The owner's recruiter (level 2 of the owner's sales; ``None`` unless the recruiter is
@@ -144,6 +146,7 @@ _SHOP_COLUMNS = [
         "follows_all",
         "markup_bp",
         "updated_at",
+        "time_zone",
     )
 ]
 

@@ -86,6 +86,8 @@ class Shop(SQLModel, table=True):
     #: The secret the host's DNS TXT record must carry (``storefront-verify=<token>``).
     host_token: str | None = Field(default=None, max_length=64)
     currency_display: str = Field(default="symbol", max_length=8)
+    #: The IANA time zone its pages show times in; ``None``: the platform's default.
+    time_zone: str | None = Field(default=None, max_length=64)
     #: ``True`` until the owner curates: the shop lists the whole active catalogue.
     follows_all: bool = True
     #: The bulk markup rule in basis points of retail (``-500`` = 5 % off), if any.

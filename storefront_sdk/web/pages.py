@@ -84,16 +84,22 @@ def gettext(text: str, **variables: Any) -> str:
     return i18n.translate(text, chosen, **variables)
 
 
-def time_zone() -> str:
-    """The time zone pages show times in (``STOREFRONT_DEFAULT_TIME_ZONE``)."""
+def time_zone(shop_zone: str | None = None) -> str:
+    """The time zone pages show times in: the shop's own ``shop_zone`` if it chose one,
+    else the platform's (``STOREFRONT_DEFAULT_TIME_ZONE``)."""
+    if shop_zone:
+        return shop_zone
     zone: str = current_app.config["STOREFRONT_DEFAULT_TIME_ZONE"]
     return zone
 
 
-def time_formats(locale: str) -> dict[str, Callable[[datetime | None], str]]:
-    """The template functions that write a stored (UTC) time in :func:`time_zone` and
-    ``locale``: ``when`` (day and minute), ``day`` and ``clock`` (the minute)."""
-    zone = time_zone()
+def time_formats(
+    locale: str, shop_zone: str | None = None
+) -> dict[str, Callable[[datetime | None], str]]:
+    """The template functions that write a stored (UTC) time in :func:`time_zone` (the
+    shop's ``shop_zone`` if given) and ``locale``: ``when`` (day and minute), ``day`` and
+    ``clock`` (the minute)."""
+    zone = time_zone(shop_zone)
     return {
         "when": lambda moment: i18n.local_datetime(moment, locale, zone),
         "day": lambda moment: i18n.local_date(moment, locale, zone),

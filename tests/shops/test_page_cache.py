@@ -773,7 +773,7 @@ def test_a_products_remembered_cards_stay_few_whatever_the_markup_rules():
     for percent in range(1, 200):
         view = ShopView(
             1, 1, "s", "S", None, "#e4393c", "", "en", "symbol", None, True, percent * 100,
-            datetime.now(UTC), "CODE",
+            datetime.now(UTC), None, "CODE",
         )  # fmt: skip
         state = ShopState(view, frozenset(), frozenset(), frozenset(), frozenset(), {})
         card = state.card(product, "en", RateBook(rates))

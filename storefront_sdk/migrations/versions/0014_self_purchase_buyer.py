@@ -2,7 +2,7 @@
 their console's Orders tab lists it wherever they bought.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 16:30:00
 
 No backfill is possible: own purchases placed before this revision did not record who
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = '0014'
-down_revision: str | None = '0012'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -30,6 +30,7 @@ from ..pages import (
     signed_in,
     signed_in_or_none,
     strict_headers,
+    time_formats,
 )
 from ..pages import LOCALE_KEY as LOCALE_KEY  # kept by sign-in (the visitor's language)
 from ..sessions import get_session
@@ -149,15 +150,16 @@ def safe_next(value: str | None) -> str | None:
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
-    """A console page under the console's language."""
+    """A console page under the console's language, its times in the shop's zone."""
+    shop = g.get("sf_console_shop")
     return render_page(
         f"storefront/console/{template}",
         locale(),
         status,
         me=signed_in_or_none(Distributor),
-        shop=g.get("sf_console_shop"),
+        shop=shop,
         languages=LANGUAGES,
-        **context,
+        **{**time_formats(locale(), shop.time_zone if shop else None), **context},
     )
 
 

@@ -157,6 +157,8 @@ class SettingsForm(ConsoleForm):
     )
     locale = SelectField(choices=_choices(*LOCALE_CHOICES))
     currency_display = SelectField(choices=_choices(*CURRENCY_DISPLAYS))
+    #: Checked by the settings service (an unknown zone is refused there).
+    time_zone = StringField(validators=[Optional()])
     host = StringField(
         validators=[
             Optional(),

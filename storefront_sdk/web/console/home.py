@@ -202,4 +202,4 @@ def _masked(email: str | None, phone: str | None) -> str:
 
 
 def _date(when: datetime) -> str:
-    return i18n.local_date(when, locale(), time_zone())
+    return i18n.local_date(when, locale(), time_zone(my_shop().time_zone))

@@ -119,7 +119,7 @@ def earnings() -> Response:
         ],
         entries=[
             {
-                "when": i18n.local_date(entry.created_at, locale(), time_zone()),
+                "when": i18n.local_date(entry.created_at, locale(), time_zone(my_shop().time_zone)),
                 "kind": kinds.get(entry.kind, entry.kind),
                 "bucket": buckets.get(entry.bucket, entry.bucket),
                 "amount": _money(entry.amount_minor, entry.currency),
@@ -184,7 +184,9 @@ def payouts_page(
                 "amount": _money(payout.amount_minor, payout.currency),
                 "status": payout.status,
                 "status_name": names.get(payout.status, payout.status),
-                "requested": i18n.local_date(payout.requested_at, locale(), time_zone()),
+                "requested": i18n.local_date(
+                    payout.requested_at, locale(), time_zone(my_shop().time_zone)
+                ),
                 "reference": payout.reference,
                 "note": payout.note,
             }

@@ -21,7 +21,7 @@ from ...shops.models import DEFAULT_PRIMARY_COLOR, Shop
 from ...storage import KIND_BY_EXTENSION, MAX_LOGO_BYTES, LocalFolderStorage, Storage, sniff_image
 from ..errors import status_of
 from ..pages import gettext as _
-from ..pages import see_other
+from ..pages import see_other, time_zone
 from ..sessions import get_session
 from ..transactions import commit_or_refuse
 from .access import my_shop, page, too_large_message
@@ -54,6 +54,8 @@ def _settings_page(form: Any = None, status: int = 200, error: str | None = None
         verified=request.args.get("verified") == "1",
         **host_context(shop),
         shop_link=shop_url(shop),
+        time_zones=curation.TIME_ZONES,
+        platform_time_zone=time_zone(),
         # The preview's colour goes into a style attribute: only a checked #rrggbb.
         preview_color=typed if _COLOR.fullmatch(typed) else _theme_color(shop),
     )
@@ -68,7 +70,7 @@ def _theme_color(shop: Shop) -> str:
 
 
 def settings() -> Response:
-    """The shop's name, logo, colour, welcome text, language, currency display and host
+    """The shop's name, logo, colour, welcome text, language, time zone, currency display and host
     name, with a live preview of the theme."""
     return _settings_page()
 
@@ -78,6 +80,9 @@ def save_settings() -> Response:
     form = SettingsForm()
     if not form.validate():
         return _settings_page(form, 422, first_error(form))
+    zone = form.time_zone.data or ""
+    if zone and zone not in curation.TIME_ZONES:
+        return _settings_page(form, 422, _("Choose a time zone from the list."))
     host = form.host.data or None
     if host and not offered():
         return _settings_page(form, 422, not_offered())
@@ -87,6 +92,7 @@ def save_settings() -> Response:
         welcome_text=(form.welcome_text.data or "").replace("\r\n", "\n"),
         locale=form.locale.data,
         currency_display=form.currency_display.data,
+        time_zone=zone,
     )
 
     def save() -> Response:

@@ -233,7 +233,7 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
         share_token=share_token(),
         csrf_token=generate_csrf,
         languages=LANGUAGES,
-        **{**time_formats(locale), **context},
+        **{**time_formats(locale, shop.time_zone), **context},
     )
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CSP
