@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_timezone_location
 from babel.support import NullTranslations, Translations
 from flask import Flask, render_template
 from flask_babel import Babel, Domain, force_locale
@@ -174,3 +174,11 @@ def render(template: str, locale: str, **context: Any) -> str:
         return render_template(
             template, _=page_gettext, ngettext=page_ngettext, page_locale=locale, **context
         )
+
+
+def time_zone_label(zone: str, locale: str) -> str:
+    """An IANA time zone as people of ``locale`` name it (``中国时间``,
+    ``United Kingdom Time``); ``UTC`` as itself."""
+    if zone == "UTC":
+        return "UTC"
+    return str(get_timezone_location(zone, locale=babel_locale(locale)))

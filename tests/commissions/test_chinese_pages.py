@@ -31,7 +31,7 @@ _DATA = {
     "Nanjing", "Road", "Shanghai", "damaged", "out", "of", "stock", "http", "localhost",
     "console", "join", "admin", "English",
     "CNY", "CN", "ID", "SKU", "API", "CSV", "Stripe", "Connect", "Webhook", "PNG", "JPEG",
-    "WebP", "MB", "SVG",
+    "WebP", "MB", "SVG", "UTC",
     # The refund reason a supplier's cancellation writes ("cancelled by the supplier: ..."),
     # stored as text (refund kinds belong to the refunds work).
     "cancelled", "by", "the", "supplier",

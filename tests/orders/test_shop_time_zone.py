@@ -125,8 +125,10 @@ def test_the_console_orders_dates_follow_the_shops_zone(app):
 def test_the_settings_page_offers_the_platforms_zone_and_the_list(app):
     _, shop, _ = stocked_shop(app)
     page = _owner(app, shop).get("/console/settings").get_data(as_text=True)
-    assert '<option value="" selected>The platform&#39;s (Asia/Shanghai)</option>' in page
-    assert '<option value="Europe/London">Europe/London</option>' in page
+    # (each zone named as the page's language names it)
+    assert '<option value="" selected>The platform&#39;s (China (Shanghai) Time)</option>' in page
+    assert '<option value="Europe/London">United Kingdom Time</option>' in page
+    assert '<option value="UTC">UTC</option>' in page
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "Europe/Berlin", "utc "])

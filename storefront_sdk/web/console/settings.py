@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, request, send_file
 
+from ... import i18n
 from ...errors import StorefrontError
 from ...shops import curation, hosts
 from ...shops.models import DEFAULT_PRIMARY_COLOR, Shop
@@ -24,7 +25,7 @@ from ..pages import gettext as _
 from ..pages import see_other, time_zone
 from ..sessions import get_session
 from ..transactions import commit_or_refuse
-from .access import my_shop, page, too_large_message
+from .access import locale, my_shop, page, too_large_message
 from .forms import LogoForm, SettingsForm, first_error
 from .home import shop_url
 from .own_host import (
@@ -54,8 +55,8 @@ def _settings_page(form: Any = None, status: int = 200, error: str | None = None
         verified=request.args.get("verified") == "1",
         **host_context(shop),
         shop_link=shop_url(shop),
-        time_zones=curation.TIME_ZONES,
-        platform_time_zone=time_zone(),
+        time_zones=[(zone, i18n.time_zone_label(zone, locale())) for zone in curation.TIME_ZONES],
+        platform_time_zone=i18n.time_zone_label(time_zone(), locale()),
         # The preview's colour goes into a style attribute: only a checked #rrggbb.
         preview_color=typed if _COLOR.fullmatch(typed) else _theme_color(shop),
     )
