@@ -42,10 +42,9 @@ from ..orders.states import (
     OrderStatus,
     SupplierOrderAction,
     SupplierOrderStatus,
-    advance_supplier_order,
 )
 from . import handoff
-from .supplier_orders import units_left
+from .supplier_orders import announce, move_part, units_left
 
 #: Supplier orders that still have units to ship.
 OPEN_PARTS = (
@@ -265,21 +264,13 @@ def _close_emptied_parts(
             continue
         shipped = any(line.shipped_quantity for line in part_lines)
         action = SupplierOrderAction.CANCEL_REST if shipped else SupplierOrderAction.CANCEL_ALL
-        part.status = advance_supplier_order(part.status, action)
-        part.updated_at = now
+        move_part(part, action, now)
         if part.status == SupplierOrderStatus.CANCELLED:
             part.cancelled_at = now
             part.cancel_reason = "returned before shipping"
             shipping += part.shipping_minor
             handoff.queue(session, part, handoff.ORDER_CANCELLED, now, order=order)
-            signals.send_after_commit(
-                session,
-                signals.supplier_order_cancelled,
-                order_id=order.id,
-                order_number=order.number,
-                supplier_order_id=part.public_id,
-                supplier_id=part.supplier_id,
-            )
+            announce(session, signals.supplier_order_cancelled, order, part)
         session.add(part)
         events.record(
             session,

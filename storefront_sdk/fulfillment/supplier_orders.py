@@ -92,14 +92,16 @@ def units_left(line: OrderLine) -> int:
     )
 
 
-def _move(part: SupplierOrder, action: SupplierOrderAction, now: datetime) -> None:
+def move_part(part: SupplierOrder, action: SupplierOrderAction, now: datetime) -> None:
+    """Moves the supplier order by ``action`` (refused when its status does not allow it)."""
     part.status = advance_supplier_order(part.status, action)
     part.updated_at = now
 
 
-def _announce(
+def announce(
     session: Session, signal: Any, order: Order, part: SupplierOrder, **extra: Any
 ) -> None:
+    """Sends ``signal`` about the supplier order after commit."""
     signals.send_after_commit(
         session,
         signal,
@@ -118,11 +120,11 @@ def accept(session: Session, supplier_id: int, public_id: str, now: datetime) ->
     if part.accepted_at is not None:  # a repeat: nothing changes (409 if it is too late)
         advance_supplier_order(part.status, SupplierOrderAction.ACCEPT)
         return supplier_order_object(session, part)
-    _move(part, SupplierOrderAction.ACCEPT, now)
+    move_part(part, SupplierOrderAction.ACCEPT, now)
     part.accepted_at = now
     order = session.get_one(Order, part.order_id)
     events.record(session, order, "accepted", f"supplier:{supplier_id}", supplier_order=part)
-    _announce(session, signals.supplier_order_accepted, order, part)
+    announce(session, signals.supplier_order_accepted, order, part)
     session.add(part)
     session.flush()
     return supplier_order_object(session, part)
@@ -150,7 +152,7 @@ def ship(
         session.add(line)
     rest = sum(units_left(line) for line in order_lines)
     action = SupplierOrderAction.SHIP_PART if rest else SupplierOrderAction.SHIP_REST
-    _move(part, action, now)
+    move_part(part, action, now)
     if part.accepted_at is None:
         part.accepted_at = now  # shipping accepts on the way
     shipment = Shipment(
@@ -172,20 +174,20 @@ def ship(
         {"shipment": shipment.public_id, "carrier": carrier, "tracking_number": tracking_number},
         supplier_order=part,
     )
-    _announce(session, signals.supplier_order_shipped, order, part, shipment_id=shipment.public_id)
+    announce(session, signals.supplier_order_shipped, order, part, shipment_id=shipment.public_id)
     return supplier_order_object(session, part, order, order_lines)
 
 
 def deliver(session: Session, supplier_id: int, public_id: str, now: datetime) -> dict[str, Any]:
     """Mark the shipped order delivered (the return window starts)."""
     part = _find(session, supplier_id, public_id, lock=True)
-    _move(part, SupplierOrderAction.DELIVER, now)
+    move_part(part, SupplierOrderAction.DELIVER, now)
     part.delivered_at = now
     session.add(part)
     session.flush()
     order = session.get_one(Order, part.order_id)
     events.record(session, order, "delivered", f"supplier:{supplier_id}", supplier_order=part)
-    _announce(session, signals.supplier_order_delivered, order, part)
+    announce(session, signals.supplier_order_delivered, order, part)
     return supplier_order_object(session, part, order)
 
 
@@ -213,7 +215,7 @@ def cancel(
         action = SupplierOrderAction.CANCEL_PART
     else:
         action = SupplierOrderAction.CANCEL_REST if shipped else SupplierOrderAction.CANCEL_ALL
-    _move(part, action, now)
+    move_part(part, action, now)
     if part.status == SupplierOrderStatus.CANCELLED:
         part.cancelled_at = now
         amount += part.shipping_minor
@@ -240,7 +242,7 @@ def cancel(
             lines=detail,
         )
     if part.status == SupplierOrderStatus.CANCELLED:
-        _announce(session, signals.supplier_order_cancelled, order, part)
+        announce(session, signals.supplier_order_cancelled, order, part)
     return supplier_order_object(session, part, order, order_lines)
 
 
