@@ -86,9 +86,9 @@ def fill(database: Database, lines: int) -> None:
                 unit_price_minor, retail_price_minor, supply_price_minor, amount_minor,
                 shipped_quantity, cancelled_quantity, refunded_minor, stock_held,
                 level1_distributor_id, level2_distributor_id, level1_minor, level2_minor,
-                platform_minor)
+                platform_minor, supply_amount_minor)
             SELECT n, (n + 1) / 2, 1, (n + 1) / 2, 1, 1, 'T1', 'P1', 'Tee', '{}', 1, 'CNY',
-                5000, 5000, 3000, 5000, 1, 0, 0, false, 2, 1, 500, 100, 1400
+                5000, 5000, 3000, 5000, 1, 0, 0, false, 2, 1, 500, 100, 1400, 3000
             FROM generate_series(1, %(lines)s) AS n
             """,
             {"lines": orders * 2},

@@ -5,13 +5,23 @@ from __future__ import annotations
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
 from .commissions.models import CommissionEntry, Payout
 from .commissions.payout_accounts import PayoutAccount, PayoutAccountChange
+from .consumers.models import Consumer
 from .db import metadata
 from .fulfillment.models import DeliveryAttempt, OutboxEvent
 from .idempotency import IdempotencyRecord
-from .orders.models import Order, OrderEvent, OrderLine, Refund, Shipment, SupplierOrder
+from .orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderLineDiscount,
+    Refund,
+    Shipment,
+    SupplierOrder,
+)
 from .payments.models import ProviderEvent
 from .platform_admins import PlatformAdmin
 from .pricing.models import CommissionRate
+from .promotions.models import CouponClaim, Promotion, PromotionCounter, PromotionUse
 from .ratelimit import AttemptCounter
 from .referrals.models import CustomerBinding, ReferralVisit
 from .shops.models import Distributor, Shop, ShopFollow, ShopPrice, ShopProduct
@@ -22,6 +32,8 @@ __all__ = [
     "Category",
     "CommissionEntry",
     "CommissionRate",
+    "Consumer",
+    "CouponClaim",
     "CustomerBinding",
     "DeliveryAttempt",
     "Distributor",
@@ -29,12 +41,16 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OrderLineDiscount",
     "OutboxEvent",
     "Payout",
     "PayoutAccount",
     "PayoutAccountChange",
     "PlatformAdmin",
     "Product",
+    "Promotion",
+    "PromotionCounter",
+    "PromotionUse",
     "ProviderEvent",
     "ReferralVisit",
     "Refund",

@@ -88,6 +88,10 @@ class CheckoutRequest:
     #: Who placed it, as :func:`client_key_of` their address (unpaid orders are counted
     #: per client); ``None`` counts for nobody.
     client_key: str | None = None
+    #: The verified consumer signed in to the shop, if any (``sf_order.consumer_id``).
+    consumer_id: int | None = None
+    #: The coupon code the consumer applied in the cart, if any (upper-cased).
+    coupon_code: str | None = None
 
 
 class CartChanged(Conflict):
@@ -409,9 +413,14 @@ def line_columns(line: LineBreakdown) -> dict[str, int]:
         "retail_price_minor": line.retail,
         "supply_price_minor": line.supply,
         "amount_minor": line.amount,
-        "level1_minor": line.level1,
+        "discount_minor": line.discount,
+        "supplier_discount_minor": line.supplier_discount,
+        "shop_discount_minor": line.shop_discount,
+        "platform_discount_minor": line.platform_discount,
+        "supply_amount_minor": line.supply_amount,
+        "level1_minor": line.level1 - line.shop_discount,
         "level2_minor": line.level2,
-        "platform_minor": line.platform,
+        "platform_minor": line.platform - line.platform_discount,
     }
 
 

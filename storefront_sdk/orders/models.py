@@ -13,7 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from ..consumers import models as _consumers  # noqa: F401  (sf_consumer, referenced here)
 from ..db import id_field, json_field, one_of, reference_field, timestamp_field
+from ..promotions import models as _promotions  # noqa: F401  (sf_promotion, referenced)
 from .states import OrderStatus, SupplierOrderStatus
 
 
@@ -24,7 +26,12 @@ class Order(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint(one_of("status", OrderStatus), name="status"),
         sa.CheckConstraint("subtotal_minor >= 0 AND shipping_minor >= 0", name="amounts"),
-        sa.CheckConstraint("total_minor = subtotal_minor + shipping_minor", name="total"),
+        sa.CheckConstraint(
+            "discount_minor >= 0 AND discount_minor <= subtotal_minor", name="discount"
+        ),
+        sa.CheckConstraint(
+            "total_minor = subtotal_minor - discount_minor + shipping_minor", name="total"
+        ),
         sa.CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refunded"
         ),
@@ -55,6 +62,9 @@ class Order(SQLModel, table=True):
     #: The referral visit (``ReferralVisit.token_id``) the consumer came through, if any,
     #: whoever the sale was credited to.
     referral_token_id: str | None = Field(default=None, max_length=32)
+    #: The verified consumer who placed it, or whose contact a guest order gave once they
+    #: signed in with it; ``None`` for a guest.
+    consumer_id: int | None = reference_field("sf_consumer.id", nullable=True, index=True)
     #: Hash of the normalised contact (customer binding key).
     customer_key: str = Field(max_length=64, index=True)
     checkout_key: str = Field(max_length=64)
@@ -63,7 +73,10 @@ class Order(SQLModel, table=True):
     client_key: str | None = Field(default=None, max_length=64)
     status: str = Field(default=OrderStatus.AWAITING_PAYMENT, max_length=20)
     currency: str = Field(max_length=3)
+    #: The lines at the shop's prices, before promotions.
     subtotal_minor: int
+    #: Every line's discounts together (``OrderLine.discount_minor``).
+    discount_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     shipping_minor: int
     #: Each supplier's shipping fee as charged (``{"<supplier id>": minor units}``).
     shipping_parts: dict[str, int] = json_field({})
@@ -102,17 +115,34 @@ class OrderLine(SQLModel, table=True):
             "AND shipped_quantity + cancelled_quantity + returned_unshipped_quantity <= quantity",
             name="returned",
         ),
-        sa.CheckConstraint("amount_minor = unit_price_minor * quantity", name="amount"),
+        sa.CheckConstraint(
+            "amount_minor = unit_price_minor * quantity - discount_minor", name="amount"
+        ),
+        # Each funder's discount comes out of its own part (``growth.md``, "Who pays").
+        sa.CheckConstraint(
+            "supplier_discount_minor >= 0 AND shop_discount_minor >= 0 "
+            "AND platform_discount_minor >= 0 AND discount_minor = supplier_discount_minor "
+            "+ shop_discount_minor + platform_discount_minor",
+            name="discount",
+        ),
+        sa.CheckConstraint(
+            "supply_amount_minor = supply_price_minor * quantity - supplier_discount_minor "
+            "AND supply_amount_minor >= 0",
+            name="supply_amount",
+        ),
         sa.CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded"
         ),
+        # No part is negative but the platform's, and that only by what it funded (a
+        # subsidy).
         sa.CheckConstraint(
-            "level1_minor >= 0 AND level2_minor >= 0 AND platform_minor >= 0", name="split"
+            "level1_minor >= 0 AND level2_minor >= 0 "
+            "AND platform_minor + platform_discount_minor >= 0",
+            name="split",
         ),
         # Every paid cent is accounted for (``docs/architecture.md``, invariant 2).
         sa.CheckConstraint(
-            "amount_minor = supply_price_minor * quantity + level1_minor + level2_minor "
-            "+ platform_minor",
+            "amount_minor = supply_amount_minor + level1_minor + level2_minor + platform_minor",
             name="parts",
         ),
         # Stock reports subtract the units of lines still holding stock (reconciliation).
@@ -143,7 +173,18 @@ class OrderLine(SQLModel, table=True):
     unit_price_minor: int
     retail_price_minor: int
     supply_price_minor: int
+    #: What the consumer pays for the line: ``unit_price_minor * quantity`` less its
+    #: discounts, allocated when the order was placed and frozen.
     amount_minor: int
+    #: The line's discounts, by funder (their sum: ``discount_minor``); which promotions
+    #: gave them: :class:`OrderLineDiscount`.
+    discount_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    supplier_discount_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    shop_discount_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    platform_discount_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: What the supplier is paid for the line: ``supply_price_minor * quantity`` less the
+    #: discounts it funded (``supply_amount`` in the supplier API).
+    supply_amount_minor: int
     shipped_quantity: int = 0
     cancelled_quantity: int = 0
     #: Units the platform refunded as returned (after-sales): they are neither cancelled
@@ -156,9 +197,10 @@ class OrderLine(SQLModel, table=True):
     #: The line's units are still taken from ``available`` and not yet reflected in the
     #: supplier's stock reports (see :mod:`storefront_sdk.orders.stock`).
     stock_held: bool = True
-    #: How ``amount_minor`` splits (``docs/architecture.md``, invariant 2): the supplier's part is
-    #: ``supply_price_minor * quantity``; level 1 goes to the distributor credited with the
-    #: order, level 2 to their recruiter (``None``: nobody, the platform keeps it).
+    #: How ``amount_minor`` splits (``docs/architecture.md``, invariant 2): the supplier's
+    #: part is ``supply_amount_minor``; level 1 (less the shop's discounts) goes to the
+    #: distributor credited with the order, level 2 to their recruiter (``None``: nobody,
+    #: the platform keeps it); the platform's part is less the platform's discounts.
     level1_distributor_id: int | None = reference_field(
         "sf_distributor.id", nullable=True, index=True
     )
@@ -168,6 +210,26 @@ class OrderLine(SQLModel, table=True):
     level1_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     level2_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     platform_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class OrderLineDiscount(SQLModel, table=True):
+    """One promotion's discount on one order line, as allocated when the order was placed
+    (largest remainder, exact to the minor unit) and frozen."""
+
+    __tablename__ = "sf_order_line_discount"
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount"),
+        sa.CheckConstraint("funder IN ('supplier', 'shop', 'platform')", name="funder"),
+        sa.UniqueConstraint("order_line_id", "promotion_id"),
+    )
+
+    id: int | None = id_field()
+    order_id: int = reference_field("sf_order.id", index=True)
+    order_line_id: int = reference_field("sf_order_line.id")
+    promotion_id: int = reference_field("sf_promotion.id", index=True)
+    #: Its promotion's funder, copied (the line's part it came out of).
+    funder: str = Field(max_length=16)
+    amount_minor: int
 
 
 class SupplierOrder(SQLModel, table=True):

@@ -21,6 +21,7 @@ order add up exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from .prices import PriceSplit, Rates, VariantBounds, split_price
 
@@ -67,16 +68,42 @@ class LineBreakdown:
     level1: int
     level2: int
     platform: int
+    #: What each funder's promotions take off the line (``growth.md``, "Who pays"), each
+    #: out of its own part: the supplier's, level 1 (the shop's owner), the platform's.
+    supplier_discount: int = 0
+    shop_discount: int = 0
+    platform_discount: int = 0
+
+    @property
+    def gross(self) -> int:
+        """The line at the shop's price, before promotions."""
+        return self.unit_price * self.quantity
+
+    @property
+    def discount(self) -> int:
+        """Every funder's discount on the line."""
+        return self.supplier_discount + self.shop_discount + self.platform_discount
 
     @property
     def amount(self) -> int:
         """What the consumer pays for the line."""
-        return self.unit_price * self.quantity
+        return self.gross - self.discount
+
+    @property
+    def supply_amount(self) -> int:
+        """What the supplier is paid for the line: its supply price less its own discounts."""
+        return self.supply * self.quantity - self.supplier_discount
 
     @property
     def parts(self) -> LineParts:
-        """The line's four parts (what refunds reverse in proportion)."""
-        return LineParts(self.supply * self.quantity, self.level1, self.level2, self.platform)
+        """The line's four parts (what refunds reverse in proportion), each net of the
+        discounts its holder funded; they sum to :attr:`amount`."""
+        return LineParts(
+            self.supply_amount,
+            self.level1 - self.shop_discount,
+            self.level2,
+            self.platform - self.platform_discount,
+        )
 
 
 def break_down_line(
@@ -105,6 +132,31 @@ def break_down_line(
         level2,
         unit_price * quantity - supplier - level1 - level2,
     )
+
+
+def stored_parts(line: StoredLine) -> LineParts:
+    """The four parts of a stored ``sf_order_line`` row (what :func:`refund_reversal`
+    takes back from); ``level1_minor`` and ``platform_minor`` are stored net of their
+    funders' discounts."""
+    return LineParts(
+        line.supply_amount_minor, line.level1_minor, line.level2_minor, line.platform_minor
+    )
+
+
+class StoredLine(Protocol):
+    """The money columns of a stored order line (an ``OrderLine`` or a row of it)."""
+
+    @property
+    def supply_amount_minor(self) -> int: ...
+
+    @property
+    def level1_minor(self) -> int: ...
+
+    @property
+    def level2_minor(self) -> int: ...
+
+    @property
+    def platform_minor(self) -> int: ...
 
 
 def reversed_parts(parts: LineParts, refunded: int) -> LineParts:
