@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import signals
+from ..catalog import allocation
 from ..catalog.models import Product, Supplier, Variant
 from ..errors import Conflict, ValidationError
 from ..pricing.breakdown import LineBreakdown, SplitError, break_down_line
@@ -29,7 +30,7 @@ from ..referrals.credit import Credit, decide_credit
 from ..shops import listing
 from ..shops.listing import ShopView
 from ..sql import insert_row, table_of
-from . import events, stock
+from . import events
 from .models import Order, OrderLine
 from .states import OrderStatus
 
@@ -224,7 +225,7 @@ def place_order(
     expiry``, credited as :func:`~storefront_sdk.referrals.credit.decide_credit` decides
     under ``binding_policy``. The same ``checkout_key`` in the same shop returns the existing order.
 
-    Raises :class:`CartChanged` (lines no longer sold), :class:`.stock.SoldOut` (not enough
+    Raises :class:`CartChanged` (lines no longer sold), :class:`.allocation.SoldOut` (not enough
     stock), :class:`TooManyUnpaidOrders` (the client holds ``unpaid_limit`` unpaid orders
     already; ``0``: no limit) or :class:`ValidationError` (an empty cart, several
     currencies, a total too large); the caller then rolls the transaction back, which undoes
@@ -298,7 +299,7 @@ def place_order(
     session.connection().execute(sa.insert(_line), lines)
     events.record(session, order, "placed", "consumer", {"total": order.total_minor})
     # Last, so the hot variants' rows stay locked for as short a time as can be.
-    stock.allocate(session, dict(request.cart), savepoint=False)
+    allocation.allocate(session, dict(request.cart), savepoint=False)
     signals.send_after_commit(
         session, signals.order_placed, order_id=order.id, order_number=order.number
     )

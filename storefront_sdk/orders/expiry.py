@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from .. import signals
+from ..catalog import allocation
 from ..db import Commit
-from . import events, stock
+from . import events
 from .models import Order, OrderLine
 from .states import OrderAction, OrderStatus, advance_order
 
@@ -34,7 +35,7 @@ def release_stock(session: Session, order_id: int) -> None:
         session.add(line)
     session.flush()
     if quantities:
-        stock.release(session, quantities)
+        allocation.release(session, quantities)
 
 
 def expire_if_due(session: Session, order: Order, now: datetime) -> bool:

@@ -195,7 +195,7 @@ class OrderLine(SQLModel, table=True):
     returned_unshipped_quantity: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     refunded_minor: int = 0
     #: The line's units are still taken from ``available`` and not yet reflected in the
-    #: supplier's stock reports (see :mod:`storefront_sdk.orders.stock`).
+    #: supplier's stock reports (see :mod:`storefront_sdk.catalog.allocation`).
     stock_held: bool = True
     #: How ``amount_minor`` splits (``docs/architecture.md``, invariant 2): the supplier's
     #: part is ``supply_amount_minor``; level 1 (less the shop's discounts) goes to the

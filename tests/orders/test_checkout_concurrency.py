@@ -17,11 +17,11 @@ from flask import Flask
 from order_support import ADDRESS, add_to_cart, app_on, stocked_shop
 from shop_support import csrf_token
 
+from storefront_sdk.catalog.allocation import SoldOut
 from storefront_sdk.catalog.models import Variant
 from storefront_sdk.db import create_engine, make_sessionmaker, session_scope, utcnow
 from storefront_sdk.orders.checkout import CheckoutRequest, Contact, place_order
 from storefront_sdk.orders.models import Order, OrderLine
-from storefront_sdk.orders.stock import SoldOut
 from storefront_sdk.pricing.prices import Rates
 from storefront_sdk.pricing.rates import RateBook
 from storefront_sdk.shops.listing import load_shop

@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from storefront_sdk.catalog.allocation import SoldOut, allocate, release
 from storefront_sdk.catalog.models import Variant
 from storefront_sdk.db import create_engine, make_sessionmaker, session_scope
-from storefront_sdk.orders.stock import SoldOut, allocate, release
 from storefront_sdk.testing.factories import product_payload, variant_payload
 
 

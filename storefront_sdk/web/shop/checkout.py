@@ -16,10 +16,10 @@ from flask import Response, current_app, redirect, request, url_for
 from sqlmodel import col
 
 from ... import i18n
+from ...catalog.allocation import SoldOut
 from ...db import utcnow
 from ...errors import StorefrontError
 from ...orders import checkout
-from ...orders.stock import SoldOut
 from ...shops.accounts import EMAIL
 from ...shops.models import Distributor
 from .. import identity

@@ -1,4 +1,5 @@
-"""Taking units out of a variant's available stock for an order, and giving them back.
+"""Taking units out of a variant's available stock (for an order, for a flash sale's quota),
+and giving them back.
 
 No oversell (``docs/architecture.md``, invariant 3): each allocation is one conditional update,
 ``available = available - n WHERE available >= n``, so two checkouts racing for the last
@@ -16,10 +17,10 @@ from contextlib import nullcontext
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..catalog.models import ACTIVE, Product, Variant
-from ..catalog.stock import available_sql
 from ..errors import Conflict
 from ..sql import is_postgresql, table_of
+from .models import ACTIVE, Product, Variant
+from .stock import available_sql
 
 _variant = table_of(Variant)
 _product = table_of(Product)
