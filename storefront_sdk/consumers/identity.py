@@ -4,7 +4,7 @@ Per-consumer limits (a coupon's uses per consumer, a flash sale's units per cons
 checkout's pace) count verified identities, never a free-text field (``growth.md``,
 "Consumers"): an order counts for the consumer signed in, or for the consumer who verified
 the contact a guest gave (so guest checkouts with that contact drain nothing more), else for
-the guest's normalised contact (its hash, :meth:`~storefront_sdk.orders.checkout.Contact.customer_key`).
+the guest's normalised contact (its hash: ``orders.checkout.Contact.customer_key``).
 """
 
 from __future__ import annotations
