@@ -99,3 +99,22 @@ def flash_offers(
             per_consumer=row.per_consumer,
         )
     return offers
+
+
+def flash_sales_of(
+    session: Session, shop_id: int, variant_ids: Sequence[int], now: datetime
+) -> list[Promotion]:
+    """The flash sales live in shop ``shop_id`` at ``now`` for any of ``variant_ids`` (a
+    cart's), oldest first."""
+    if not variant_ids:
+        return []
+    query = (
+        sa.select(Promotion)
+        .where(
+            in_values(session, _promotion.variant_id, sorted(set(variant_ids))),
+            _promotion.kind == FLASH_SALE,
+            live_condition(shop_id, now),
+        )
+        .order_by(_promotion.id)
+    )
+    return list(session.scalars(query))

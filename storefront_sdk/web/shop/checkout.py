@@ -19,7 +19,7 @@ from ... import i18n
 from ...catalog.allocation import SoldOut
 from ...db import utcnow
 from ...errors import StorefrontError
-from ...orders import checkout
+from ...orders import checkout, limits
 from ...shops.accounts import EMAIL
 from ...shops.models import Distributor
 from .. import identity
@@ -118,7 +118,7 @@ def place_order(slug: str) -> Response:
             referral_token_id=attribution.token_id if attribution else None,
             buyer_distributor_id=identity.claimed_distributor_id(),
             contact_distributor_id=_distributor_with_email(email),
-            client_key=checkout.client_key_of(
+            client_key=limits.client_key_of(
                 request.remote_addr or "", current_app.secret_key or ""
             ),
         )
@@ -139,7 +139,7 @@ def place_order(slug: str) -> Response:
         def refuse(error: StorefrontError) -> Response:
             if isinstance(error, SoldOut):
                 return _checkout_form(values, {"form": _sold_out_message(error)}, status=409)
-            if isinstance(error, checkout.TooManyUnpaidOrders):
+            if isinstance(error, limits.TooManyUnpaidOrders):
                 return _checkout_form(values, {"form": _too_many_unpaid(error)}, status=429)
             if isinstance(error, checkout.CartChanged):
                 message = i18n.gettext(
@@ -154,7 +154,7 @@ def place_order(slug: str) -> Response:
     return response
 
 
-def _too_many_unpaid(error: checkout.TooManyUnpaidOrders) -> str:
+def _too_many_unpaid(error: limits.TooManyUnpaidOrders) -> str:
     text: str = i18n.gettext(
         "You have reached the limit of %(count)s unpaid orders at a time. Please pay for "
         "one of them, or wait until one expires (after %(minutes)s minutes), before placing "

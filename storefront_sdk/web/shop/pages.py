@@ -35,7 +35,8 @@ from werkzeug.exceptions import NotFound as NotFoundError
 from ... import i18n
 from ...errors import NotFound, StorefrontError
 from ...money import money_formatter
-from ...orders.checkout import OrderTotals, quote_cart
+from ...orders.checkout import quote_cart
+from ...orders.totals import OrderTotals
 from ...shops import listing
 from ...shops.listing import ShopView
 from ...shops.reader import ShopReader, ShopState
