@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from shop_support import csrf_token, make_shop, product, push, variant, variant_ids
 
+from storefront_sdk.catalog import allocation
 from storefront_sdk.catalog.models import Variant
 from storefront_sdk.consumers.models import Consumer
 from storefront_sdk.db import session_scope, utcnow
@@ -75,18 +76,22 @@ def add_threshold(
 def add_flash_sale(
     app: Flask, variant_id: int, price: int, quota: int, funder: str = "platform", **fields: Any
 ) -> int:
-    """A flash sale of ``quota`` units of ``variant_id`` at ``price`` (its stock reserved as
-    the manage area's service does is not needed by checkout: ``reserved`` only); its id."""
-    return add_promotion(
-        app,
-        FLASH_SALE,
-        funder,
-        variant_id=variant_id,
-        price_minor=price,
-        quota=quota,
-        reserved=True,
-        **fields,
-    )
+    """A flash sale of ``quota`` units of ``variant_id`` at ``price``, its quota reserved
+    from the stock as the manage area's ``create_flash_sale`` does; its id."""
+    with session_scope(app) as session:
+        row = promotion_row(
+            FLASH_SALE,
+            funder,
+            variant_id=variant_id,
+            price_minor=price,
+            quota=quota,
+            reserved=True,
+            **fields,
+        )
+        session.add(row)
+        session.flush()
+        allocation.allocate(session, {variant_id: quota})
+        return row.id or 0
 
 
 def at(minutes: int) -> datetime:
