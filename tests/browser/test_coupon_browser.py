@@ -100,3 +100,23 @@ def test_a_coupon_applied_and_one_refused_in_the_cart_on_a_phone(app, supplier, 
     page.get_by_test_id("coupon-remove").click()
     page.wait_for_url(re.compile(r"/cart"))
     assert page.get_by_test_id("coupon-applied").count() == 0
+
+    # When SAVE10 is applied again and the consumer goes to the checkout
+    page.get_by_label("Coupon code").fill("SAVE10")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"/cart"))
+    page.get_by_test_id("checkout").click()
+    page.wait_for_url(re.compile(r"/checkout"))
+    page.shot("checkout-with-coupon")
+
+    # Then the checkout shows the same figures, and the order charges them
+    assert page.get_by_test_id("coupon-applied").inner_text() == "SAVE10"
+    assert page.get_by_test_id("discount-amount").inner_text() == MINUS + "CN¥5.00"
+    assert page.get_by_test_id("total").inner_text() == "CN¥53.00"
+    page.get_by_label("Email").fill("lilei@example.com")
+    page.get_by_label("Name", exact=True).fill("Li Lei")
+    page.get_by_label("Address", exact=True).fill("1 Nanjing Road")
+    page.get_by_label("City", exact=True).fill("Shanghai")
+    page.get_by_test_id("place-order").click()
+    page.wait_for_url(re.compile(r"/orders/[^/]+/pay"))
+    assert page.get_by_test_id("order-total").inner_text() == "CN¥53.00"

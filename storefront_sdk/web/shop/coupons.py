@@ -48,10 +48,11 @@ def save_coupon(shop: ShopView, code: str | None) -> None:
 
 
 def clean_code(raw: str) -> str | None:
-    """A typed coupon code without its spaces, ``None`` if empty or too long: a code is
-    stored upper-case; a claimed coupon's id (``pr_...``) is kept as typed."""
-    typed = "".join(raw.split())
-    if not typed or len(typed) > MAX_CODE:
+    """A typed coupon code without its spaces (at most :data:`MAX_CODE` characters: a longer
+    one is no code, and the cart says so), ``None`` if empty: a code is stored upper-case; a
+    claimed coupon's id (``pr_...``) is kept as typed."""
+    typed = "".join(raw.split())[:MAX_CODE]
+    if not typed:
         return None
     return typed if typed.startswith("pr_") else normalise_code(typed)
 
