@@ -175,7 +175,8 @@ def price_cart(
     refusals: list[Refusal] = []
     flash = [p for p in promotions if p.kind == FLASH_SALE]
     _apply_flash_sales(work, flash, taken, applied, refusals)
-    _apply_thresholds(work, [p for p in promotions if p.kind == THRESHOLD], applied)
+    thresholds = [p for p in promotions if p.kind == THRESHOLD and _consumer_may_use(p, taken)]
+    _apply_thresholds(work, thresholds, applied)
     if coupon is not None:
         refusal = _apply_coupon(work, coupon, taken, shop_id, now, applied)
         if refusal is not None:
@@ -248,6 +249,12 @@ def _spread(promotion: Promotion, lines: Sequence[_Line], total: int) -> bool:
     for work, share in zip(lines, shares, strict=True):
         _give(work, promotion, share)
     return True
+
+
+def _consumer_may_use(promotion: Promotion, taken: Mapping[int, Taken]) -> bool:
+    """Whether the identity has a use of ``promotion`` left (its ``per_consumer``)."""
+    limit = promotion.per_consumer
+    return limit is None or taken.get(promotion.id or 0, Taken()).uses < limit
 
 
 def _within_limits(promotion: Promotion, discount: int) -> bool:

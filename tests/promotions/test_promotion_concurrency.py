@@ -14,7 +14,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from promotion_support import ADDRESS, add_coupon, add_flash_sale, sell_two_products
+from promotion_support import (
+    ADDRESS,
+    add_coupon,
+    add_flash_sale,
+    add_to_cart,
+    apply_coupon,
+    checkout,
+    sell_two_products,
+    shop_app,
+)
 
 from storefront_sdk.catalog.allocation import SoldOut
 from storefront_sdk.catalog.models import Variant
@@ -152,3 +161,39 @@ def test_200_buyers_for_a_flash_sale_of_20_units_buy_exactly_20_none_above_their
         assert sum(counters) == 20
         assert max(counters) <= 2
         assert session.get_one(Variant, skus["A"]).available == 0
+
+
+def test_shoppers_racing_for_a_last_coupon_use_through_the_pages_get_a_409_not_a_500(
+    pg_app: Flask, postgres_url: str
+) -> None:
+    # (pg_app empties the database; the pages need an app taking dev payments)
+    # Given a coupon with one use left and 8 shoppers with it in their carts
+    with shop_app(postgres_url) as app:
+        _, shop, skus = sell_two_products(app, stock=50)
+        add_coupon(app, code="LAST", name="Last one", max_uses=1)
+        clients = []
+        for _ in range(8):
+            client = app.test_client()
+            add_to_cart(client, shop.slug, skus["B"])
+            apply_coupon(client, shop.slug, "LAST")
+            clients.append(client)
+        start = threading.Barrier(len(clients))
+
+        def place(i: int) -> tuple[int, str]:
+            start.wait()
+            response = checkout(clients[i], shop.slug, email=f"shopper{i}@example.com")
+            return response.status_code, response.get_data(as_text=True)
+
+        # When they all press "Place order" at once
+        with ThreadPoolExecutor(len(clients)) as pool:
+            results = list(pool.map(place, range(len(clients))))
+        # Then one order is placed and everyone else is told why, with a 409
+        assert sorted(status for status, _ in results) == [303] + [409] * 7
+        for status, body in results:
+            if status == 409:
+                assert (
+                    "The promotion Last one is no longer available for this order" in body
+                    or "The coupon Last one is used up." in body
+                )
+    with session_scope(app) as session:
+        assert session.scalars(sa.select(Order.discount_minor)).all() == [200]

@@ -214,6 +214,15 @@ def test_shop_threshold_beyond_the_owners_level1_is_skipped() -> None:
     assert price([line(1, 5000, level1=500)], [threshold]).applied == ()
 
 
+def test_threshold_used_as_often_as_allowed_by_this_consumer_is_skipped() -> None:
+    threshold = promo(
+        THRESHOLD, tiers=[{"spend": 1000, "off": 100}], currency="CNY", per_consumer=1
+    )
+    pricing = price([line(1, 5000)], [threshold], taken={threshold.id: Taken(uses=1)})
+    assert pricing.applied == ()
+    assert price([line(1, 5000)], [threshold]).discount == 100
+
+
 def test_threshold_in_another_currency_does_not_apply() -> None:
     threshold = promo(THRESHOLD, tiers=[{"spend": 1000, "off": 100}], currency="USD")
     assert price([line(1, 5000)], [threshold]).applied == ()
