@@ -353,7 +353,11 @@ def _promoted_parts(
     flash = (
         set()
         if strict
-        else {p.variant_id for p in flash_sales_of(session, shop.id, list(rows), now)}
+        else {
+            p.variant_id
+            for p in flash_sales_of(session, shop.id, list(rows), now)
+            if (p.quota or 0) > p.units_sold  # units left in its quota
+        }
     )
     entries: dict[str, list[tuple[Any, Any, CartLine]]] = {}
     for variant_id in (id_ for id_ in ids if id_ in rows):

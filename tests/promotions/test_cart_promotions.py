@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from promotion_support import (
     add_coupon,
+    add_flash_sale,
     add_threshold,
     add_to_cart,
     apply_coupon,
@@ -17,6 +18,7 @@ from promotion_support import (
 )
 from shop_support import csrf_token
 
+from storefront_sdk.catalog.models import Variant
 from storefront_sdk.db import session_scope
 from storefront_sdk.orders.models import Order, OrderLine, OrderLineDiscount
 from storefront_sdk.promotions.models import Promotion, PromotionCounter, PromotionUse
@@ -141,3 +143,39 @@ def test_a_coupon_without_csrf_token_is_refused(db_url: str) -> None:
         response = client.post(f"/s/{shop.slug}/cart/coupon", data={"coupon_code": "SAVE10"})
         assert response.status_code == 422
         assert "This form has expired" in response.get_data(as_text=True)
+
+
+def test_a_flash_sale_line_shows_its_price_and_takes_its_units_from_the_quota(
+    db_url: str,
+) -> None:
+    with shop_app(db_url) as app:
+        # Given A at 50.00 in a supplier's flash sale at 39.00 (4 units reserved of 10)
+        supplier, shop, skus = sell_two_products(app, stock=10)
+        sale = add_flash_sale(
+            app, skus["A"], 3900, 4, "supplier", supplier_id=supplier.supplier_id, name="Flash A"
+        )
+        add_coupon(app, code="SAVE10", name="Save 10")
+        client = app.test_client()
+        # When 2 are put in the cart with a coupon
+        add_to_cart(client, shop.slug, skus["A"], 2)
+        page = apply_coupon(client, shop.slug, "SAVE10")
+        # Then the line shows its flash price, funded by the supplier; the coupon finds
+        # nothing else to apply to
+        assert 'data-testid="flash-price">Flash sale: CN¥78.00<' in page
+        assert 'Flash A<small data-testid="funder">Supplier offer</small>' in page
+        assert figures(page)["discount-amount"] == [2200]
+        assert "The coupon Save 10 does not apply to anything in your cart." in page
+        # And once the coupon is removed the order takes 2 units of the quota, not of stock
+        with client.session_transaction() as session:
+            session.pop("sf_coupon", None)
+        order_token(checkout(client, shop.slug))
+    with session_scope(app) as session:
+        assert session.get_one(Promotion, sale).units_sold == 2
+        assert session.get_one(Variant, skus["A"]).available == 6
+        line = session.scalars(sa.select(OrderLine)).one()
+        assert (line.unit_price_minor, line.amount_minor, line.supplier_discount_minor) == (
+            5000,
+            7800,
+            2200,
+        )
+        assert line.supply_amount_minor == 6000 - 2200
