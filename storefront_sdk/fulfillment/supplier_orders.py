@@ -25,6 +25,7 @@ from ..orders import events
 from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
 from ..orders.refunds import request_refund
 from ..orders.states import SupplierOrderAction, SupplierOrderStatus, advance_supplier_order
+from ..pricing.breakdown import units_amount
 from ..validation import ErrorTree, add_error
 from .handoff import new_id, supplier_order_lines, supplier_order_object
 
@@ -253,16 +254,16 @@ def _cancel_lines(
     wanted: dict[str, int],
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """Cancel ``wanted`` units (per SKU): the consumer gets these units' money back (no
-    more than is left of the line after earlier refunds), each part of it reversed; the
-    refund's per-line detail."""
+    """Cancel ``wanted`` units (per SKU): the consumer gets these units' share of what the
+    line cost them, its discounts included (:func:`units_back`; no more than is left of the
+    line after earlier refunds), each part of it reversed; the refund's per-line detail."""
     detail: list[dict[str, Any]] = []
     for line in order_lines:
         units = wanted.get(line.sku, 0)
         if not units:
             continue
+        back = min(units_back(line, units), line.amount_minor - line.refunded_minor)
         line.cancelled_quantity += units
-        back = min(units * line.unit_price_minor, line.amount_minor - line.refunded_minor)
         deducted_supply = 0
         if back:
             settled = part.settled_at is not None
@@ -280,6 +281,14 @@ def _cancel_lines(
             }
         )
     return detail
+
+
+def units_back(line: OrderLine, units: int) -> int:
+    """What ``units`` more units of ``line`` given back (cancelled or returned) are worth:
+    their share of the line's own net amount (:func:`.breakdown.units_amount`), after the
+    units already given back; goodwill refunds do not count as units."""
+    before = line.cancelled_quantity + line.returned_quantity
+    return units_amount(line.amount_minor, line.quantity, before, units)
 
 
 def _wanted(
