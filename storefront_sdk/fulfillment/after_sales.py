@@ -4,10 +4,11 @@ concerned told. (A supplier cancelling lines it cannot ship is
 :func:`.supplier_orders.cancel`.)
 
 A refund says what it is for. **Returned units** (:func:`refund_returned_units`) give
-back those units' share of the line's net amount (its discounts frozen on it); they can then be neither cancelled by the supplier nor refunded
-again (``returned_quantity``). A **goodwill** amount (:func:`refund_lines`) gives back
-money and no unit: the units stay the supplier's to ship or cancel, and a later
-cancellation refunds no more than is left of the line.
+back those units' share of the line's net amount (its discounts frozen on it); they can
+then be neither cancelled by the supplier nor refunded again (``returned_quantity``). A
+**goodwill** amount (:func:`refund_lines`) gives back money and no unit: the units stay
+the supplier's to ship or cancel, and a later cancellation refunds no more than is left of
+the line.
 
 A form's one-time key (``form_key``) makes a double submit one refund: the key is looked
 up after the order is locked, so a repeat (even a concurrent one) finds the first refund

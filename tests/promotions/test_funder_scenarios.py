@@ -190,7 +190,7 @@ def test_a_five_yuan_shop_coupon_comes_out_of_the_owners_level_1_alone(world: Wo
 def test_a_platform_threshold_comes_out_of_the_platforms_part_alone(world: World) -> None:
     # Given a platform 满100减20 on TEE x1 + CAP x3 (11000): 2000 off, allocated by amount
     # with the largest remainder: TEE 909, CAP 1091
-    promotion_id, public_id = _promotion(world, "platform", "满100减20")
+    promotion_id, _ = _promotion(world, "platform", "满100减20")
     discounts = give({"TEE": [(promotion_id, 909)], "CAP": [(promotion_id, 1091)]})
     # When the order is paid
     order = world.buy({"TEE": 1, "CAP": 3}, discounts=discounts)
