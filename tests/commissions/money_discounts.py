@@ -110,3 +110,40 @@ def with_discounts(line: OrderLine, by_funder: Mapping[str, int]) -> LineBreakdo
         shop_discount=by_funder["shop"],
         platform_discount=by_funder["platform"],
     )
+
+
+#: Per SKU: the percentages of each funder's capacity its promotion takes off the line
+#: (supplier, shop, platform).
+Shares = Mapping[str, tuple[int, int, int]]
+
+
+def give_shares(
+    promotions: Mapping[str, int], shares: Shares, owner_id: int
+) -> Callable[[Session, Order], None]:
+    """What :meth:`World.buy` calls: each SKU's line gets, from each funder's promotion
+    (``promotions``: funder → promotion id), its percentage of that funder's capacity on
+    the line (``growth.md``): the supplier's part; the level 1 when the shop's owner
+    (``owner_id``) earns it, else nothing; for the platform, what is left of the line but
+    one minor unit (so a line never costs nothing)."""
+
+    def apply(session: Session, order: Order) -> None:
+        lines = {
+            line.sku: line
+            for line in session.scalars(sa.select(OrderLine).where(OrderLine.order_id == order.id))
+        }
+        given: dict[str, list[tuple[int, int]]] = {}
+        for sku, (supplier, shop, platform) in shares.items():
+            line = lines.get(sku)
+            if line is None:
+                continue
+            amounts = {"supplier": line.supply_amount_minor * supplier // 100}
+            owner_earns = line.level1_distributor_id == owner_id
+            amounts["shop"] = line.level1_minor * shop // 100 if owner_earns else 0
+            rest = line.amount_minor - amounts["supplier"] - amounts["shop"] - 1
+            amounts["platform"] = max(rest, 0) * platform // 100
+            given[sku] = [
+                (promotions[funder], amount) for funder, amount in amounts.items() if amount > 0
+            ]
+        apply_discounts(session, order, {sku: found for sku, found in given.items() if found})
+
+    return apply
