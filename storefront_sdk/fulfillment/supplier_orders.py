@@ -1,6 +1,8 @@
 """What a supplier does with its orders through the API: pull, accept, ship (in parts),
-deliver, cancel lines. Every function is scoped to the calling supplier: another
-supplier's order is :class:`~storefront_sdk.errors.NotFound`, as one that does not exist.
+deliver, cancel lines (an order whose suppliers all cancelled gives its promotions' uses
+back: :func:`..promotions.usage.give_back`). Every function is scoped to the calling
+supplier: another supplier's order is :class:`~storefront_sdk.errors.NotFound`, as one that
+does not exist.
 
 Each action locks the supplier order's row (PostgreSQL), so two calls on one order apply
 one after the other; what is allowed in which status is the transition table's business
@@ -26,6 +28,7 @@ from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
 from ..orders.refunds import request_refund
 from ..orders.states import SupplierOrderAction, SupplierOrderStatus, advance_supplier_order
 from ..pricing.breakdown import units_amount
+from ..promotions import usage
 from ..validation import ErrorTree, add_error
 from .handoff import new_id, supplier_order_lines, supplier_order_object
 
@@ -244,7 +247,21 @@ def cancel(
         )
     if part.status == SupplierOrderStatus.CANCELLED:
         announce(session, signals.supplier_order_cancelled, order, part)
+        if wholly_cancelled(session, order.id or 0):
+            # Its promotions' uses, counters and flash units go back; the order's stock
+            # stays as a supplier's cancellation leaves it (not released).
+            usage.give_back(session, order.id or 0, now)
     return supplier_order_object(session, part, order, order_lines)
+
+
+def wholly_cancelled(session: Session, order_id: int) -> bool:
+    """Whether every supplier order of the order is cancelled."""
+    statuses = set(
+        session.scalars(
+            sa.select(col(SupplierOrder.status)).where(col(SupplierOrder.order_id) == order_id)
+        )
+    )
+    return statuses == {SupplierOrderStatus.CANCELLED}
 
 
 def _cancel_lines(

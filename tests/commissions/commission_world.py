@@ -68,11 +68,13 @@ class World:
         shop_slug: str | None = None,
         referred_by: int | None = None,
         discounts: Callable[[Session, Order], None] | None = None,
+        coupon_code: str | None = None,
     ) -> int:
         """A consumer buys ``cart`` (SKU → units) in Bob's shop (or ``shop_slug``'s) and pays
         (binding them for ``binding_days``), through ``referred_by``'s link if given; the
-        order id. ``discounts`` may give the placed order's lines their promotions' discounts
-        before it is paid (``money_discounts``)."""
+        order id. ``coupon_code`` is the coupon typed at checkout; ``discounts`` may give the
+        placed order's lines their promotions' discounts before it is paid
+        (``money_discounts``)."""
         with self.session() as session:
             shop = load_shop(session, slug=shop_slug or self.shop_slug)
             contact = email or f"buyer{next(_buyers)}@example.com"
@@ -86,6 +88,7 @@ class World:
                 provider="dev",
                 contact_distributor_id=self._distributor_with(session, contact),
                 referred_by=referred_by,
+                coupon_code=coupon_code,
             )
             order = place_order(session, request, self.book(session), self.now, timedelta(hours=1))
             if discounts is not None:

@@ -1,0 +1,132 @@
+"""Orders placed with promotions through checkout, downstream: the discounts checkout
+allocated are the ones the money honours (the supplier's 10 % coupon of
+``docs/promotions-money-notes.md`` gives TEE 1000 and CAP 200), and an order wholly
+cancelled by its suppliers or refunded in full gives its promotions' uses back (a partial
+cancellation or refund does not).
+
+Prices (fen, ``commission_world``): TEE 5000 (supply 3000), CAP 2000 (supply 1000)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "commissions"))
+from commission_world import World, dispose, make_world
+from money_discounts import make_promotion
+
+from storefront_sdk.fulfillment.models import OutboxEvent
+from storefront_sdk.orders.models import Order, OrderLineDiscount
+from storefront_sdk.payments import service
+from storefront_sdk.payments.providers import DevProvider
+from storefront_sdk.promotions.models import USE_RETURNED, USE_TAKEN, Promotion, PromotionUse
+
+
+@pytest.fixture
+def world(db_url: str) -> Iterator[World]:
+    made = make_world(db_url)
+    yield made
+    dispose(made)
+
+
+def _coupon(world: World, funder: str, code: str) -> int:
+    with world.session() as session:
+        promotion = make_promotion(
+            session,
+            funder,
+            f"{code} coupon",
+            world.now,
+            supplier_id=world.supplier_id if funder == "supplier" else None,
+        )
+        promotion.code, promotion.percent_off = code, 10
+        session.add(promotion)
+        session.commit()
+        return promotion.id or 0
+
+
+def _use(world: World, promotion_id: int) -> tuple[str, int, int]:
+    """The order's use of the promotion, and the promotion's uses and discount given."""
+    with world.session() as session:
+        use = session.scalars(
+            sa.select(PromotionUse).where(PromotionUse.promotion_id == promotion_id)
+        ).one()
+        promotion = session.get_one(Promotion, promotion_id)
+        return use.status, promotion.uses, promotion.discount_given_minor
+
+
+def _made_refunds(world: World) -> None:
+    with world.session() as session:
+        service.run_refunds(session, {"dev": DevProvider()}, world.now, commit=session.commit)
+
+
+def test_a_supplier_coupon_placed_at_checkout_is_what_the_supplier_is_shown(
+    world: World,
+) -> None:
+    # Given the supplier's 10 % coupon typed at checkout on TEE x2 + CAP x1
+    promotion_id = _coupon(world, "supplier", "TENOFF")
+    # When the order is placed and paid
+    order = world.buy({"TEE": 2, "CAP": 1}, coupon_code="TENOFF")
+    # Then checkout allocated 1200 as the worked example says, out of the supplier's part
+    with world.session() as session:
+        assert session.get_one(Order, order).total_minor == 10800
+        rows = session.scalars(sa.select(OrderLineDiscount).order_by(OrderLineDiscount.id))
+        assert sorted((row.funder, row.amount_minor) for row in rows) == [
+            ("supplier", 200),
+            ("supplier", 1000),
+        ]
+        body = json.loads(
+            session.scalars(
+                sa.select(OutboxEvent.body).where(OutboxEvent.type == "order.created")
+            ).one()
+        )
+        public_id = session.get_one(Promotion, promotion_id).public_id
+    lines = {line["sku"]: line for line in body["data"]["object"]["lines"]}
+    assert (lines["TEE"]["supply_amount"], lines["TEE"]["discounts"]) == (
+        5000,
+        [{"promotion_id": public_id, "amount": 1000}],
+    )
+    assert (lines["CAP"]["supply_amount"], lines["CAP"]["discounts"]) == (
+        800,
+        [{"promotion_id": public_id, "amount": 200}],
+    )
+
+
+def test_an_order_wholly_cancelled_by_its_supplier_gives_its_coupon_use_back(
+    world: World,
+) -> None:
+    # Given a paid order of TEE x2 with a 10 % platform coupon (1000 off)
+    promotion_id = _coupon(world, "platform", "SAVE10")
+    order = world.buy({"TEE": 2}, coupon_code="SAVE10")
+    assert _use(world, promotion_id) == (USE_TAKEN, 1, 1000)
+    # When the supplier cancels one unit, the use stays taken
+    world.cancel(order, "TEE", 1)
+    assert _use(world, promotion_id) == (USE_TAKEN, 1, 1000)
+    # When it cancels the other, the order is wholly cancelled: the use goes back, once
+    world.cancel(order, "TEE", 1)
+    assert _use(world, promotion_id) == (USE_RETURNED, 0, 0)
+    _made_refunds(world)  # the refunds made then refund the order in full
+    with world.session() as session:
+        assert session.get_one(Order, order).status == "refunded"
+    assert _use(world, promotion_id) == (USE_RETURNED, 0, 0)
+
+
+def test_an_order_refunded_in_full_gives_its_coupon_use_back(world: World) -> None:
+    # Given a paid, delivered order of one CAP with a 10 % platform coupon (it cost 1800)
+    promotion_id = _coupon(world, "platform", "SAVE10")
+    order = world.buy({"CAP": 1}, coupon_code="SAVE10")
+    world.deliver(order)
+    # When the platform refunds part of it, the use stays taken
+    world.refund(order, "CAP", 800)
+    _made_refunds(world)
+    assert _use(world, promotion_id) == (USE_TAKEN, 1, 200)
+    # When it refunds the rest and the refund is made, the use goes back
+    world.refund(order, "CAP", 1000)
+    _made_refunds(world)
+    with world.session() as session:
+        assert session.get_one(Order, order).status == "refunded"
+    assert _use(world, promotion_id) == (USE_RETURNED, 0, 0)
