@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,11 +21,13 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "commissions"))
 from commission_world import World, dispose, make_world
 from money_discounts import make_promotion
 
+from storefront_sdk.catalog.suppliers import create_api_key
 from storefront_sdk.fulfillment.models import OutboxEvent
-from storefront_sdk.orders.models import Order, OrderLineDiscount
+from storefront_sdk.orders.models import Order, OrderLineDiscount, SupplierOrder
 from storefront_sdk.payments import service
 from storefront_sdk.payments.providers import DevProvider
 from storefront_sdk.promotions.models import USE_RETURNED, USE_TAKEN, Promotion, PromotionUse
+from storefront_sdk.testing.factories import make_supplier
 
 
 @pytest.fixture
@@ -94,6 +97,40 @@ def test_a_supplier_coupon_placed_at_checkout_is_what_the_supplier_is_shown(
         800,
         [{"promotion_id": public_id, "amount": 200}],
     )
+    # and the supplier's order API shows the same
+    pulled = _pulled(world, body["data"]["object"]["id"])
+    assert [(x["sku"], x["supply_amount"], x["discounts"]) for x in pulled["lines"]] == [
+        ("CAP", 800, [{"promotion_id": public_id, "amount": 200}]),
+        ("TEE", 5000, [{"promotion_id": public_id, "amount": 1000}]),
+    ]
+    assert "amount_minor" not in json.dumps(pulled)
+
+
+def test_another_supplier_cannot_pull_the_order_nor_its_discounts(world: World) -> None:
+    _coupon(world, "supplier", "TENOFF")
+    world.buy({"TEE": 1}, coupon_code="TENOFF")
+    with world.session() as session:
+        part = session.scalars(sa.select(SupplierOrder.public_id)).one()
+        _, key = make_supplier(session, currency="CNY")
+        session.commit()
+    client = world.app.test_client()
+    answer = client.get(
+        f"/api/v1/supplier/orders/{part}", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 404
+
+
+def _pulled(world: World, part: str) -> dict[str, Any]:
+    with world.session() as session:
+        _, key = create_api_key(session, world.supplier_id)
+        session.commit()
+    answer = world.app.test_client().get(
+        f"/api/v1/supplier/orders/{part}", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    found: dict[str, Any] = answer.get_json()
+    found["lines"].sort(key=lambda line: line["sku"])
+    return found
 
 
 def test_an_order_wholly_cancelled_by_its_supplier_gives_its_coupon_use_back(
