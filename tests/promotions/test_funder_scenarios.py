@@ -1,5 +1,6 @@
 """Exact figures, to the fen, of one order per funder (``docs/promotions-money-notes.md``):
-a 10 % supplier coupon, a ¥5 shop coupon and a platform 满100减20, each paid, partly
+a 10 % supplier coupon, a ¥5 shop coupon and a platform 满100减20, each applied by
+checkout (``place_order``), paid, partly
 cancelled by the supplier, delivered, settled and partly refunded, on both backends. Each
 discount stays on the line it was allocated to and comes out of its funder's part alone;
 the supplier's statement, the distributor's and the recruiter's ledgers and the platform's
@@ -24,13 +25,14 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "commissions"))
 from commission_world import World, dispose, make_world
-from money_discounts import give, make_promotion
+from money_discounts import make_promotion
 
 from storefront_sdk.commissions.statements import Statement, statement
 from storefront_sdk.fulfillment import after_sales
 from storefront_sdk.fulfillment.models import OutboxEvent
 from storefront_sdk.orders.models import Order, OrderLine
 from storefront_sdk.pricing.breakdown import reversed_parts, stored_parts
+from storefront_sdk.promotions.models import COUPON, THRESHOLD
 from storefront_sdk.shops.models import Shop
 
 
@@ -41,7 +43,9 @@ def world(db_url: str) -> Iterator[World]:
     dispose(found)
 
 
-def _promotion(world: World, funder: str, name: str) -> tuple[int, str]:
+def _promotion(world: World, funder: str, name: str, **terms: Any) -> tuple[int, str]:
+    """A live promotion of ``funder`` with ``terms`` (a coupon unless told otherwise), as
+    checkout applies it; its id and public id."""
     with world.session() as session:
         shop_id = session.scalar(sa.select(Shop.id).where(Shop.slug == world.shop_slug))
         promotion = make_promotion(
@@ -51,7 +55,11 @@ def _promotion(world: World, funder: str, name: str) -> tuple[int, str]:
             world.now,
             supplier_id=world.supplier_id if funder == "supplier" else None,
             shop_id=shop_id if funder == "shop" else None,
+            kind=terms.pop("kind", COUPON),
         )
+        for key, value in terms.items():
+            setattr(promotion, key, value)
+        session.add(promotion)
         session.commit()
         return promotion.id or 0, promotion.public_id
 
@@ -119,10 +127,9 @@ def test_a_ten_percent_supplier_coupon_comes_out_of_the_suppliers_part_alone(
 ) -> None:
     # Given a 10 % supplier coupon on TEE x2 + CAP x1 (12000): 1200 off, allocated by
     # amount: TEE 1000, CAP 200
-    promotion_id, public_id = _promotion(world, "supplier", "Supplier 10% off")
-    discounts = give({"TEE": [(promotion_id, 1000)], "CAP": [(promotion_id, 200)]})
-    # When the order is paid
-    order = world.buy({"TEE": 2, "CAP": 1}, discounts=discounts)
+    _, public_id = _promotion(world, "supplier", "Supplier 10% off", code="TEN", percent_off=10)
+    # When the order is placed with it and paid
+    order = world.buy({"TEE": 2, "CAP": 1}, coupon_code="TEN")
     # Then the consumer paid 10800 and the supplier's part alone is 1200 smaller
     assert _kept_by_consumer(world, order) == 10800
     assert _parts(world, order) == {
@@ -160,9 +167,9 @@ def test_a_ten_percent_supplier_coupon_comes_out_of_the_suppliers_part_alone(
 
 def test_a_five_yuan_shop_coupon_comes_out_of_the_owners_level_1_alone(world: World) -> None:
     # Given Bob's ¥5 shop coupon on TEA x3 (5997; Bob's level 1 on it: 597)
-    promotion_id, public_id = _promotion(world, "shop", "Bob's 5 off")
-    # When the order is paid
-    order = world.buy({"TEA": 3}, discounts=give({"TEA": [(promotion_id, 500)]}))
+    _, public_id = _promotion(world, "shop", "Bob's 5 off", code="BOB5", amount_off_minor=500)
+    # When the order is placed with it and paid
+    order = world.buy({"TEA": 3}, coupon_code="BOB5")
     # Then Bob's level 1 alone is 500 smaller; the supplier sees no discount of its own
     assert _kept_by_consumer(world, order) == 5497
     assert _parts(world, order) == {"TEA": (5497, 2100, 97, 117, 3183)}
@@ -190,10 +197,10 @@ def test_a_five_yuan_shop_coupon_comes_out_of_the_owners_level_1_alone(world: Wo
 def test_a_platform_threshold_comes_out_of_the_platforms_part_alone(world: World) -> None:
     # Given a platform 满100减20 on TEE x1 + CAP x3 (11000): 2000 off, allocated by amount
     # with the largest remainder: TEE 909, CAP 1091
-    promotion_id, _ = _promotion(world, "platform", "满100减20")
-    discounts = give({"TEE": [(promotion_id, 909)], "CAP": [(promotion_id, 1091)]})
-    # When the order is paid
-    order = world.buy({"TEE": 1, "CAP": 3}, discounts=discounts)
+    tiers = [{"spend": 10000, "off": 2000}]
+    _promotion(world, "platform", "满100减20", kind=THRESHOLD, tiers=tiers, currency="CNY")
+    # When the order is placed (the threshold applies by itself) and paid
+    order = world.buy({"TEE": 1, "CAP": 3})
     # Then the platform's part alone is 2000 smaller; the supplier sees no discount
     assert _kept_by_consumer(world, order) == 9000
     assert _parts(world, order) == {
