@@ -21,12 +21,20 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "commissions"))
 from commission_world import World, dispose, make_world
 from money_discounts import make_promotion
 
+from storefront_sdk.catalog import allocation
+from storefront_sdk.catalog.models import Variant
 from storefront_sdk.catalog.suppliers import create_api_key
 from storefront_sdk.fulfillment.models import OutboxEvent
 from storefront_sdk.orders.models import Order, OrderLineDiscount, SupplierOrder
 from storefront_sdk.payments import service
 from storefront_sdk.payments.providers import DevProvider
-from storefront_sdk.promotions.models import USE_RETURNED, USE_TAKEN, Promotion, PromotionUse
+from storefront_sdk.promotions.models import (
+    FLASH_SALE,
+    USE_RETURNED,
+    USE_TAKEN,
+    Promotion,
+    PromotionUse,
+)
 from storefront_sdk.testing.factories import make_supplier
 
 
@@ -167,3 +175,36 @@ def test_an_order_refunded_in_full_gives_its_coupon_use_back(world: World) -> No
     with world.session() as session:
         assert session.get_one(Order, order).status == "refunded"
     assert _use(world, promotion_id) == (USE_RETURNED, 0, 0)
+
+
+def test_a_flash_sale_wholly_cancelled_by_its_supplier_gets_its_units_back_in_its_quota(
+    world: World,
+) -> None:
+    # Given a platform flash sale of 5 TEEs at 40.00 (its quota reserved from stock), and a
+    # paid order of 2 of them
+    with world.session() as session:
+        sale = make_promotion(session, "platform", "TEE day", world.now, kind=FLASH_SALE)
+        variant_id = world.variants["TEE"]
+        sale.variant_id, sale.price_minor, sale.quota, sale.reserved = variant_id, 4000, 5, True
+        session.add(sale)
+        session.flush()
+        allocation.allocate(session, {variant_id: 5})
+        session.commit()
+        sale_id = sale.id or 0
+    order = world.buy({"TEE": 2})
+    assert world.lines(order)["TEE"].platform_discount_minor == 2000
+    available = _available(world, variant_id)
+    with world.session() as session:
+        assert session.get_one(Promotion, sale_id).units_sold == 2
+    # When the supplier cancels both
+    world.cancel(order, "TEE", 2)
+    # Then the units are the sale's to sell again, and the stock is as it was
+    with world.session() as session:
+        promotion = session.get_one(Promotion, sale_id)
+        assert (promotion.units_sold, promotion.uses) == (0, 0)
+    assert _available(world, variant_id) == available
+
+
+def _available(world: World, variant_id: int) -> int:
+    with world.session() as session:
+        return session.get_one(Variant, variant_id).available
