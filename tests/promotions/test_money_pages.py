@@ -147,3 +147,20 @@ def test_the_owner_sees_their_commission_after_their_own_coupon(world: World) ->
     assert other
     assert "Your commission: CN¥2.00" in _text(other.group(0))
     assert "after your coupon" not in other.group(0)
+
+
+def test_the_admin_reads_the_discounts_in_chinese(world: World) -> None:
+    # Given a CAP carrying a platform discount larger than the platform's part
+    ids = _promotions(world)
+    order = world.buy({"CAP": 1}, discounts=give({"CAP": [(ids["platform"], 1500)]}))
+    # When the admin reads the order in Chinese
+    admin = _signed_in(world, "admin", "root@example.com")
+    page = admin.get(f"/admin/orders/{_number(world, order)}?lang=zh-Hans")
+    text = _text(page.get_data(as_text=True))
+    # Then the funder, the subsidy and the totals speak Chinese
+    assert "Big subsidy (由平台承担)" in text
+    assert "平台补贴" in text
+    assert "小计" in text
+    assert "优惠" in text
+    assert "funded by" not in text
+    assert "platform subsidy" not in text
