@@ -197,7 +197,7 @@ def _refund_row(refund: Refund) -> dict[str, object]:
 
 @committed(refused)
 def refund(number: str) -> Response:
-    """An after-sales refund of one line: units returned (their price) or a goodwill
+    """An after-sales refund of one line: units returned (their share of the line) or a goodwill
     amount (typed in the currency's units, e.g. ``12.50``). The form's one-time key makes
     a double submit one refund."""
     found = _order(number)
