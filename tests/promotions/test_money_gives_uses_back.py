@@ -19,11 +19,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "commissions"))
 from commission_world import World, dispose, make_world
-from money_discounts import make_promotion
+from money_discounts import give, make_promotion
 
 from storefront_sdk.catalog import allocation
 from storefront_sdk.catalog.models import Variant
 from storefront_sdk.catalog.suppliers import create_api_key
+from storefront_sdk.catalog.sync import sync_products
 from storefront_sdk.fulfillment.models import OutboxEvent
 from storefront_sdk.orders.models import Order, OrderLineDiscount, SupplierOrder
 from storefront_sdk.payments import service
@@ -35,7 +36,7 @@ from storefront_sdk.promotions.models import (
     Promotion,
     PromotionUse,
 )
-from storefront_sdk.testing.factories import make_supplier
+from storefront_sdk.testing.factories import make_supplier, product_payload, variant_payload
 
 
 @pytest.fixture
@@ -208,3 +209,51 @@ def test_a_flash_sale_wholly_cancelled_by_its_supplier_gets_its_units_back_in_it
 def _available(world: World, variant_id: int) -> int:
     with world.session() as session:
         return session.get_one(Variant, variant_id).available
+
+
+def test_each_supplier_is_shown_only_its_own_lines_discounts(world: World) -> None:
+    # Given a second supplier whose MUG Bob's shop also sells, and an order of a TEE and a
+    # MUG, each line with a discount of its own supplier's promotion
+    with world.session() as session:
+        other, _ = make_supplier(session, currency="CNY")
+        mug = variant_payload("MUG", stock=10, supply_price=800, retail_price=1500, min_price=None)
+        sync_products(
+            session,
+            other,
+            [product_payload("P-MUG", variants=[mug])],
+            keep_valid=False,
+            now=world.now,
+        )
+        session.flush()
+        world.variants["MUG"] = session.scalars(
+            sa.select(Variant.id).where(Variant.sku == "MUG")
+        ).one()
+        first = make_promotion(
+            session, "supplier", "Tee week", world.now, supplier_id=world.supplier_id
+        )
+        second = make_promotion(session, "supplier", "Mug week", world.now, supplier_id=other.id)
+        session.commit()
+        ids = {
+            "first": (first.id or 0, first.public_id),
+            "second": (second.id or 0, second.public_id),
+        }
+        other_id = other.id or 0
+    discounts = give({"TEE": [(ids["first"][0], 700)], "MUG": [(ids["second"][0], 300)]})
+    world.buy({"TEE": 1, "MUG": 1}, discounts=discounts)
+    # When each supplier's order.created is read
+    with world.session() as session:
+        bodies = {
+            row.supplier_id: json.loads(row.body)["data"]["object"]
+            for row in session.scalars(
+                sa.select(OutboxEvent).where(OutboxEvent.type == "order.created")
+            )
+        }
+    # Then each sees its own line and its own discount, never the other's
+    assert [
+        (line["sku"], line["supply_amount"], line["discounts"])
+        for line in bodies[world.supplier_id]["lines"]
+    ] == [("TEE", 2300, [{"promotion_id": ids["first"][1], "amount": 700}])]
+    assert [
+        (line["sku"], line["supply_amount"], line["discounts"])
+        for line in bodies[other_id]["lines"]
+    ] == [("MUG", 500, [{"promotion_id": ids["second"][1], "amount": 300}])]
