@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from .. import signals
 from ..db import Commit
 from ..orders.models import Order, OrderLine, SupplierOrder
-from ..pricing.breakdown import LineParts, refund_reversal
+from ..pricing.breakdown import LineParts, refund_reversal, stored_parts
 from ..sql import in_values, is_postgresql, table_of
 from .models import (
     AVAILABLE,
@@ -134,13 +134,9 @@ def earn(
 
 
 def parts_of(line: OrderLine) -> LineParts:
-    """The line's four parts as sold."""
-    return LineParts(
-        line.supply_price_minor * line.quantity,
-        line.level1_minor,
-        line.level2_minor,
-        line.platform_minor,
-    )
+    """The line's four parts as sold, each net of the discounts its holder funded
+    (:func:`.breakdown.stored_parts`)."""
+    return stored_parts(line)
 
 
 def reverse(

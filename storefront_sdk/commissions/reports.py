@@ -170,7 +170,8 @@ class CreditedOrder:
     credited to another distributor (``credit``: one of the three constants above;
     ``source``: how the credit was decided). ``refunded``: the refunds decided, made or
     still being made; ``commission``: their net commission on it (earned less reversed,
-    both levels)."""
+    both levels), already net of ``shop_discount``, what the coupons of their own shop took
+    off their level 1 on it."""
 
     id: int
     number: str
@@ -183,6 +184,7 @@ class CreditedOrder:
     source: str
     in_own_shop: bool
     commission: int
+    shop_discount: int = 0
 
     @property
     def net_total(self) -> int:
@@ -229,6 +231,7 @@ def credited_orders(
         .limit(limit)
     ).all()
     earned = _commission_on(session, distributor_id, [row.id for row in rows])
+    funded = _shop_discounts_on(session, distributor_id, [row.id for row in rows])
     return [
         CreditedOrder(
             row.id,
@@ -242,6 +245,7 @@ def credited_orders(
             row.credit_source,
             row.shop_id == shop_id,
             earned.get(row.id, 0),
+            funded.get(row.id, 0),
         )
         for row in rows
     ]
@@ -289,6 +293,25 @@ def _commission_on(session: Session, distributor_id: int, order_ids: list[int]) 
             _entry.order_id.in_(order_ids),
         )
         .group_by(_entry.order_id)
+    )
+    return {int(order_id): int(amount) for order_id, amount in rows}
+
+
+def _shop_discounts_on(
+    session: Session, distributor_id: int, order_ids: list[int]
+) -> dict[int, int]:
+    """``{order id: what the distributor's shop coupons took off their level 1}`` (only
+    lines whose level 1 they earn carry a shop discount)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        sa.select(_line.order_id, sa.func.sum(_line.shop_discount_minor))
+        .where(
+            _line.level1_distributor_id == distributor_id,
+            _line.order_id.in_(order_ids),
+            _line.shop_discount_minor > 0,
+        )
+        .group_by(_line.order_id)
     )
     return {int(order_id): int(amount) for order_id, amount in rows}
 

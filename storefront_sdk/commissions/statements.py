@@ -1,9 +1,11 @@
 """Supplier settlement statements: what the platform owes a supplier for a period — for
-each supplier order delivered in it, the supply price of what was delivered, less the
-supplier's share of the refunds of those lines (:func:`.breakdown.reversed_parts`), plus
-the shipping the consumer paid for it. Each line shows its units apart: ordered,
-cancelled by the supplier, delivered, and returned (refunded by the platform as
-returned), so a supplier can match each deduction to the units it is for."""
+each supplier order delivered in it, the supply amount of its lines (the supply price of
+what was ordered less the discounts the supplier's own promotions gave on them, shown per
+line), less the supplier's share of the refunds of those lines
+(:func:`.breakdown.reversed_parts`), plus the shipping the consumer paid for it. Each line
+shows its units apart: ordered, cancelled by the supplier, delivered, and returned
+(refunded by the platform as returned), so a supplier can match each deduction to the
+units it is for."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..money import Money
 from ..orders.models import Order, OrderLine, SupplierOrder
-from ..pricing.breakdown import LineParts, reversed_parts
+from ..pricing.breakdown import reversed_parts, stored_parts
 from ..sql import table_of
 
 _line = table_of(OrderLine).c
@@ -38,9 +40,12 @@ class StatementLine:
     cancelled: int
     delivered: int
     returned: int
+    #: What the supplier is paid for the line (``supply_amount``): its supply price times
+    #: the units ordered less ``supplier_discount``, what its own promotions took off.
     supply: int
     refunded: int
     owed: int
+    supplier_discount: int = 0
 
 
 @dataclass
@@ -57,6 +62,12 @@ class Statement:
     @property
     def supply(self) -> int:
         return sum(line.supply for line in self.lines)
+
+    @property
+    def supplier_discount(self) -> int:
+        """What the supplier's own promotions took off its lines (already out of
+        :attr:`supply`)."""
+        return sum(line.supplier_discount for line in self.lines)
 
     @property
     def refunded(self) -> int:
@@ -85,7 +96,8 @@ def statement(
             _line.cancelled_quantity,
             _line.shipped_quantity,
             _line.returned_quantity,
-            _line.supply_price_minor,
+            _line.supply_amount_minor,
+            _line.supplier_discount_minor,
             _line.level1_minor,
             _line.level2_minor,
             _line.platform_minor,
@@ -102,9 +114,8 @@ def statement(
     )
     shipped: set[str] = set()
     for row in rows:
-        supply = row.supply_price_minor * row.quantity
-        parts = LineParts(supply, row.level1_minor, row.level2_minor, row.platform_minor)
-        refunded = reversed_parts(parts, row.refunded_minor).supplier
+        supply = row.supply_amount_minor
+        refunded = reversed_parts(stored_parts(row), row.refunded_minor).supplier
         found.lines.append(
             StatementLine(
                 row.public_id,
@@ -118,6 +129,7 @@ def statement(
                 supply,
                 refunded,
                 supply - refunded,
+                row.supplier_discount_minor,
             )
         )
         if row.public_id not in shipped:
@@ -144,11 +156,14 @@ CSV_COLUMNS = (
     "supply",
     "refunded",
     "owed",
+    "supplier_discount",
 )
 
 
 def statement_csv(found: Statement) -> str:
-    """The statement as CSV (amounts in major units), its totals in the last rows."""
+    """The statement as CSV (amounts in major units), its totals in the last rows; the
+    last column, ``supplier_discount``, is what the supplier's own promotions took off
+    each line (already out of ``supply``)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -170,11 +185,19 @@ def statement_csv(found: Statement) -> str:
                 major(line.supply),
                 major(line.refunded),
                 major(line.owed),
+                major(line.supplier_discount),
             ]
         )
     blank = [""] * 7
-    writer.writerow(["shipping", *blank, "", "", major(found.shipping)])
+    writer.writerow(["shipping", *blank, "", "", major(found.shipping), ""])
     writer.writerow(
-        ["total", *blank, major(found.supply), major(found.refunded), major(found.owed)]
+        [
+            "total",
+            *blank,
+            major(found.supply),
+            major(found.refunded),
+            major(found.owed),
+            major(found.supplier_discount),
+        ]
     )
     return out.getvalue()

@@ -4,10 +4,11 @@ concerned told. (A supplier cancelling lines it cannot ship is
 :func:`.supplier_orders.cancel`.)
 
 A refund says what it is for. **Returned units** (:func:`refund_returned_units`) give
-back those units' price; they can then be neither cancelled by the supplier nor refunded
-again (``returned_quantity``). A **goodwill** amount (:func:`refund_lines`) gives back
-money and no unit: the units stay the supplier's to ship or cancel, and a later
-cancellation refunds no more than is left of the line.
+back those units' share of the line's net amount (its discounts frozen on it); they can
+then be neither cancelled by the supplier nor refunded again (``returned_quantity``). A
+**goodwill** amount (:func:`refund_lines`) gives back money and no unit: the units stay
+the supplier's to ship or cancel, and a later cancellation refunds no more than is left of
+the line.
 
 A form's one-time key (``form_key``) makes a double submit one refund: the key is looked
 up after the order is locked, so a repeat (even a concurrent one) finds the first refund
@@ -44,7 +45,7 @@ from ..orders.states import (
     SupplierOrderStatus,
 )
 from . import handoff
-from .supplier_orders import announce, move_part, units_left
+from .supplier_orders import announce, move_part, units_back, units_left
 
 #: Supplier orders that still have units to ship.
 OPEN_PARTS = (
@@ -109,8 +110,9 @@ def refund_returned_units(
     actor: str,
     form_key: str | None = None,
 ) -> Refund:
-    """A refund of units returned (``{line id: units}``): each gives back its unit price
-    (no more than is left of the line after earlier refunds), its parts reversed as in
+    """A refund of units returned (``{line id: units}``): each gives back its share of what
+    the line cost the consumer, discounts included (:func:`.supplier_orders.units_back`; no
+    more than is left of the line after earlier refunds), its parts reversed as in
     :func:`refund_lines`; the units count as returned and can be neither cancelled nor
     returned again (:class:`TooManyUnits` beyond what is left)."""
     order = lock_order(session, order_id)
@@ -128,7 +130,7 @@ def refund_returned_units(
             raise TooManyUnits(line_id, left)
         wanted[line_id] = (
             count,
-            min(count * line.unit_price_minor, line.amount_minor - line.refunded_minor),
+            min(units_back(line, count), line.amount_minor - line.refunded_minor),
         )
     return _refund(session, order, lines, wanted, REFUND_RETURNED, reason, now, actor, form_key)
 

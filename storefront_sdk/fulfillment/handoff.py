@@ -1,14 +1,17 @@
 """The handoff: a paid order split into one supplier order per supplier, each announced to
 its supplier through the outbox, in the transaction that marks the order paid
 (``docs/architecture.md``, invariant 4). Also the supplier order as the supplier sees it,
-the same in the pull API and in webhooks: no retail price, no distributor.
+the same in the pull API and in webhooks: no retail price, no distributor, nothing of what
+the consumer paid for a line nor of the discounts other funders gave on it; each line shows
+what the supplier is paid for it (``supply_amount``) and the discounts of the supplier's own
+promotions on it (``discounts``, ``growth.md`` "Who pays").
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,9 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from ..orders.models import Order, OrderLine, Refund, Shipment, SupplierOrder
+from ..orders.models import Order, OrderLine, OrderLineDiscount, Refund, Shipment, SupplierOrder
 from ..orders.states import SupplierOrderStatus
-from ..pricing.breakdown import LineParts, reversed_parts
+from ..pricing.breakdown import reversed_parts, stored_parts
+from ..promotions.models import SUPPLIER, Promotion
 from ..sql import table_of
 from .models import PENDING, OutboxEvent
 
@@ -51,7 +55,7 @@ class Handoff:
 def split(session: Session, order: Any, now: datetime) -> Handoff:
     """Make the supplier orders (``pending``) of the paid ``order`` (an :class:`Order`, or
     a row with its columns) and queue ``order.created`` for each. Three statements
-    whatever the number of suppliers."""
+    whatever the number of suppliers (a fourth when the order carried discounts)."""
     supplier_ids = sorted(int(key) for key in order.shipping_parts)
     connection = session.connection()
     parts = connection.execute(
@@ -76,10 +80,19 @@ def split(session: Session, order: Any, now: datetime) -> Handoff:
         if line.supplier_order_id not in lines:
             raise LookupError(f"order {order.id} has a line of a supplier it charged nothing")
         lines[line.supplier_order_id].append(line)
+    discounts = supplier_discounts(session, [line.id for line in assigned], order.discount_minor)
     connection.execute(
         sa.insert(_outbox),
         [
-            outbox_row(part, ORDER_CREATED, now, order=order, lines=lines[part.id], shipments=[])
+            outbox_row(
+                part,
+                ORDER_CREATED,
+                now,
+                order=order,
+                lines=lines[part.id],
+                shipments=[],
+                discounts=discounts,
+            )
             for part in parts
         ],
     )
@@ -89,6 +102,8 @@ def split(session: Session, order: Any, now: datetime) -> Handoff:
 _supplier_order = table_of(SupplierOrder)
 _line = table_of(OrderLine)
 _outbox = table_of(OutboxEvent)
+_discount = table_of(OrderLineDiscount)
+_promotion = table_of(Promotion)
 _NEW_PARTS = sa.insert(_supplier_order).returning(*_supplier_order.c, sort_by_parameter_order=True)
 #: Each line of an order joins its supplier's part (the supplier order of its supplier).
 _ASSIGN_LINES = (
@@ -114,6 +129,8 @@ _ASSIGN_LINES = (
                 "options",
                 "quantity",
                 "supply_price_minor",
+                "supply_amount_minor",
+                "supplier_discount_minor",
                 "shipped_quantity",
                 "cancelled_quantity",
                 "returned_quantity",
@@ -171,12 +188,17 @@ def outbox_row(
     lines: Sequence[Any] = (),
     shipments: Sequence[Any] = (),
     refund: dict[str, Any] | None = None,
+    discounts: Mapping[int, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The ``sf_outbox_event`` row of an event about ``part``: its body is the supplier
-    order ``body`` (else built from ``order``, ``lines`` and ``shipments``), with
-    ``data.refund`` when a ``refund`` is given."""
+    order ``body`` (else built from ``order``, ``lines``, ``shipments`` and the lines'
+    supplier-funded ``discounts``), with ``data.refund`` when a ``refund`` is given."""
     event_id = new_id("evt")
-    data = body if body is not None else supplier_order_fields(part, order, lines, shipments)
+    data = (
+        body
+        if body is not None
+        else supplier_order_fields(part, order, lines, shipments, discounts or {})
+    )
     payload: dict[str, Any] = {"object": data}
     if refund is not None:
         payload["refund"] = refund
@@ -266,21 +288,47 @@ def supplier_order_object(
                 .order_by(col(Shipment.id))
             )
         )
-    return supplier_order_fields(part, order, lines, shipments)
+    discounts = supplier_discounts(session, [line.id or 0 for line in lines], order.discount_minor)
+    return supplier_order_fields(part, order, lines, shipments, discounts)
+
+
+def supplier_discounts(
+    session: Session, line_ids: Sequence[int], order_discount: int = 1
+) -> dict[int, list[dict[str, Any]]]:
+    """The discounts the supplier's own promotions gave on each of ``line_ids`` (``{line
+    id: [{"promotion_id": its public id, "amount": minor units}]}``, in promotion order);
+    other funders' discounts are never shown to a supplier. Nothing is read for an order
+    without discounts (``order_discount`` 0)."""
+    if not line_ids or not order_discount:
+        return {}
+    rows = session.execute(
+        sa.select(_discount.c.order_line_id, _promotion.c.public_id, _discount.c.amount_minor)
+        .join(_promotion, _promotion.c.id == _discount.c.promotion_id)
+        .where(_discount.c.order_line_id.in_(line_ids), _discount.c.funder == SUPPLIER)
+        .order_by(_discount.c.order_line_id, _discount.c.promotion_id)
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for line_id, public_id, amount in rows:
+        found.setdefault(line_id, []).append({"promotion_id": public_id, "amount": amount})
+    return found
 
 
 def supply_deducted(line: Any) -> int:
     """The supplier's share of what was refunded of ``line`` so far (a model or a row with
-    its columns): what its statement deducts (:func:`.reversed_parts`)."""
-    supply = line.supply_price_minor * line.quantity
-    parts = LineParts(supply, line.level1_minor, line.level2_minor, line.platform_minor)
-    return reversed_parts(parts, line.refunded_minor).supplier
+    its columns): what its statement deducts (:func:`.reversed_parts` of the line's
+    :func:`.stored_parts`)."""
+    return reversed_parts(stored_parts(line), line.refunded_minor).supplier
 
 
 def supplier_order_fields(
-    part: Any, order: Any, lines: Sequence[Any], shipments: Sequence[Any]
+    part: Any,
+    order: Any,
+    lines: Sequence[Any],
+    shipments: Sequence[Any],
+    discounts: Mapping[int, list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """:func:`supplier_order_object` of models or rows with their columns."""
+    """:func:`supplier_order_object` of models or rows with their columns, and the lines'
+    supplier-funded ``discounts`` (:func:`supplier_discounts`)."""
     return {
         "id": part.public_id,
         "order_number": order.number,
@@ -296,6 +344,8 @@ def supplier_order_fields(
                 "options": line.options,
                 "quantity": line.quantity,
                 "supply_price": line.supply_price_minor,
+                "supply_amount": line.supply_amount_minor,
+                "discounts": list(discounts.get(line.id, [])),
                 "shipped_quantity": line.shipped_quantity,
                 "cancelled_quantity": line.cancelled_quantity,
                 "returned_quantity": line.returned_quantity,

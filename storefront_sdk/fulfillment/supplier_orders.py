@@ -1,6 +1,8 @@
 """What a supplier does with its orders through the API: pull, accept, ship (in parts),
-deliver, cancel lines. Every function is scoped to the calling supplier: another
-supplier's order is :class:`~storefront_sdk.errors.NotFound`, as one that does not exist.
+deliver, cancel lines (an order whose suppliers all cancelled gives its promotions' uses
+back: :func:`..promotions.usage.give_back`). Every function is scoped to the calling
+supplier: another supplier's order is :class:`~storefront_sdk.errors.NotFound`, as one that
+does not exist.
 
 Each action locks the supplier order's row (PostgreSQL), so two calls on one order apply
 one after the other; what is allowed in which status is the transition table's business
@@ -25,6 +27,8 @@ from ..orders import events
 from ..orders.models import Order, OrderLine, Shipment, SupplierOrder
 from ..orders.refunds import request_refund
 from ..orders.states import SupplierOrderAction, SupplierOrderStatus, advance_supplier_order
+from ..pricing.breakdown import units_amount
+from ..promotions import usage
 from ..validation import ErrorTree, add_error
 from .handoff import new_id, supplier_order_lines, supplier_order_object
 
@@ -243,7 +247,21 @@ def cancel(
         )
     if part.status == SupplierOrderStatus.CANCELLED:
         announce(session, signals.supplier_order_cancelled, order, part)
+        if wholly_cancelled(session, order.id or 0):
+            # Its promotions' uses, counters and flash units go back; the order's stock
+            # stays as a supplier's cancellation leaves it (not released).
+            usage.give_back(session, order.id or 0, now)
     return supplier_order_object(session, part, order, order_lines)
+
+
+def wholly_cancelled(session: Session, order_id: int) -> bool:
+    """Whether every supplier order of the order is cancelled."""
+    statuses = set(
+        session.scalars(
+            sa.select(col(SupplierOrder.status)).where(col(SupplierOrder.order_id) == order_id)
+        )
+    )
+    return statuses == {SupplierOrderStatus.CANCELLED}
 
 
 def _cancel_lines(
@@ -253,16 +271,16 @@ def _cancel_lines(
     wanted: dict[str, int],
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """Cancel ``wanted`` units (per SKU): the consumer gets these units' money back (no
-    more than is left of the line after earlier refunds), each part of it reversed; the
-    refund's per-line detail."""
+    """Cancel ``wanted`` units (per SKU): the consumer gets these units' share of what the
+    line cost them, its discounts included (:func:`units_back`; no more than is left of the
+    line after earlier refunds), each part of it reversed; the refund's per-line detail."""
     detail: list[dict[str, Any]] = []
     for line in order_lines:
         units = wanted.get(line.sku, 0)
         if not units:
             continue
+        back = min(units_back(line, units), line.amount_minor - line.refunded_minor)
         line.cancelled_quantity += units
-        back = min(units * line.unit_price_minor, line.amount_minor - line.refunded_minor)
         deducted_supply = 0
         if back:
             settled = part.settled_at is not None
@@ -280,6 +298,14 @@ def _cancel_lines(
             }
         )
     return detail
+
+
+def units_back(line: OrderLine, units: int) -> int:
+    """What ``units`` more units of ``line`` given back (cancelled or returned) are worth:
+    their share of the line's own net amount (:func:`.breakdown.units_amount`), after the
+    units already given back; goodwill refunds do not count as units."""
+    before = line.cancelled_quantity + line.returned_quantity
+    return units_amount(line.amount_minor, line.quantity, before, units)
 
 
 def _wanted(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import signals
+from ..promotions import usage
 from . import events
 from .models import REFUND_CANCELLED, REFUND_GOODWILL, REFUND_PENDING, Order, Refund
 from .states import OrderAction, OrderStatus, advance_order
@@ -63,11 +64,14 @@ def request_refund(
 
 def record_refund(session: Session, order: Order, refund: Refund, now: datetime) -> None:
     """What a refund the provider made changes: the order's refunded amount (``refunded``
-    once all of it went back), the audit trail and ``order_refunded`` after commit."""
+    once all of it went back, its promotions' uses then given back), the audit trail and
+    ``order_refunded`` after commit."""
     order = lock_order(session, order.id or 0)
     order.refunded_minor = min(order.total_minor, order.refunded_minor + refund.amount_minor)
     if order.refunded_minor == order.total_minor and order.status == OrderStatus.PAID:
         order.status = advance_order(order.status, OrderAction.REFUND_ALL)
+        # Refunded in full: its promotions' uses and counters go back (each once).
+        usage.give_back(session, order.id or 0, now)
     order.updated_at = now
     session.add(order)
     events.record(

@@ -213,6 +213,7 @@ _PAY = (
                 "status",
                 "paid_at",
                 "currency",
+                "discount_minor",
                 "shipping_parts",
                 "shipping_address",
                 "contact_phone",

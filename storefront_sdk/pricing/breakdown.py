@@ -16,6 +16,11 @@ takes what rounding leaves (on a partly refunded line it may be short of its pro
 up to 3 minor units, made good by the time the line is wholly refunded). Each refund
 reverses the difference between two such states, so partial refunds in any number and
 order add up exactly.
+
+Units given back (cancelled by the supplier, returned) are worth the line's own amount,
+discounts included (:func:`units_amount`): after ``n`` of its ``quantity`` units went back,
+``floor(amount x n / quantity)`` did, so the units of a line refunded in any number of steps
+add up to exactly what the consumer paid for it.
 """
 
 from __future__ import annotations
@@ -157,6 +162,19 @@ class StoredLine(Protocol):
 
     @property
     def platform_minor(self) -> int: ...
+
+
+def units_amount(amount: int, quantity: int, units_before: int, units: int) -> int:
+    """What giving back ``units`` more units of a line of ``quantity`` units that cost
+    ``amount`` in all returns, when ``units_before`` of them were given back already: the
+    line's net amount (its discounts frozen on it) shared out by units, exact in sum."""
+    if quantity < 1 or amount < 0:
+        raise ValueError(f"a line has a quantity >= 1 and an amount >= 0, got {quantity}, {amount}")
+    if units_before < 0 or units < 0 or units_before + units > quantity:
+        raise ValueError(
+            f"units must be within the line's {quantity}, got {units_before} then {units}"
+        )
+    return amount * (units_before + units) // quantity - amount * units_before // quantity
 
 
 def reversed_parts(parts: LineParts, refunded: int) -> LineParts:

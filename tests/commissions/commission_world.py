@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -67,10 +67,14 @@ class World:
         binding_days: int = 0,
         shop_slug: str | None = None,
         referred_by: int | None = None,
+        discounts: Callable[[Session, Order], None] | None = None,
+        coupon_code: str | None = None,
     ) -> int:
         """A consumer buys ``cart`` (SKU → units) in Bob's shop (or ``shop_slug``'s) and pays
         (binding them for ``binding_days``), through ``referred_by``'s link if given; the
-        order id."""
+        order id. ``coupon_code`` is the coupon typed at checkout; ``discounts`` may give the
+        placed order's lines their promotions' discounts before it is paid
+        (``money_discounts``)."""
         with self.session() as session:
             shop = load_shop(session, slug=shop_slug or self.shop_slug)
             contact = email or f"buyer{next(_buyers)}@example.com"
@@ -84,8 +88,11 @@ class World:
                 provider="dev",
                 contact_distributor_id=self._distributor_with(session, contact),
                 referred_by=referred_by,
+                coupon_code=coupon_code,
             )
             order = place_order(session, request, self.book(session), self.now, timedelta(hours=1))
+            if discounts is not None:
+                discounts(session, order)
             service.start_payment(session, order, DevProvider())
             session.commit()
             paid = PaymentState(order.payment_ref or "", SUCCEEDED, order.total_minor, "CNY")

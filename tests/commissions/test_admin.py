@@ -258,7 +258,7 @@ def test_a_supplier_statement_sums_deliveries_less_refunds(world: World) -> None
         ("returned", "0"),
     ]
     rows = admin.get(query + "&format=csv").get_data(as_text=True).splitlines()
-    assert rows[-1] == "total,,,,,,,,57.00,10.00,47.00"
+    assert rows[-1] == "total,,,,,,,,57.00,10.00,47.00,0.00"
     assert (
         admin.get(f"/admin/statements?supplier={world.supplier_id}&from=2026-13-01").status_code
         == 422

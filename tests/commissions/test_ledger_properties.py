@@ -1,9 +1,16 @@
 """Properties of the ledger over random histories of sales (by consumers and by the
-distributors themselves), supplier cancellations, deliveries, after-sales refunds,
+distributors themselves, with promotions of each funder on their lines or none), supplier
+cancellations, deliveries, after-sales refunds (goodwill amounts and returned units),
 settlement and payouts:
 
-- every line's parts sum to what was paid minus refunds, each distributor's share of a line
-  being exactly what it earned less its proportion of the refunds;
+- every line's parts (each net of the discounts its holder funded) sum to what the consumer
+  paid for it, before and after refunds, each distributor's share of a line being exactly
+  what it earned less its proportion of the refunds; no part is negative but the
+  platform's, and that by no more than its own discount (a subsidy); each funder's
+  discounts on a line are the line's rows of ``sf_order_line_discount``;
+- refunds reverse exactly what each line carried: a line's refunds sum to its refunded
+  amount and the supplier's share deducted from them to its share of that amount; a line
+  whose every unit was cancelled or returned was refunded exactly what was paid for it;
 - money only moves between buckets (every move sums to zero); each distributor's pending
   balance is what they still have of the lines not settled yet, and the rest of their
   balance what they have of the settled ones; the payout buckets match the payouts;
@@ -27,20 +34,33 @@ import sqlalchemy as sa
 from commission_world import PRICES, World, dispose, make_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from money_discounts import give_shares, make_promotion
+from sqlalchemy.orm import Session
 
 from storefront_sdk.commissions.models import EARNED, REVERSED, CommissionEntry, Payout
-from storefront_sdk.errors import StorefrontError
-from storefront_sdk.orders.models import OrderLine, SupplierOrder
+from storefront_sdk.errors import NotFound, StorefrontError
+from storefront_sdk.fulfillment import after_sales
+from storefront_sdk.orders.models import OrderLine, OrderLineDiscount, Refund, SupplierOrder
+from storefront_sdk.pricing.breakdown import reversed_parts, stored_parts
+from storefront_sdk.shops.models import Shop
 
 SKUS = sorted(PRICES)
 Step = tuple[Any, ...]
+
+#: Per SKU, the percentage of each funder's capacity its promotion takes (0: none).
+_share = st.sampled_from([0, 0, 10, 37, 100])
+discount_shares = st.dictionaries(
+    st.sampled_from(SKUS), st.tuples(_share, _share, _share), max_size=3
+)
 
 steps = st.one_of(
     st.tuples(
         st.just("buy"),
         st.dictionaries(st.sampled_from(SKUS), st.integers(1, 3), min_size=1, max_size=3),
         st.sampled_from(["consumer", "consumer", "bob@example.com", "ann@example.com"]),
+        discount_shares,
     ),
+    st.tuples(st.just("return"), st.integers(0, 30), st.sampled_from(SKUS), st.integers(1, 3)),
     st.tuples(st.just("cancel"), st.integers(0, 30), st.sampled_from(SKUS), st.integers(1, 3)),
     st.tuples(st.just("deliver"), st.integers(0, 30)),
     st.tuples(st.just("refund"), st.integers(0, 30), st.sampled_from(SKUS), st.integers(1, 7000)),
@@ -53,13 +73,16 @@ def run(world: World, history: list[Step]) -> None:
     """Play ``history``, checking every property after each step; steps the rules refuse
     (cancelling a delivered line, refunding more than is left...) change nothing."""
     orders: list[int] = []
+    promotions = _promotions(world)
     before = _snapshot(world)
     for step in history:
         kind = step[0]
         try:
             if kind == "buy":
                 email = None if step[2] == "consumer" else step[2]
-                orders.append(world.buy(step[1], email=email))
+                shares = step[3] if len(step) > 3 else {}
+                discounts = give_shares(promotions, shares, world.bob) if shares else None
+                orders.append(world.buy(step[1], email=email, discounts=discounts))
             elif kind == "settle":
                 world.settle()
             elif kind == "payout":
@@ -72,6 +95,8 @@ def run(world: World, history: list[Step]) -> None:
                     world.deliver(order)
                 elif kind == "refund":
                     world.refund(order, step[2], step[3])
+                elif kind == "return":
+                    _return(world, order, step[2], step[3])
         except StorefrontError:
             pass  # refused: nothing written (checked below)
         after = _snapshot(world)
@@ -85,6 +110,8 @@ def check(world: World) -> None:
         entries = list(session.scalars(sa.select(CommissionEntry)))
         lines = list(session.scalars(sa.select(OrderLine)))
         payouts = list(session.scalars(sa.select(Payout)))
+        discounts = _discounts_by_line(session)
+        refunds = _refunds_by_line(session)
         settled = {
             part.id: part.settled_at is not None
             for part in session.scalars(sa.select(SupplierOrder))
@@ -104,9 +131,7 @@ def check(world: World) -> None:
     owed_settled: dict[int, int] = defaultdict(int)  # ...before and after settlement
     for line in lines:
         amount, refunded = line.amount_minor, line.refunded_minor
-        supply = line.supply_price_minor * line.quantity
-        assert supply + line.level1_minor + line.level2_minor + line.platform_minor == amount
-        assert 0 <= refunded <= amount
+        check_line(line, discounts.get(line.id or 0, {}), refunds.get(line.id or 0, (0, 0)))
         for level, distributor, share in (
             (1, line.level1_distributor_id, line.level1_minor),
             (2, line.level2_distributor_id, line.level2_minor),
@@ -132,6 +157,85 @@ def check(world: World) -> None:
         assert buckets[(distributor, "paid")] == paid
         after = sum(buckets[(distributor, bucket)] for bucket in ("available", "payout", "paid"))
         assert after == owed_settled[distributor]
+
+
+def check_line(line: OrderLine, discounts: dict[str, int], refunds: tuple[int, int]) -> None:
+    """One line's money: its parts, its discounts, its refunds (see the module docstring)."""
+    amount, refunded = line.amount_minor, line.refunded_minor
+    parts = stored_parts(line)
+    assert line.amount_minor == line.unit_price_minor * line.quantity - line.discount_minor
+    assert line.supply_amount_minor == (
+        line.supply_price_minor * line.quantity - line.supplier_discount_minor
+    )
+    assert parts.total == amount  # every cent the consumer paid is someone's
+    assert min(parts.supplier, parts.level1, parts.level2) >= 0
+    assert parts.platform >= -line.platform_discount_minor  # a subsidy, at most its discount
+    assert discounts == {
+        funder: amount
+        for funder, amount in (
+            ("supplier", line.supplier_discount_minor),
+            ("shop", line.shop_discount_minor),
+            ("platform", line.platform_discount_minor),
+        )
+        if amount
+    }
+    assert 0 <= refunded <= amount
+    kept = parts - reversed_parts(parts, refunded)
+    assert kept.total == amount - refunded  # and after refunds, what is left of it
+    assert min(kept.supplier, kept.level1, kept.level2) >= 0
+    assert refunds == (refunded, reversed_parts(parts, refunded).supplier)
+    if line.cancelled_quantity + line.returned_quantity == line.quantity:
+        assert refunded == amount
+
+
+def _discounts_by_line(session: Session) -> dict[int, dict[str, int]]:
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in session.scalars(sa.select(OrderLineDiscount)):
+        by_funder = found[row.order_line_id]
+        by_funder[row.funder] = by_funder.get(row.funder, 0) + row.amount_minor
+    return found
+
+
+def _refunds_by_line(session: Session) -> dict[int, tuple[int, int]]:
+    """Per line: what its refunds gave back and the supplier's share deducted of them."""
+    found: dict[int, tuple[int, int]] = {}
+    for refund in session.scalars(sa.select(Refund)):
+        for item in refund.lines:
+            amount, deducted = found.get(item["line_id"], (0, 0))
+            found[item["line_id"]] = (amount + item["amount"], deducted + item["supply_deducted"])
+    return found
+
+
+def _promotions(world: World) -> dict[str, int]:
+    """A promotion of each funder (their discounts are given by ``give_shares``)."""
+    with world.session() as session:
+        shop_id = session.scalar(sa.select(Shop.id).where(Shop.slug == world.shop_slug))
+        made = {
+            funder: make_promotion(
+                session,
+                funder,
+                f"{funder} promotion",
+                world.now,
+                supplier_id=world.supplier_id if funder == "supplier" else None,
+                shop_id=shop_id if funder == "shop" else None,
+            )
+            for funder in ("supplier", "shop", "platform")
+        }
+        session.commit()
+        return {funder: promotion.id or 0 for funder, promotion in made.items()}
+
+
+def _return(world: World, order_id: int, sku: str, units: int) -> None:
+    """The platform refunds ``units`` of the order's ``sku`` line as returned."""
+    with world.session() as session:
+        line_id = session.scalar(
+            sa.select(OrderLine.id).where(OrderLine.order_id == order_id, OrderLine.sku == sku)
+        )
+        if line_id is None:
+            raise NotFound(f"order {order_id} has no {sku} line")
+        after_sales.refund_returned_units(
+            session, order_id, {line_id: units}, "sent back", world.now, actor="admin:1"
+        )
 
 
 def _snapshot(world: World) -> list[tuple[Any, ...]]:
@@ -179,12 +283,19 @@ def test_a_long_seeded_history_keeps_every_cent_accounted_for(db_url: str) -> No
     rng = random.Random(20261201)
     history: list[Step] = []
     for _ in range(40):
-        kind = rng.choice(["buy", "buy", "cancel", "deliver", "refund", "settle", "payout"])
+        kind = rng.choice(
+            ["buy", "buy", "cancel", "deliver", "refund", "return", "settle", "payout"]
+        )
         if kind == "buy":
             cart = {sku: rng.randint(1, 3) for sku in rng.sample(SKUS, rng.randint(1, 3))}
-            history.append(("buy", cart, rng.choice(["consumer", "bob@example.com"])))
-        elif kind in ("cancel", "refund"):
-            amount = rng.randint(1, 3) if kind == "cancel" else rng.randint(1, 6000)
+            shares = {
+                sku: (rng.choice([0, 10, 100]), rng.choice([0, 50]), rng.choice([0, 25, 100]))
+                for sku in cart
+            }
+            who = rng.choice(["consumer", "bob@example.com"])
+            history.append(("buy", cart, who, shares))
+        elif kind in ("cancel", "refund", "return"):
+            amount = rng.randint(1, 6000) if kind == "refund" else rng.randint(1, 3)
             history.append((kind, rng.randint(0, 30), rng.choice(SKUS), amount))
         elif kind == "deliver":
             history.append(("deliver", rng.randint(0, 30)))
@@ -196,5 +307,12 @@ def test_a_long_seeded_history_keeps_every_cent_accounted_for(db_url: str) -> No
     try:
         run(world, history)
         assert world.entries()  # the history earned something
+        with world.session() as session:  # and its lines carried each funder's discounts
+            funders = set(session.scalars(sa.select(OrderLineDiscount.funder).distinct()))
+            subsidised = session.scalar(
+                sa.select(sa.func.count()).where(OrderLine.platform_minor < 0)
+            )
+        assert funders == {"supplier", "shop", "platform"}
+        assert subsidised
     finally:
         dispose(world)

@@ -280,7 +280,7 @@ def test_a_statement_shows_ordered_cancelled_delivered_and_returned_units_apart(
     rows = statement_csv(found).splitlines()
     assert rows[0] == (
         "supplier_order,order_number,delivered_at,sku,quantity,cancelled,delivered,returned,"
-        "supply,refunded,owed"
+        "supply,refunded,owed,supplier_discount"
     )
-    assert rows[1].split(",")[3:] == ["TEE", "3", "1", "2", "1", "90.00", "60.00", "30.00"]
-    assert rows[-1] == "total,,,,,,,,90.00,60.00,30.00"
+    assert rows[1].split(",")[3:] == ["TEE", "3", "1", "2", "1", "90.00", "60.00", "30.00", "0.00"]
+    assert rows[-1] == "total,,,,,,,,90.00,60.00,30.00,0.00"

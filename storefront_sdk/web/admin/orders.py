@@ -1,5 +1,6 @@
 """The admin's order pages: orders (search by number or contact, status), one order with
-each line's four parts and after-sales refunds of lines, and webhook deliveries (retry).
+each line's gross, its discounts (promotion and funder), its net amount and four parts, and
+after-sales refunds of lines, and webhook deliveries (retry).
 
 Behind the admin's sign-in, role and CSRF checks.
 """
@@ -33,9 +34,11 @@ from ...orders.models import (
     REFUND_RETURNED,
     Order,
     OrderLine,
+    OrderLineDiscount,
     Refund,
     SupplierOrder,
 )
+from ...promotions.models import PLATFORM, SHOP, SUPPLIER, Promotion
 from ..pages import DIGITS, see_other
 from ..pages import gettext as _
 from ..sessions import get_session
@@ -98,28 +101,70 @@ def order(number: str) -> Response:
     refunds = session.scalars(
         sa.select(Refund).where(col(Refund.order_id) == found.id).order_by(col(Refund.id))
     ).all()
+    discounts = _discounts(found)
     return page(
         "order.html",
         order=found,
         shown=progress.display_status(found.status, [part.status for part in parts]),
         total=money(found.total_minor, found.currency),
-        lines=[_line_row(line) for line in lines],
+        subtotal=money(found.subtotal_minor, found.currency),
+        discount=money(-found.discount_minor, found.currency),
+        shipping=money(found.shipping_minor, found.currency),
+        lines=[_line_row(line, discounts.get(line.id or 0, [])) for line in lines],
         parts=parts,
         refunds=[_refund_row(r) for r in refunds],
         form_key=secrets.token_urlsafe(18),
     )
 
 
-def _line_row(line: OrderLine) -> dict[str, object]:
-    """A line as the order page shows it: its amount, what is left, its four parts."""
+def funder_name(funder: str) -> str:
+    """Who funds a promotion, in the admin's words."""
+    names = {
+        SUPPLIER: _("funded by the supplier"),
+        SHOP: _("funded by the shop"),
+        PLATFORM: _("funded by the platform"),
+    }
+    return names.get(funder, funder)
+
+
+def _discounts(order: Order) -> dict[int, list[dict[str, object]]]:
+    """Each line's discounts (``{line id: [{name, funder, amount}]}``), by promotion."""
+    found: dict[int, list[dict[str, object]]] = {}
+    if not order.discount_minor:
+        return found
+    rows = get_session().execute(
+        sa.select(OrderLineDiscount, col(Promotion.name))
+        .join(Promotion, col(Promotion.id) == col(OrderLineDiscount.promotion_id))
+        .where(col(OrderLineDiscount.order_id) == order.id)
+        .order_by(col(OrderLineDiscount.order_line_id), col(OrderLineDiscount.promotion_id))
+    )
+    for discount, name in rows:
+        found.setdefault(discount.order_line_id, []).append(
+            {
+                "name": name,
+                "funder": discount.funder,
+                "funder_name": funder_name(discount.funder),
+                "amount": money(-discount.amount_minor, order.currency),
+            }
+        )
+    return found
+
+
+def _line_row(line: OrderLine, discounts: list[dict[str, object]]) -> dict[str, object]:
+    """A line as the order page shows it: its gross, its discounts, its net amount, what is
+    left, its four parts (the supplier's is its supply amount; a platform part below zero
+    is a subsidy)."""
     return {
         "line": line,
+        "gross": money(line.unit_price_minor * line.quantity, line.currency),
+        "discounts": discounts,
+        "subsidy": line.platform_minor < 0,
         "amount": money(line.amount_minor, line.currency),
         "left": line.amount_minor - line.refunded_minor,
         "left_text": money(line.amount_minor - line.refunded_minor, line.currency),
         "units_left": line.quantity - line.cancelled_quantity - line.returned_quantity,
         "parts": [
-            money(line.supply_price_minor * line.quantity, line.currency),
+            money(line.supply_amount_minor, line.currency),
             money(line.level1_minor, line.currency),
             money(line.level2_minor, line.currency),
             money(line.platform_minor, line.currency),
@@ -152,7 +197,7 @@ def _refund_row(refund: Refund) -> dict[str, object]:
 
 @committed(refused)
 def refund(number: str) -> Response:
-    """An after-sales refund of one line: units returned (their price) or a goodwill
+    """An after-sales refund of one line: units returned (their share of the line) or a goodwill
     amount (typed in the currency's units, e.g. ``12.50``). The form's one-time key makes
     a double submit one refund."""
     found = _order(number)

@@ -162,13 +162,39 @@ class ShippingOut(ma.Schema):
     free_over = fields.Int(allow_none=True, required=True)
 
 
+class LineDiscountOut(ma.Schema):
+    promotion_id = fields.Str(
+        required=True, metadata={"description": "The supplier's promotion (pr_...)"}
+    )
+    amount = fields.Int(
+        required=True, metadata={"description": "What it took off the line (minor units)"}
+    )
+
+
 class OrderLineOut(ma.Schema):
     sku = fields.Str(required=True)
     external_id = fields.Str(required=True)
     title = fields.Str(required=True)
     options = fields.Dict(keys=fields.Str(), values=fields.Str())
     quantity = fields.Int(required=True)
-    supply_price = fields.Int(required=True)
+    supply_price = fields.Int(
+        required=True, metadata={"description": "The catalogue's supply price per unit"}
+    )
+    supply_amount = fields.Int(
+        required=True,
+        metadata={
+            "description": "What the supplier is paid for the line (minor units): supply_price "
+            "x quantity less the discounts of its own promotions on it"
+        },
+    )
+    discounts = fields.List(
+        fields.Nested(LineDiscountOut),
+        required=True,
+        metadata={
+            "description": "The discounts the supplier's own promotions gave on the line "
+            "([] when none); other funders' discounts are not shown"
+        },
+    )
     shipped_quantity = fields.Int(required=True)
     cancelled_quantity = fields.Int(required=True)
     returned_quantity = fields.Int(

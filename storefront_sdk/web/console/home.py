@@ -155,6 +155,7 @@ def _orders_of(distributor_id: int, shop: Shop) -> list[dict[str, Any]]:
                 "source": found.source,
                 "in_own_shop": found.in_own_shop,
                 "commission": money(found.commission),
+                "shop_discount": money(found.shop_discount) if found.shop_discount else None,
                 "earns": found.commission > 0,
             }
         )
