@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from .. import signals
 from ..catalog import allocation
 from ..catalog.models import Product, Supplier, Variant
+from ..consumers.identity import consumer_for_contact
 from ..errors import Conflict, ValidationError
 from ..pricing.breakdown import LineBreakdown, SplitError, break_down_line
 from ..pricing.prices import MAX_PRICE, VariantBounds
@@ -263,6 +264,8 @@ def place_order(
         "self_purchase_distributor_id": credit.buyer_id,
         "referral_token_id": request.referral_token_id if request.referred_by else None,
         "customer_key": request.contact.customer_key(),
+        "consumer_id": request.consumer_id
+        or consumer_for_contact(session, request.contact.email, request.contact.phone),
         "checkout_key": request.checkout_key,
         "client_key": request.client_key,
         "status": OrderStatus.AWAITING_PAYMENT,
