@@ -4,8 +4,9 @@
 ``STOREFRONT_MESSAGE_SENDER`` picks it:
 
 - ``dev`` (the default): each message is written as a file under the app's instance folder
-  in ``outbox/`` (``<time>-<random>.eml``, readable by any mail reader), naming its
-  recipient in a ``To:`` line. Nothing leaves the machine.
+  in ``outbox/`` (``<time>-<random>.eml``, readable by any mail reader and as plain text:
+  its body is UTF-8 as written), naming its recipient in a ``To:`` line. Nothing leaves
+  the machine.
 - ``smtp``: sent through ``STOREFRONT_SMTP_URL`` (``smtp://user:password@host:587`` with
   STARTTLS, ``smtps://...`` for TLS from the start, ``smtp://host:25`` or
   ``smtp://host:2525?starttls=no`` in the clear, for a relay on the same machine), from
@@ -88,13 +89,17 @@ def channels_of(sender: object) -> frozenset[str]:
     return frozenset(found) if found is not None else ALL_CHANNELS
 
 
-def as_email(message: Message, sender: str) -> EmailMessage:
-    """``message`` as an email from ``sender``."""
+def as_email(message: Message, sender: str, *, readable: bool = False) -> EmailMessage:
+    """``message`` as an email from ``sender``; ``readable``: its text left as it is
+    (8-bit, not quoted-printable or base64), for a file a person reads."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
-    email.set_content(message.text)
+    if readable:
+        email.set_content(message.text, cte="8bit")
+    else:
+        email.set_content(message.text)
     if message.html is not None:
         email.add_alternative(message.html, subtype="html")
     return email
@@ -123,7 +128,8 @@ class DevOutboxSender:
         if message.channel == SMS:
             (self.folder / f"{stem}.sms").write_text(as_sms_file(message), encoding="utf-8")
         else:
-            (self.folder / f"{stem}.eml").write_bytes(bytes(as_email(message, self.sender)))
+            email = as_email(message, self.sender, readable=True)
+            (self.folder / f"{stem}.eml").write_bytes(bytes(email))
 
 
 @dataclass(frozen=True, slots=True)
