@@ -40,12 +40,14 @@ def consumer_app(db_url: str, instance: Path, **config: Any) -> Flask:
     """An English-speaking app taking test-mode payments, its outbox under ``instance``."""
     app = Flask("storefront_consumer_test", instance_path=str(instance))
     app.config.update(
-        TESTING=True,
-        SECRET_KEY="test-secret-key-0123456789",
-        STOREFRONT_DATABASE_URL=db_url,
-        STOREFRONT_DEFAULT_LOCALE="en",
-        STOREFRONT_PAYMENT_PROVIDER="dev",
-        **config,
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-0123456789",
+            "STOREFRONT_DATABASE_URL": db_url,
+            "STOREFRONT_DEFAULT_LOCALE": "en",
+            "STOREFRONT_PAYMENT_PROVIDER": "dev",
+            **config,
+        }
     )
     Storefront(app)
     return app

@@ -362,3 +362,19 @@ def test_sign_in_works_on_a_shops_own_host_name(app):
     assert signed.status_code == 303
     account = client.get(signed.headers["Location"], base_url=base)
     assert "Signed in as ada@example.com" in account.get_data(as_text=True)
+
+
+def test_a_code_emailed_in_chinese_is_readable_in_the_outbox_file(db_url: str, tmp_path: Path):
+    # Given the platform's default language, Chinese
+    with app_on(db_url, tmp_path / "zh", STOREFRONT_DEFAULT_LOCALE="zh-Hans") as app:
+        shop = make_shop(app)
+        client = app.test_client()
+
+        # When a code is emailed
+        ask_for_code(client, shop.slug, "ada@example.com")
+
+        # Then the file's text is Chinese as written (not base64), the code in it standalone
+        [message] = outbox_files(app)
+        text = message.read_text(encoding="utf-8")
+        assert "登录验证码：" in text  # noqa: RUF001
+        assert enter_code(client, shop.slug, last_code(app, "ada@example.com")).status_code == 303
