@@ -48,6 +48,9 @@ PENDING_KEY = "sf_sign_in_contact"
 #: Orders shown on "My account", and at most on "My orders".
 RECENT_ORDERS = 5
 MAX_ORDERS = 100
+#: A path of this site to go on to after signing in (no scheme, host, backslash or
+#: control character).
+_NEXT = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]{0,499}")
 _CODE = re.compile(rf"[0-9]{{{codes.CODE_DIGITS}}}")
 _order = table_of(Order).c
 
@@ -82,13 +85,13 @@ def login_url(next_path: str | None = None) -> str:
 def safe_next(raw: str | None) -> str:
     """Where to go after signing in: a path of this site, else "My account"."""
     raw = (raw or "").strip()
-    if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw and len(raw) < 500:
+    if _NEXT.fullmatch(raw) and not raw.startswith("//"):
         return raw
     return url_for("storefront_shop.account")
 
 
 def account_login(slug: str) -> Response:
-    """ "Sign in": the contact to send a code to."""
+    """The "Sign in" page: the contact to send a code to."""
     if current_consumer_id() is not None:
         return redirect(safe_next(request.args.get("next")), code=303)  # type: ignore[return-value]
     return _contact_form({}, None)
@@ -231,7 +234,8 @@ def sign_out(slug: str) -> Response:
 
 
 def account(slug: str) -> Response:
-    """ "My account": the consumer's contact, recent orders in this shop, claimed coupons."""
+    """The "My account" page: the consumer's contact, recent orders in this shop, the
+    coupons they claimed here that are still valid."""
     consumer = current_consumer()
     if consumer is None:
         return redirect(login_url(request.path), code=303)  # type: ignore[return-value]
@@ -247,7 +251,7 @@ def account(slug: str) -> Response:
 
 
 def account_orders(slug: str) -> Response:
-    """ "My orders": the consumer's orders in this shop, newest first."""
+    """The "My orders" page: the consumer's orders in this shop, newest first."""
     consumer_id = current_consumer_id()
     if consumer_id is None:
         return redirect(login_url(request.path), code=303)  # type: ignore[return-value]
