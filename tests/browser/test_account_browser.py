@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from shop_support import make_shop
+from shop_support import make_shop, push
 
 from storefront_sdk import Storefront
+from storefront_sdk.payments.providers import DevProvider
+from storefront_sdk.testing.factories import product_payload, variant_payload
 
 _CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
 
@@ -39,7 +41,24 @@ def newest_code(app: Flask, to: str) -> str:
     return str(code)
 
 
-def test_a_consumer_signs_in_by_code_on_a_phone(app: Flask, live_server: str, phone: Any):
+def test_a_consumer_signs_in_by_code_on_a_phone(
+    app: Flask, supplier: Any, live_server: str, phone: Any
+):
+    app.extensions["storefront"].payments = DevProvider()  # the documented provider slot
+    push(
+        supplier,
+        product_payload(
+            "TEE",
+            title="Linen tee",
+            title_i18n={"zh-Hans": "亚麻T恤"},
+            images=[],
+            variants=[
+                variant_payload(
+                    "TEE-M", stock=3, supply_price=3000, retail_price=5000, min_price=None
+                )
+            ],
+        ),
+    )
     shop = make_shop(app, locale="zh-Hans", name="小安的店")
     page = phone
 
@@ -81,6 +100,19 @@ def test_a_consumer_signs_in_by_code_on_a_phone(app: Flask, live_server: str, ph
     page.wait_for_url(re.compile(r"/account/addresses$"))
     assert page.get_by_test_id("default-address").is_visible()
     page.shot("addresses")
+
+    # At checkout, their phone and the saved address are filled in
+    page.goto(f"{live_server}/s/{shop.slug}/")
+    page.get_by_text("亚麻T恤").click()
+    page.get_by_role("button", name="加入购物车").click()
+    page.wait_for_url(re.compile(r"/cart"))
+    page.get_by_test_id("checkout").click()
+    page.wait_for_url(re.compile(r"/checkout"))
+    assert page.get_by_label("手机").input_value() == "+8613800138000"
+    assert page.get_by_label("省份 / 地区").input_value() == "浙江省"
+    assert page.get_by_label("详细地址", exact=True).input_value() == "文三路 18 号"
+    assert page.get_by_test_id("saved-addresses").is_visible()
+    page.shot("checkout")
 
     # And sign out
     page.get_by_test_id("account-link").click()
