@@ -197,7 +197,8 @@ def sign_in_with_code(
         .rowcount
     )
     if used != 1:
-        raise CodeRefused("wrong")
+        used_up = session.execute(sa.select(_code.used_at).where(_code.id == code_id)).scalar()
+        raise CodeRefused("expired" if used_up is not None else "wrong")
     return verified_consumer(session, contact, now)
 
 
