@@ -1,5 +1,6 @@
 """The consumer's door: each distributor's H5 shop (``/s/<slug>/``: home and search,
-categories, products, cart, checkout, orders and their payment), referral links
+categories, products, cart, checkout, orders and their payment, the consumer's account:
+sign-in by code, "My account", "My orders", addresses), referral links
 (``/r/<code>``) and share posters, also on a shop's own host name (:mod:`.hosts`).
 
 Every URL of the door is in :data:`ROUTES`, :data:`REFERRAL_ROUTES` and
