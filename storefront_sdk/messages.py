@@ -4,14 +4,23 @@
 ``STOREFRONT_MESSAGE_SENDER`` picks it:
 
 - ``dev`` (the default): each message is written as a file under the app's instance folder
-  in ``outbox/`` (``<time>-<random>.eml``, readable by any mail reader), naming its
-  recipient in a ``To:`` line. Nothing leaves the machine.
+  in ``outbox/`` (``<time>-<random>.eml``, readable by any mail reader and as plain text:
+  its body is UTF-8 as written), naming its recipient in a ``To:`` line. Nothing leaves
+  the machine.
 - ``smtp``: sent through ``STOREFRONT_SMTP_URL`` (``smtp://user:password@host:587`` with
   STARTTLS, ``smtps://...`` for TLS from the start, ``smtp://host:25`` or
   ``smtp://host:2525?starttls=no`` in the clear, for a relay on the same machine), from
   ``STOREFRONT_MESSAGE_FROM``.
 - a dotted path ``package.module:Class`` (or ``package.module.Class``): the class is built
   with the app's config and must have ``send(message)`` (an SMS gateway, a mail API).
+
+A message goes by email or by SMS (its :attr:`Message.channel`; :func:`sms` makes one to a
+phone number). Each sender says which channels it can carry in ``channels``
+(:func:`channels_of`): the dev outbox carries both (an SMS is a ``.sms`` text file with a
+``To:`` line and the text), SMTP only email (it refuses an SMS with
+:class:`UnsupportedChannel`), a class whatever its ``channels`` say (both when it says
+nothing). Pages that would send an SMS ask :func:`channels_of` first, so a platform without
+an SMS gateway offers sign-in by email only.
 
 Messages are sent after the change they announce is committed (a view sends after its
 commit, receivers of :mod:`.signals` run after commit), never from inside a transaction.
@@ -35,40 +44,78 @@ from .errors import ConfigurationError
 
 #: Seconds an SMTP server has to answer.
 SMTP_TIMEOUT = 10
+#: The channel of an email (to an address) and of an SMS (to a phone number).
+EMAIL = "email"
+SMS = "sms"
+#: Every channel: what a sender carries when it does not say (``channels``).
+ALL_CHANNELS = frozenset({EMAIL, SMS})
+
+
+class UnsupportedChannel(ConfigurationError):
+    """The sender cannot carry a message of this channel (an SMS through SMTP)."""
+
+    code = "unsupported_channel"
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One message to one recipient: an email address (or a phone number for an SMS
-    sender), a subject, the plain text and, optionally, an HTML version."""
+    """One message to one recipient: an email address (``channel`` ``"email"``, with a
+    subject, the plain text and, optionally, an HTML version) or a phone number
+    (``channel`` ``"sms"``: the text only, the subject is for the sender's records)."""
 
     to: str
     subject: str
     text: str
     html: str | None = None
+    channel: str = EMAIL
+
+
+def sms(phone: str, text: str, subject: str = "") -> Message:
+    """An SMS of ``text`` to ``phone`` (in international form, ``+8613800138000``)."""
+    return Message(phone, subject, text, channel=SMS)
 
 
 class MessageSender(Protocol):
-    """Anything that sends a :class:`Message` (raising if it could not)."""
+    """Anything that sends a :class:`Message` (raising if it could not). It may say which
+    channels it carries in a ``channels`` attribute (see :func:`channels_of`)."""
 
     def send(self, message: Message) -> None:
         """Sends ``message``."""
 
 
-def as_email(message: Message, sender: str) -> EmailMessage:
-    """``message`` as an email from ``sender``."""
+def channels_of(sender: object) -> frozenset[str]:
+    """The channels ``sender`` carries: its ``channels`` attribute, else every channel."""
+    found = getattr(sender, "channels", None)
+    return frozenset(found) if found is not None else ALL_CHANNELS
+
+
+def as_email(message: Message, sender: str, *, readable: bool = False) -> EmailMessage:
+    """``message`` as an email from ``sender``; ``readable``: its text left as it is
+    (8-bit, not quoted-printable or base64), for a file a person reads."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
-    email.set_content(message.text)
+    if readable:
+        email.set_content(message.text, cte="8bit")
+    else:
+        email.set_content(message.text)
     if message.html is not None:
         email.add_alternative(message.html, subtype="html")
     return email
 
 
+def as_sms_file(message: Message) -> str:
+    """``message`` (an SMS) as the dev outbox writes it: a ``To:`` line, a blank line, the
+    text."""
+    return f"To: {message.to}\nChannel: sms\n\n{message.text}\n"
+
+
 class DevOutboxSender:
-    """Writes each message as an ``.eml`` file into ``folder`` (development, tests)."""
+    """Writes each message as a file into ``folder`` (development, tests): an email as an
+    ``.eml`` file, an SMS as a ``.sms`` text file (see :func:`as_sms_file`)."""
+
+    channels = ALL_CHANNELS
 
     def __init__(self, folder: str | Path, sender: str) -> None:
         self.folder = Path(folder)
@@ -77,8 +124,12 @@ class DevOutboxSender:
     def send(self, message: Message) -> None:
         """Writes ``message`` to a new file of the outbox folder."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns()}-{secrets.token_hex(4)}.eml"
-        (self.folder / name).write_bytes(bytes(as_email(message, self.sender)))
+        stem = f"{time.time_ns()}-{secrets.token_hex(4)}"
+        if message.channel == SMS:
+            (self.folder / f"{stem}.sms").write_text(as_sms_file(message), encoding="utf-8")
+        else:
+            email = as_email(message, self.sender, readable=True)
+            (self.folder / f"{stem}.eml").write_bytes(bytes(email))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +163,23 @@ class SmtpServer:
 
 
 class SmtpSender:
-    """Sends each message as an email through an SMTP server (a new connection each)."""
+    """Sends each message as an email through an SMTP server (a new connection each).
+    It carries no SMS."""
+
+    channels = frozenset({EMAIL})
 
     def __init__(self, server: SmtpServer, sender: str) -> None:
         self.server = server
         self.sender = sender
 
     def send(self, message: Message) -> None:
-        """Sends ``message``; raises :class:`smtplib.SMTPException` or :class:`OSError`."""
+        """Sends ``message``; raises :class:`smtplib.SMTPException` or :class:`OSError`,
+        and :class:`UnsupportedChannel` for an SMS."""
+        if message.channel != EMAIL:
+            raise UnsupportedChannel(
+                "STOREFRONT_MESSAGE_SENDER 'smtp' sends email only: an SMS needs a sender "
+                "class (a dotted path) for the platform's SMS gateway"
+            )
         server = self.server
         context = ssl.create_default_context()
         smtp: smtplib.SMTP

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .catalog.models import ApiKey, Category, Product, Supplier, Variant
 from .commissions.models import CommissionEntry, Payout
 from .commissions.payout_accounts import PayoutAccount, PayoutAccountChange
-from .consumers.models import Consumer
+from .consumers.models import Consumer, ConsumerAddress, SignInCode
 from .db import metadata
 from .fulfillment.models import DeliveryAttempt, OutboxEvent
 from .idempotency import IdempotencyRecord
@@ -33,6 +33,7 @@ __all__ = [
     "CommissionEntry",
     "CommissionRate",
     "Consumer",
+    "ConsumerAddress",
     "CouponClaim",
     "CustomerBinding",
     "DeliveryAttempt",
@@ -59,6 +60,7 @@ __all__ = [
     "ShopFollow",
     "ShopPrice",
     "ShopProduct",
+    "SignInCode",
     "Supplier",
     "SupplierOrder",
     "Variant",

@@ -173,6 +173,27 @@ SETTINGS: tuple[Setting, ...] = (
         rate_limit,
     ),
     Setting(
+        "STOREFRONT_SIGN_IN_CODE_MINUTES",
+        10,
+        "Minutes a consumer's one-time sign-in code works (once, and for at most 5 wrong tries).",
+        int_range(1, 60),
+    ),
+    Setting(
+        "STOREFRONT_SIGN_IN_CODES_PER_CONTACT",
+        "3/10 minutes",
+        "Sign-in codes a shop sends to one email address or phone number (`limits` "
+        "notation), counted in the database; past it the sign-in answers `429` for the "
+        "window, doubled at each new lockout up to 24 hours. Empty disables the limit.",
+        rate_limit,
+    ),
+    Setting(
+        "STOREFRONT_SIGN_IN_CODES_PER_CLIENT",
+        "10/10 minutes",
+        "Sign-in codes one client IP address may ask for, whatever the contacts (`limits` "
+        "notation; a household shares an address). Same back-off. Empty disables the limit.",
+        rate_limit,
+    ),
+    Setting(
         "STOREFRONT_SESSION_IDLE_MINUTES",
         240,
         "Minutes without a request after which a console session ends (sign in again).",
@@ -187,10 +208,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "STOREFRONT_MESSAGE_SENDER",
         "dev",
-        "How messages (password-reset links, order emails) are sent: `dev` writes each one as "
-        "a file under the instance folder's `outbox/`; `smtp` sends through "
-        "`STOREFRONT_SMTP_URL`; or a dotted path `package.module:Class` built with the app's "
-        "config and having `send(message)`.",
+        "How messages (password-reset links, order emails, sign-in codes) are sent: `dev` "
+        "writes each one (email or SMS) as a file under the instance folder's `outbox/`; "
+        "`smtp` sends email through `STOREFRONT_SMTP_URL`; or a dotted path "
+        "`package.module:Class` built with the app's config, having `send(message)` and "
+        "saying in `channels` whether it carries `email`, `sms` or both.",
         text,
     ),
     Setting(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from .. import signals
 from ..catalog import allocation
 from ..catalog.models import Product, Supplier, Variant
-from ..consumers.identity import identity_key
+from ..consumers.identity import consumer_for_contact, identity_key
 from ..db import utcnow
 from ..errors import Conflict, ValidationError
 from ..pricing.breakdown import LineBreakdown, SplitError, break_down_line
@@ -168,13 +168,9 @@ def place_order(
     if request.shop.owner_status != "active":
         raise Conflict("this shop is not selling at the moment")
     contact = request.contact
-    identity = identity_key(
-        session,
-        request.consumer_id,
-        contact.customer_key(),
-        email=contact.email,
-        phone=contact.phone,
-    )
+    # A guest giving a verified consumer's contact orders as that consumer.
+    consumer_id = request.consumer_id or consumer_for_contact(session, contact.email, contact.phone)
+    identity = identity_key(session, consumer_id, contact.customer_key())
     limits.check_unpaid(session, request.client_key, unpaid_limit, now)
     limits.check_identity(session, identity, identity_limit, now)
     credit = decide_credit(
@@ -201,7 +197,7 @@ def place_order(
     totals = order_totals(currency, parts, pricing)
     if totals.total > MAX_PRICE:
         raise ValidationError("this order is too large; please split it")
-    fields = _order_fields(request, credit, totals, identity, now, now + expiry)
+    fields = _order_fields(request, credit, totals, (consumer_id, identity), now, now + expiry)
     order, placed = _insert_order(session, request, fields, now)
     if not placed:
         return order  # a twin submission of this form committed first: its order
@@ -249,19 +245,21 @@ def _order_fields(
     request: CheckoutRequest,
     credit: Credit,
     totals: OrderTotals,
-    identity: str,
+    buyer: tuple[int | None, str],
     now: datetime,
     expires_at: datetime,
 ) -> dict[str, Any]:
-    """The columns of the new ``sf_order`` row but its number and token."""
+    """The columns of the new ``sf_order`` row but its number and token; ``buyer`` is the
+    consumer (if known) and the identity key its limits count under."""
+    consumer_id, identity = buyer
     return {
         "shop_id": request.shop.id,
         "credited_distributor_id": credit.distributor_id,
         "credit_source": credit.source,
         "self_purchase_distributor_id": credit.buyer_id,
         "referral_token_id": request.referral_token_id if request.referred_by else None,
-        "consumer_id": request.consumer_id,
         "customer_key": request.contact.customer_key(),
+        "consumer_id": consumer_id,
         "checkout_key": request.checkout_key,
         "client_key": request.client_key,
         "identity_key": identity,

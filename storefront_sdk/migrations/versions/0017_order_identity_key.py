@@ -2,7 +2,7 @@
 count an identity's unpaid orders (``STOREFRONT_UNPAID_ORDERS_PER_CONSUMER``).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03 18:00:00
 
 Orders placed before this revision keep ``NULL``: they count for no identity's limit.
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0017'
-down_revision: str | None = '0015'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,5 +1,6 @@
 """The consumer's door: each distributor's H5 shop (``/s/<slug>/``: home and search,
-categories, products, cart, checkout, orders and their payment), referral links
+categories, products, cart, checkout, orders and their payment, the consumer's account:
+sign-in by code, "My account", "My orders", addresses), referral links
 (``/r/<code>``) and share posters, also on a shop's own host name (:mod:`.hosts`).
 
 Every URL of the door is in :data:`ROUTES`, :data:`REFERRAL_ROUTES` and
@@ -13,7 +14,18 @@ from flask import Blueprint, Flask
 
 from ..pages import LibraryTemplates
 from ..routes import add_routes, bound_bodies, route
-from . import cart, catalogue, checkout, hosts, orders, pages, posters, referral
+from . import (
+    account,
+    addresses,
+    cart,
+    catalogue,
+    checkout,
+    hosts,
+    orders,
+    pages,
+    posters,
+    referral,
+)
 from .pages import CSP
 
 __all__ = ["CSP", "POSTER_ROUTES", "REFERRAL_ROUTES", "ROUTES", "bp", "init_app"]
@@ -50,6 +62,24 @@ ROUTES = (
     route("/<slug>/orders/<token>/pay", orders.pay),
     route("/<slug>/orders/<token>/return", orders.payment_return),
     route("/<slug>/orders/<token>/dev-pay", orders.dev_pay, "POST"),
+    route("/<slug>/account/login", account.account_login),
+    route("/<slug>/account/login", account.send_code, "POST"),
+    route("/<slug>/account/login/code", account.account_code),
+    route("/<slug>/account/login/code", account.verify_code, "POST"),
+    route("/<slug>/account/logout", account.sign_out, "POST"),
+    route("/<slug>/account/", account.account),
+    route("/<slug>/account/orders", account.account_orders),
+    route("/<slug>/account/addresses", addresses.address_book),
+    route("/<slug>/account/addresses", addresses.save_new_address, "POST"),
+    route("/<slug>/account/addresses/new", addresses.new_address),
+    route("/<slug>/account/addresses/<int:address_id>", addresses.edit_address),
+    route("/<slug>/account/addresses/<int:address_id>", addresses.save_address, "POST"),
+    route("/<slug>/account/addresses/<int:address_id>/delete", addresses.delete_address, "POST"),
+    route(
+        "/<slug>/account/addresses/<int:address_id>/default",
+        addresses.make_default_address,
+        "POST",
+    ),
 )
 REFERRAL_ROUTES = (
     route("/<code>", referral.link, defaults={"product_id": None}, merge_slashes=False),

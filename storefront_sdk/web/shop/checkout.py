@@ -30,6 +30,8 @@ from ..sessions import get_session
 from ..shop_reads import shop_rates, write_session
 from ..transactions import commit_or_refuse
 from . import coupons, referral
+from .account import current_consumer_id
+from .addresses import checkout_prefill, saved_addresses
 from .pages import (
     cart_lines,
     cart_of,
@@ -65,7 +67,7 @@ def checkout_page(slug: str) -> Response:
     if not cart_of(current_shop()):
         return redirect(url_for("storefront_shop.cart"), code=303)  # type: ignore[return-value]
     with i18n.locale_of_page(page_locale()):
-        return _checkout_form({}, {})
+        return _checkout_form(checkout_prefill(request.args.get("address"))[0], {})
 
 
 def _checkout_form(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
@@ -81,6 +83,7 @@ def _checkout_form(values: dict[str, str], errors: dict[str, str], status: int =
         totals=totals,
         values=values,
         errors=errors,
+        saved_addresses=saved_addresses(),
         checkout_key=key,
         payments_ready=provider() is not None,
         test_mode=getattr(provider(), "test_mode", False),
@@ -125,7 +128,7 @@ def place_order(slug: str) -> Response:
             client_key=limits.client_key_of(
                 request.remote_addr or "", current_app.secret_key or ""
             ),
-            consumer_id=coupons.signed_in_consumer(),
+            consumer_id=current_consumer_id(),
             coupon_code=coupons.coupon_of(shop),
         )
         minutes = current_app.config["STOREFRONT_ORDER_EXPIRY_MINUTES"]

@@ -13,7 +13,6 @@ from typing import Any
 from flask import session
 
 from ... import i18n
-from ...consumers.models import Consumer
 from ...db import utcnow
 from ...orders.discounts import Buyer, normalise_code
 from ...orders.totals import OrderTotals
@@ -21,12 +20,11 @@ from ...promotions import engine, offers
 from ...promotions.models import PLATFORM, SHOP, SUPPLIER
 from ...shops.listing import ShopView
 from ..shop_reads import read_session
+from .account import current_consumer_id
 from .pages import money_formatter_of, page_locale
 
 #: Session key of the coupons applied, by shop id.
 COUPON_KEY = "sf_coupon"
-#: Session key of the consumer signed in (``docs/consumers.md``).
-CONSUMER_KEY = "sf_consumer_id"
 #: The longest coupon code or claimed coupon id accepted.
 MAX_CODE = 40
 
@@ -57,19 +55,10 @@ def clean_code(raw: str) -> str | None:
     return typed if typed.startswith("pr_") else normalise_code(typed)
 
 
-def signed_in_consumer() -> int | None:
-    """The consumer signed in to the shops (the session's ``sf_consumer_id``), if they
-    still exist."""
-    found = session.get(CONSUMER_KEY)
-    if not isinstance(found, int) or isinstance(found, bool):
-        return None
-    return found if read_session().get(Consumer, found) is not None else None
-
-
 def buyer_of(shop: ShopView) -> Buyer:
     """Who the cart's promotions are for: its coupon and the consumer signed in (whose
     limits count under ``consumer:<id>``; a guest's are known once they give a contact)."""
-    consumer = signed_in_consumer()
+    consumer = current_consumer_id()
     identity = f"consumer:{consumer}" if consumer is not None else None
     return Buyer(coupon_of(shop), consumer, identity)
 
@@ -151,7 +140,7 @@ def coupon_context(shop: ShopView, totals: Mapping[str, OrderTotals]) -> dict[st
             worded = refusal_message(refusal, _in(money, currency))
             if worded not in refusals:
                 refusals.append(worded)
-    consumer = signed_in_consumer()
+    consumer = current_consumer_id()
     claimed = (
         offers.claimed_coupons(read_session(), consumer, shop.id, utcnow())
         if consumer is not None

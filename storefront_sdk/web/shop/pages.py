@@ -48,6 +48,9 @@ from ..shop_reads import page_state, read_session, reader, shop_rates
 
 #: Session key of the carts: ``{shop_id: {variant_id: quantity}}`` (strings, JSON-safe).
 CART_KEY = "sf_cart"
+#: Session key of the signed-in consumer (their ``sf_consumer.id``, an int): nothing else
+#: is needed for a consumer to count as signed in (:mod:`.account`).
+CONSUMER_KEY = "sf_consumer_id"
 #: Most categories in a page's menu.
 MENU_SIZE = 100
 #: Most lines in one cart, and most units of one line.
@@ -170,6 +173,10 @@ class ShopLinks:
     def cart(self) -> str:
         return f"{self.base}cart{self.tail}"
 
+    @property
+    def account(self) -> str:
+        return f"{self.base}account/{self.tail}"
+
     def product(self, product_id: int) -> str:
         return f"{self.base}p/{product_id}{self.tail}"
 
@@ -195,6 +202,13 @@ def script_url() -> str:
     if root not in known:
         known[root] = url_for("storefront_shop_assets.static", filename="shop.js")
     return known[root]
+
+
+def claimed_consumer_id() -> int | None:
+    """The consumer id the session claims, unchecked against the database (cheap: for the
+    header's link). :func:`.account.current_consumer_id` checks it."""
+    value = session.get(CONSUMER_KEY)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def cart_of(shop: ShopView) -> dict[str, int]:
@@ -228,6 +242,8 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
         money=money_formatter_of(shop, locale),
         home_url=links.home,
         cart_url=links.cart,
+        account_url=links.account,
+        consumer_signed_in=claimed_consumer_id() is not None,
         product_url=links.product,
         category_url=links.category,
         script_url=script_url(),
