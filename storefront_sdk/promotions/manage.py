@@ -303,6 +303,8 @@ def _added(
             session.add(promotion)
             session.flush()
     except IntegrityError:  # a code taken meanwhile by a parallel creation
+        if promotion.code is None:
+            raise
         message = f"The code {promotion.code} is already taken."
         raise ValidationError(f"coupon refused: code: {message}", errors={"code": [message]})
     return promotion

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from promotion_support import LATER, NOW, Catalogue, available, catalogue, window
+from shop_support import product, variant
 
 from storefront_sdk.db import create_engine, make_sessionmaker, session_scope
 from storefront_sdk.errors import ValidationError
@@ -251,3 +252,60 @@ def test_two_workers_ending_the_same_sales_release_each_once(pg_app: Flask) -> N
     # Then every sale is ended once and every unit is back once
     assert sum(counts) == 5
     assert available(pg_app, _variant_a(shop_catalogue)) == 10
+
+
+def test_a_catalogue_sync_during_the_sale_keeps_the_reservation_out_of_available(
+    app: Flask, shop_catalogue: Catalogue
+) -> None:
+    # Given a live flash sale of 4 units of SKU A
+    _flash(app, shop_catalogue)
+    # When the supplier pushes its product again with 20 units of A
+    response = shop_catalogue.supplier.put(
+        "/products",
+        json={
+            "products": [
+                product(
+                    "P1",
+                    variants=[
+                        variant(
+                            "A", stock=20, supply_price=3000, retail_price=5000, min_price=None
+                        ),
+                        variant(
+                            "B", stock=10, supply_price=1000, retail_price=2000, min_price=None
+                        ),
+                    ],
+                )
+            ]
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    # Then the 4 reserved units stay out of available
+    assert available(app, _variant_a(shop_catalogue)) == 16
+
+
+def test_two_creations_racing_for_one_code_give_one_coupon_and_one_refusal(
+    pg_app: Flask,
+) -> None:
+    catalogue(pg_app)
+    engine = create_engine(pg_app.config["STOREFRONT_DATABASE_URL"], {"pool_size": 2})
+    sessions = make_sessionmaker(engine)
+    start_together = threading.Barrier(2)
+
+    def create(_: int) -> str:
+        with sessions() as session:
+            start_together.wait()
+            try:
+                manage.create_coupon(
+                    session, **window(funder="platform", percent_off=5, code="RACE")
+                )
+                session.commit()
+            except ValidationError as refused:
+                return refused.message
+            return "created"
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(create, range(2)))
+    finally:
+        engine.dispose()
+    assert outcomes == ["coupon refused: code: The code RACE is already taken.", "created"]

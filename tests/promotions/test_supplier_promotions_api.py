@@ -266,3 +266,16 @@ def test_figures_count_the_paid_orders_that_used_it(db_url: str) -> None:
         "orders": 1,
         "sales": 10000,
     }
+
+
+def test_a_repeated_post_with_its_idempotency_key_reserves_the_quota_once(
+    app: Flask, shop_catalogue: Catalogue
+) -> None:
+    body = {"kind": "flash_sale", "sku": "A", "price": 3900, "quota": 4, "ends_at": _ends()}
+    headers = {"Idempotency-Key": "flash-a-1"}
+    first = shop_catalogue.supplier.post("/promotions", json=body, headers=headers)
+    again = shop_catalogue.supplier.post("/promotions", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert available(app, shop_catalogue.variants[(shop_catalogue.supplier.supplier_id, "A")]) == 6
