@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from ..catalog.models import Category, Product, Supplier, Variant
+from ..catalog.models import ACTIVE, Category, Product, Supplier, Variant
 from ..errors import ValidationError
 from ..money import currency_exponent
 from ..shops.models import Shop
@@ -233,12 +233,13 @@ def check_supplier_percent(
     category_ids: Sequence[int],
 ) -> None:
     """A supplier's percent off must fit in its supply price at the suggested retail price
-    of every variant in scope (``docs/promotions.md``, "What a funder can bear")."""
+    of every variant on sale in scope (``docs/promotions.md``, "What a funder can bear")."""
     query = (
         sa.select(col(Variant.sku))
         .join(Product, col(Product.id) == col(Variant.product_id))
         .where(
             col(Variant.supplier_id) == supplier_id,
+            col(Variant.status) == ACTIVE,
             col(Variant.retail_price_minor) * percent_off > col(Variant.supply_price_minor) * 100,
         )
         .order_by(col(Variant.sku))
