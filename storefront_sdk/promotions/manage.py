@@ -91,7 +91,9 @@ def create_coupon(
     currency = terms.check_currency(errors, currency, supplier, needed)
     code = terms.normalised_code(session, errors, code)
     if code is None and not claimable:
-        add_error(errors, ["code"], "A coupon needs a code, or to be claimable.")
+        add_error(
+            errors, ["code"], terms.said(terms.N_("A coupon needs a code, or to be claimable."))
+        )
     if claimable and per_consumer is None:
         per_consumer = CLAIMED_PER_CONSUMER
     for field, value in (("max_uses", max_uses), ("per_consumer", per_consumer)):
@@ -233,7 +235,11 @@ def _variant_on_sale(
         )
     )
     if variant is None:
-        add_error(errors, ["sku"], f"No SKU {sku!r} on sale by this supplier.")
+        add_error(
+            errors,
+            ["sku"],
+            terms.said(terms.N_("No SKU '%(sku)s' on sale by this supplier."), sku=sku),
+        )
     return variant
 
 
@@ -243,14 +249,24 @@ def _check_flash_price(errors: ErrorTree, funder: str, variant: Variant, price: 
         return
     retail = variant.retail_price_minor
     if price >= retail:
-        add_error(errors, ["price"], f"Must be below the retail price ({retail}).")
+        add_error(
+            errors,
+            ["price"],
+            terms.said(terms.N_("Must be below the retail price (%(retail)s)."), retail=retail),
+        )
     elif funder == SUPPLIER and price < retail - variant.supply_price_minor:
         least = retail - variant.supply_price_minor
         add_error(
             errors,
             ["price"],
-            f"Must be at least {least}: below it the supplier's part of the retail price "
-            f"({retail}) would be negative.",
+            terms.said(
+                terms.N_(
+                    "Must be at least %(least)s: below it the supplier's part of the retail "
+                    "price (%(retail)s) would be negative."
+                ),
+                least=least,
+                retail=retail,
+            ),
         )
 
 
@@ -267,7 +283,11 @@ def _check_no_overlap(
         )
     )
     if clash is not None:
-        add_error(errors, ["sku"], f"Flash sale {clash} of this SKU overlaps this window.")
+        add_error(
+            errors,
+            ["sku"],
+            terms.said(terms.N_("Flash sale %(id)s of this SKU overlaps this window."), id=clash),
+        )
 
 
 def _reserve(session: Session, variant: Variant, quota: int) -> None:
@@ -275,7 +295,11 @@ def _reserve(session: Session, variant: Variant, quota: int) -> None:
         allocation.allocate(session, {variant.id or 0: quota})
     except allocation.SoldOut:
         session.refresh(variant)
-        message = f"Only {variant.available} units of SKU {variant.sku} are available."
+        message = terms.said(
+            terms.N_("Only %(units)s units of SKU %(sku)s are available."),
+            units=variant.available,
+            sku=variant.sku,
+        )
         raise ValidationError(
             f"flash sale refused: quota: {message}", errors={"quota": [message]}
         ) from None
@@ -305,7 +329,7 @@ def _added(
     except IntegrityError:  # a code taken meanwhile by a parallel creation
         if promotion.code is None:
             raise
-        message = f"The code {promotion.code} is already taken."
+        message = terms.said(terms.CODE_TAKEN, code=promotion.code)
         raise ValidationError(f"coupon refused: code: {message}", errors={"code": [message]})
     return promotion
 

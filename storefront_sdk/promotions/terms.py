@@ -33,6 +33,33 @@ MAX_TIERS = 10
 MAX_NAME = 120
 
 
+def N_(msgid: str) -> str:  # the name pybabel extracts (a default keyword)
+    """Marks ``msgid`` for translation without translating it (services speak English;
+    pages translate a :class:`FieldMessage` by its ``msgid``)."""
+    return msgid
+
+
+class FieldMessage(str):
+    """A message about a field: English text (what the API and the CLI show) that keeps its
+    ``msgid`` and ``values``, so a page shows it in its reader's language with
+    ``gettext(message.msgid, **message.values)``. Every ``msgid`` is in the catalogues."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> FieldMessage:
+        message = super().__new__(cls, msgid % values if values else msgid)
+        message.msgid = msgid
+        message.values = values
+        return message
+
+
+#: Builds a :class:`FieldMessage`.
+said = FieldMessage
+#: A code another promotion has.
+CODE_TAKEN = N_("The code %(code)s is already taken.")
+
+
 def refuse_if_any(errors: ErrorTree, what: str) -> None:
     """Raise a :class:`ValidationError` carrying ``errors`` if there are any."""
     if errors:
@@ -56,25 +83,27 @@ def check_funder(
     """The funder is known and names its owner: a supplier's promotion its supplier, a
     shop's its shop; both must exist. Returns the supplier (if one is named)."""
     if funder not in FUNDERS:
-        add_error(errors, ["funder"], f"Must be one of {', '.join(FUNDERS)}.")
+        add_error(
+            errors, ["funder"], said(N_("Must be one of %(choices)s."), choices=", ".join(FUNDERS))
+        )
     if funder == SUPPLIER and supplier_id is None:
-        add_error(errors, ["supplier_id"], "Required when the funder is the supplier.")
+        add_error(errors, ["supplier_id"], said(N_("Required when the funder is the supplier.")))
     if funder == SHOP and shop_id is None:
-        add_error(errors, ["shop_id"], "Required when the funder is the shop.")
+        add_error(errors, ["shop_id"], said(N_("Required when the funder is the shop.")))
     supplier = session.get(Supplier, supplier_id) if supplier_id is not None else None
     if supplier_id is not None and supplier is None:
-        add_error(errors, ["supplier_id"], f"Unknown supplier {supplier_id}.")
+        add_error(errors, ["supplier_id"], said(N_("Unknown supplier %(id)s."), id=supplier_id))
     if shop_id is not None and session.get(Shop, shop_id) is None:
-        add_error(errors, ["shop_id"], f"Unknown shop {shop_id}.")
+        add_error(errors, ["shop_id"], said(N_("Unknown shop %(id)s."), id=shop_id))
     return supplier
 
 
 def check_window(errors: ErrorTree, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
     """It starts before it ends, and ends in the future (an ended promotion is pointless)."""
     if ends_at <= starts_at:
-        add_error(errors, ["ends_at"], "Must be after the start.")
+        add_error(errors, ["ends_at"], said(N_("Must be after the start.")))
     elif ends_at <= now:
-        add_error(errors, ["ends_at"], "Must be in the future.")
+        add_error(errors, ["ends_at"], said(N_("Must be in the future.")))
 
 
 def check_currency(
@@ -86,12 +115,18 @@ def check_currency(
         currency = supplier.currency
     if currency is None:
         if needed:
-            add_error(errors, ["currency"], "Required for amounts (an ISO 4217 code).")
+            add_error(errors, ["currency"], said(N_("Required for amounts (an ISO 4217 code).")))
         return None
     if not _known_currency(currency):
-        add_error(errors, ["currency"], f"Unknown currency {currency!r}.")
+        add_error(
+            errors, ["currency"], said(N_("Unknown currency '%(currency)s'."), currency=currency)
+        )
     elif supplier is not None and currency != supplier.currency:
-        add_error(errors, ["currency"], f"Must be the supplier's currency, {supplier.currency}.")
+        add_error(
+            errors,
+            ["currency"],
+            said(N_("Must be the supplier's currency, %(currency)s."), currency=supplier.currency),
+        )
     return currency
 
 
@@ -112,9 +147,13 @@ def check_count(
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        add_error(errors, [field], "Must be a whole number.")
+        add_error(errors, [field], said(N_("Must be a whole number.")))
     elif not least <= value <= most:
-        add_error(errors, [field], f"Must be between {least} and {most}.")
+        add_error(
+            errors,
+            [field],
+            said(N_("Must be between %(least)s and %(most)s."), least=least, most=most),
+        )
 
 
 def normalised_code(session: Session, errors: ErrorTree, code: str | None) -> str | None:
@@ -123,10 +162,10 @@ def normalised_code(session: Session, errors: ErrorTree, code: str | None) -> st
         return None
     code = code.strip().upper()
     if not CODE_SHAPE.match(code):
-        add_error(errors, ["code"], "Must be 3 to 32 letters, digits or hyphens.")
+        add_error(errors, ["code"], said(N_("Must be 3 to 32 letters, digits or hyphens.")))
         return code
     if session.scalar(sa.select(col(Promotion.id)).where(col(Promotion.code) == code)):
-        add_error(errors, ["code"], f"The code {code} is already taken.")
+        add_error(errors, ["code"], said(CODE_TAKEN, code=code))
     return code
 
 
@@ -136,7 +175,7 @@ def check_name(errors: ErrorTree, name: str | None) -> str | None:
         return None
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME or "\x00" in name:
-        add_error(errors, ["name"], f"Must be 1 to {MAX_NAME} characters.")
+        add_error(errors, ["name"], said(N_("Must be 1 to %(most)s characters."), most=MAX_NAME))
     return name
 
 
@@ -145,7 +184,7 @@ def check_discount(
 ) -> None:
     """A coupon gives a percent off (1 to 100) or an amount off (above 0), not both."""
     if (percent_off is None) == (amount_off is None):
-        add_error(errors, ["percent_off"], "Give either a percent off or an amount off.")
+        add_error(errors, ["percent_off"], said(N_("Give either a percent off or an amount off.")))
     check_count(errors, "percent_off", percent_off, 1, 100)
     check_count(errors, "amount_off", amount_off, 1)
     check_count(errors, "min_spend", min_spend, 0)
@@ -155,16 +194,20 @@ def check_tiers(errors: ErrorTree, tiers: Sequence[Any]) -> list[dict[str, int]]
     """Tiers ``[{"spend", "off"}]``: 1 to 10, spends and offs rising, each off below its
     spend. Returns them as stored."""
     if not isinstance(tiers, Sequence) or not 1 <= len(tiers) <= MAX_TIERS:
-        add_error(errors, ["tiers"], f"Give 1 to {MAX_TIERS} tiers.")
+        add_error(errors, ["tiers"], said(N_("Give 1 to %(most)s tiers."), most=MAX_TIERS))
         return []
     stored: list[dict[str, int]] = []
     for index, tier in enumerate(tiers):
         spend, off = _tier_values(tier)
         if spend is None or off is None or not 0 < off < spend <= MAX_INT:
-            add_error(errors, ["tiers", index], "Needs a spend and an off, 0 < off < spend.")
+            add_error(
+                errors, ["tiers", index], said(N_("Needs a spend and an off, 0 < off < spend."))
+            )
             continue
         if stored and (spend <= stored[-1]["spend"] or off <= stored[-1]["off"]):
-            add_error(errors, ["tiers", index], "Spends and offs must rise from tier to tier.")
+            add_error(
+                errors, ["tiers", index], said(N_("Spends and offs must rise from tier to tier."))
+            )
         stored.append({"spend": spend, "off": off})
     return stored
 
@@ -191,11 +234,13 @@ def check_scope(
     found = _existing(session, Product, products, supplier_id)
     for product_id in products:
         if product_id not in found:
-            add_error(errors, ["product_ids"], f"Unknown product {product_id}.")
+            add_error(errors, ["product_ids"], said(N_("Unknown product %(id)s."), id=product_id))
     known = _known_categories(session, categories, supplier_id)
     for category_id in categories:
         if category_id not in known:
-            add_error(errors, ["category_ids"], f"Unknown category {category_id}.")
+            add_error(
+                errors, ["category_ids"], said(N_("Unknown category %(id)s."), id=category_id)
+            )
     return products, categories
 
 
@@ -254,12 +299,19 @@ def check_supplier_percent(
         add_error(
             errors,
             ["percent_off"],
-            f"More than the supplier can bear on SKU {sku}: its supply price is a smaller "
-            "share of its retail price.",
+            said(
+                N_(
+                    "More than the supplier can bear on SKU %(sku)s: its supply price is a "
+                    "smaller share of its retail price."
+                ),
+                sku=sku,
+            ),
         )
 
 
 def check_flash_funder(errors: ErrorTree, funder: str) -> None:
     """A flash sale is funded by its supplier or the platform, never by a shop."""
     if funder not in (SUPPLIER, PLATFORM):
-        add_error(errors, ["funder"], "A flash sale is funded by the supplier or the platform.")
+        add_error(
+            errors, ["funder"], said(N_("A flash sale is funded by the supplier or the platform."))
+        )

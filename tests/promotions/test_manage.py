@@ -13,6 +13,7 @@ from shop_support import make_shop
 
 from storefront_sdk.db import session_scope
 from storefront_sdk.errors import NotFound, ValidationError
+from storefront_sdk.i18n import translate
 from storefront_sdk.promotions import manage
 from storefront_sdk.promotions.models import Promotion
 
@@ -291,3 +292,12 @@ def test_figures_of_an_unused_promotion_are_zero(app: Flask, shop_catalogue: Cat
     with session_scope(app) as session:
         figures = manage.promotion_figures(session, [coupon.id or 0])
     assert figures == {coupon.id: manage.PromotionFigures(0, 0, 0, 0)}
+
+
+def test_a_refusal_shows_in_the_readers_language(app: Flask, shop_catalogue: Catalogue) -> None:
+    # Given a coupon refused for its percent off
+    errors = _refused(app, manage.create_coupon, funder="platform", percent_off=101, code="ZH")
+    message = errors["percent_off"][0]
+    # Then its message is English for the API and the CLI, and a page can show it in Chinese
+    assert message == "Must be between 1 and 100."
+    assert translate(message.msgid, "zh-Hans", **message.values) == "必须在 1 到 100 之间。"
