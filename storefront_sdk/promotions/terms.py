@@ -285,7 +285,9 @@ def check_supplier_percent(
         .where(
             col(Variant.supplier_id) == supplier_id,
             col(Variant.status) == ACTIVE,
-            col(Variant.retail_price_minor) * percent_off > col(Variant.supply_price_minor) * 100,
+            # 64-bit: a price near the 32-bit limit times 100 would overflow PostgreSQL's int.
+            sa.cast(col(Variant.retail_price_minor), sa.BigInteger) * percent_off
+            > sa.cast(col(Variant.supply_price_minor), sa.BigInteger) * 100,
         )
         .order_by(col(Variant.sku))
         .limit(1)

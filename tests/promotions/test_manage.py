@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from promotion_support import LATER, NOW, Catalogue, catalogue, window
-from shop_support import make_shop
+from shop_support import make_shop, product, product_ids, push, variant
 
 from storefront_sdk.db import session_scope
 from storefront_sdk.errors import NotFound, ValidationError
@@ -301,3 +301,17 @@ def test_a_refusal_shows_in_the_readers_language(app: Flask, shop_catalogue: Cat
     # Then its message is English for the API and the CLI, and a page can show it in Chinese
     assert message == "Must be between 1 and 100."
     assert translate(message.msgid, "zh-Hans", **message.values) == "必须在 1 到 100 之间。"
+
+
+def test_the_supplier_share_is_checked_without_overflow_near_the_largest_price(
+    app: Flask, shop_catalogue: Catalogue
+) -> None:
+    # Given a variant priced near the largest price the API takes (supply 95.2% of retail)
+    big = variant("BIG", supply_price=2_000_000_000, retail_price=2_100_000_000, min_price=None)
+    push(shop_catalogue.supplier, product("P2", variants=[big]))
+    terms = {"funder": "supplier", "supplier_id": shop_catalogue.supplier.supplier_id}
+    scope = {"product_ids": [product_ids(app)["P2"]]}
+    # Then 96% off is refused and 95% accepted, on both backends
+    errors = _refused(app, manage.create_coupon, **terms, **scope, percent_off=96, code="BIG")
+    assert list(errors) == ["percent_off"]
+    assert _coupon(app, **terms, **scope, percent_off=95, code="BIG").percent_off == 95
