@@ -4,15 +4,19 @@ with a one-line message on stderr."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, NoReturn
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from . import migrate
 from .catalog.suppliers import (
@@ -23,8 +27,11 @@ from .catalog.suppliers import (
 )
 from .config import transport_policy
 from .db import session_scope, utcnow
-from .errors import StorefrontError
+from .errors import StorefrontError, ValidationError
+from .promotions import manage as promotions
+from .promotions.models import FUNDERS
 from .shops.accounts import create_distributor
+from .shops.models import Shop
 from .web.sessions import engine_for
 
 
@@ -36,7 +43,8 @@ class _OneLineErrors(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             command = f"{ctx.info_name} {exc.ctx.info_name}" if exc.ctx else ctx.info_name
-            click.echo(f"Error: {command}: {exc.format_message()}", err=True)
+            message = " ".join(exc.format_message().split())  # Choice lists span lines
+            click.echo(f"Error: {command}: {message}", err=True)
             ctx.exit(2)
 
 
@@ -207,7 +215,8 @@ def seed_demo_command(image_base: str) -> dict[str, Any]:
 @json_command
 def expire_orders_command() -> dict[str, Any]:
     """Expire unpaid orders past their expiry and give their stock back (first asking the
-    payment provider whether they were paid after all, and about long-settling payments)."""
+    payment provider whether they were paid after all, and about long-settling payments);
+    then end the flash sales whose window is over, giving their unsold units back."""
     from .orders.expiry import expire_orders
     from .payments.service import reconcile_payments
 
@@ -223,13 +232,19 @@ def expire_orders_command() -> dict[str, Any]:
             binding_policy=app.config["STOREFRONT_CUSTOMER_BINDING_POLICY"],
         )
         expired = expire_orders(session, utcnow(), commit=session.commit)
+        flash_sales_ended = promotions.end_expired_flash_sales(session, utcnow())
+        session.commit()
     for order in expired:  # their unfinished payments can no longer succeed
         if provider is not None and order.payment_ref and order.payment_provider == provider.name:
             try:
                 provider.cancel(order.payment_ref)
             except StorefrontError as exc:
                 click.echo(f"warning: {exc.message}", err=True)
-    return {"expired": len(expired), "paid_meanwhile": asked.get("paid", 0)}
+    return {
+        "expired": len(expired),
+        "paid_meanwhile": asked.get("paid", 0),
+        "flash_sales_ended": flash_sales_ended,
+    }
 
 
 @storefront_cli.command("dispatch")
@@ -265,3 +280,116 @@ def dispatch_command(once: bool, batch: int, concurrency: int, poll: float) -> N
         click.echo(json.dumps(counts))
         return
     dispatcher.run_forever(poll)
+
+
+#: ``+2h``, ``+30m``: a time from now (days, hours, minutes or seconds).
+_FROM_NOW = re.compile(r"\+([0-9]{1,6})([dhms])\Z")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+#: A coupon without ``--ends`` lasts this long from its start.
+COUPON_DAYS = 30
+
+
+class Moment(click.ParamType[datetime]):
+    """A time ``T``: an RFC 3339 time with its offset, ``now``, or ``+2h`` / ``+30m`` /
+    ``+45s`` / ``+7d`` from now."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        # One "now" per command, so --starts now --ends +2h last exactly two hours.
+        now: datetime = ctx.meta.setdefault("storefront_now", utcnow()) if ctx else utcnow()
+        if text == "now":
+            return now
+        found = _FROM_NOW.match(text)
+        if found:
+            return now + timedelta(**{_UNITS[found[2]]: int(found[1])})
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None or "T" not in text.upper():
+            self.fail(f"{text!r} is not an RFC 3339 time (with offset), now, +2h or +30m", param)
+        return moment.astimezone(UTC)
+
+
+def _shop_id(session: Any, slug: str | None) -> int | None:
+    if slug is None:
+        return None
+    shop_id = session.scalar(sa.select(col(Shop.id)).where(col(Shop.slug) == slug.strip().lower()))
+    if shop_id is None:
+        raise ValidationError(f"no shop with slug {slug!r}")
+    return int(shop_id)
+
+
+_funder = click.option(
+    "--funder", required=True, type=click.Choice(FUNDERS), help="Who pays for it."
+)
+
+
+@storefront_cli.command("create-coupon")
+@_funder
+@click.option(
+    "--supplier",
+    "supplier_id",
+    type=int,
+    help="Scope to (and, funder supplier, paid by) this supplier.",
+)
+@click.option("--shop", "shop_slug", help="The one shop it applies in (required for funder shop).")
+@click.option("--percent-off", type=int, help="Percent off, 1 to 100.")
+@click.option("--amount-off", type=int, help="Amount off, minor units.")
+@click.option("--currency", help="Currency of its amounts (default: the supplier's).")
+@click.option("--code", help="The code consumers type (3 to 32 letters, digits, hyphens).")
+@click.option("--claimable", is_flag=True, help="Claimed from a link or the coupon centre.")
+@click.option("--min-spend", type=int, default=0, help="Minimum spend in scope, minor units.")
+@click.option("--max-uses", type=int, help="Uses in all.")
+@click.option("--per-consumer", type=int, help="Uses per consumer.")
+@click.option("--budget", type=int, help="Total discount it may give, minor units.")
+@click.option("--starts", type=Moment(), default="now", help="T (default: now).")
+@click.option("--ends", type=Moment(), help=f"T (default: {COUPON_DAYS} days after the start).")
+@click.option("--name", help="What consumers see (default: made from its terms).")
+@json_command
+def create_coupon_command(
+    funder: str,
+    supplier_id: int | None,
+    shop_slug: str | None,
+    starts: datetime,
+    ends: datetime | None,
+    **terms: Any,
+) -> dict[str, Any]:
+    """Create a coupon; prints its id and code."""
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        coupon = promotions.create_coupon(
+            session,
+            funder=funder,
+            created_by="cli",
+            now=utcnow(),
+            starts_at=starts,
+            ends_at=ends or starts + timedelta(days=COUPON_DAYS),
+            supplier_id=supplier_id,
+            shop_id=_shop_id(session, shop_slug),
+            **terms,
+        )
+        return {"id": coupon.public_id, "code": coupon.code}
+
+
+@storefront_cli.command("create-flash-sale")
+@_funder
+@click.option("--supplier", "supplier_id", type=int, required=True, help="Whose SKU it is.")
+@click.option("--sku", required=True, help="The variant's SKU.")
+@click.option("--price", type=int, required=True, help="Sale price per unit, minor units.")
+@click.option("--quota", type=int, required=True, help="Units reserved from stock for it.")
+@click.option("--per-consumer", type=int, help="Units per consumer.")
+@click.option("--starts", type=Moment(), required=True, help="T.")
+@click.option("--ends", type=Moment(), required=True, help="T.")
+@click.option("--name", help="What consumers see (default: made from the SKU).")
+@json_command
+def create_flash_sale_command(starts: datetime, ends: datetime, **terms: Any) -> dict[str, Any]:
+    """Create a flash sale, reserving its quota from stock; prints its id."""
+    with session_scope(current_app._get_current_object()) as session:  # type: ignore[attr-defined]
+        sale = promotions.create_flash_sale(
+            session, created_by="cli", now=utcnow(), starts_at=starts, ends_at=ends, **terms
+        )
+        return {"id": sale.public_id}

@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 
 from storefront_sdk.testing.factories import product_payload
 
-#: Generated requests per operation, mode and backend: 17 operations x 2 modes x 2 backends.
+#: Generated requests per operation, mode and backend: 21 operations x 2 modes x 2 backends.
 EXAMPLES_PER_OPERATION = 15
 
 
@@ -26,8 +26,9 @@ def test_no_client_input_yields_a_server_error(app, supplier):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     headers = {"Authorization": f"Bearer {supplier.api_key}"}
     operations = [result.ok() for result in schema.get_all_operations()]
-    # catalogue (5), orders (6), webhook settings and deliveries (4), shipping (2)
-    assert len(operations) == 17
+    # catalogue (5), orders (6), webhook settings and deliveries (4), shipping (2),
+    # promotions (4)
+    assert len(operations) == 21
 
     for operation, mode in [(op, m) for op in operations for m in GenerationMode]:
 

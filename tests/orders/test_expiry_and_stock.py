@@ -101,7 +101,11 @@ def test_expire_orders_command_frees_the_stock_of_overdue_unpaid_orders_only(
 
         result = run_cli(db_url, "expire-orders", tmp_path=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout) == {"expired": 1, "paid_meanwhile": 0}
+        assert json.loads(result.stdout) == {
+            "expired": 1,
+            "paid_meanwhile": 0,
+            "flash_sales_ended": 0,
+        }
         statuses = [_order(app, token).status for token in (overdue, paid, fresh)]
         assert statuses == ["expired", "paid", "awaiting_payment"]
         assert (_available(app, skus["A"]), _available(app, skus["B"])) == (6, 10)
@@ -113,7 +117,7 @@ def test_expire_orders_command_frees_the_stock_of_overdue_unpaid_orders_only(
         again = app.test_cli_runner().invoke(args=["storefront", "expire-orders"])
         assert (again.exit_code, json.loads(again.output)) == (
             0,
-            {"expired": 0, "paid_meanwhile": 0},
+            {"expired": 0, "paid_meanwhile": 0, "flash_sales_ended": 0},
         )
         assert (_available(app, skus["A"]), _available(app, skus["B"])) == (6, 10)
 

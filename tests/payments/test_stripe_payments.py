@@ -511,7 +511,7 @@ def test_expire_orders_asks_stripe_before_giving_an_order_up(
     result = app.test_cli_runner().invoke(args=["storefront", "expire-orders"])
     # Then the paid one is paid and handed off, and only the other one expired
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"expired": 1, "paid_meanwhile": 1}
+    assert json.loads(result.output) == {"expired": 1, "paid_meanwhile": 1, "flash_sales_ended": 0}
     assert order_of(app, paid_token)["status"] == "paid"
     assert order_of(app, unpaid_token)["status"] == "expired"
     assert sum(outbox_per_supplier(app).values()) == 2

@@ -1,5 +1,6 @@
 """The suppliers' and the providers' door: the supplier API (``<STOREFRONT_API_PREFIX>/
-supplier/...``: catalogue sync, stock, order handoff, webhook settings, shipping) with its
+supplier/...``: catalogue sync, stock, order handoff, webhook settings, shipping,
+promotions) with its
 OpenAPI document, and the payment providers' hooks (``/hooks/stripe``).
 
 Every operation of the supplier API is in :data:`ROUTES`; :func:`.access.guard_request`
@@ -16,7 +17,7 @@ from flask_smorest import Blueprint
 from ...catalog.inputs import ProductsBody, StockBody
 from ..pages import api_headers
 from ..routes import add_routes, bound_bodies, route
-from . import access, catalogue, orders, schemas, stripe, webhook
+from . import access, catalogue, orders, promotion_schemas, promotions, schemas, stripe, webhook
 from .openapi import StorefrontApi, attach_error_handlers, init_api
 
 __all__ = ["HOOK_ROUTES", "ROUTES", "hooks", "init_app", "supplier_api"]
@@ -44,6 +45,8 @@ ROUTES = (
     ("/webhook/deliveries", webhook.Deliveries),
     ("/webhook/deliveries/<event_id>/retry", webhook.DeliveryRetry),
     ("/shipping", webhook.Shipping),
+    ("/promotions", promotions.Promotions),
+    ("/promotions/<promotion_id>", promotions.PromotionItem),
 )
 #: Relative to ``STOREFRONT_HOOKS_PREFIX``.
 HOOK_ROUTES = (route("/stripe", stripe.stripe_webhook, "POST"),)
@@ -63,6 +66,7 @@ _COMPONENTS = (
     ("Cancel", schemas.CancelIn),
     ("Webhook", schemas.WebhookIn),
     ("Shipping", schemas.ShippingIn),
+    ("Promotion", promotion_schemas.PromotionIn),
 )
 
 
