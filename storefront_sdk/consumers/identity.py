@@ -36,9 +36,11 @@ def consumer_for_contact(session: Session, email: str | None, phone: str | None)
         (_consumer.phone, normalise_phone(phone) if phone else None),
     ):
         if value:
-            found = session.connection().execute(
-                sa.select(_consumer.id).where(column == value)
-            ).scalar()
+            found = (
+                session.connection()
+                .execute(sa.select(_consumer.id).where(column == value))
+                .scalar()
+            )
             if found is not None:
                 return int(found)
     return None

@@ -167,6 +167,10 @@ class ShopLinks:
     def cart(self) -> str:
         return f"{self.base}cart{self.tail}"
 
+    @property
+    def coupons(self) -> str:
+        return f"{self.base}coupons{self.tail}"
+
     def product(self, product_id: int) -> str:
         return f"{self.base}p/{product_id}{self.tail}"
 
@@ -225,6 +229,7 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
         money=money_formatter_of(shop, locale),
         home_url=links.home,
         cart_url=links.cart,
+        coupons_url=links.coupons,
         product_url=links.product,
         category_url=links.category,
         script_url=script_url(),
