@@ -142,7 +142,7 @@ def _suppliers(found: list[Promotion]) -> dict[int, str]:
     rows = get_session().execute(
         sa.select(col(Supplier.id), col(Supplier.name)).where(col(Supplier.id).in_(ids))
     )
-    return {int(id_): name for id_, name in rows}
+    return {id_ or 0: name for id_, name in rows}
 
 
 def _coupon(promotion: Promotion, mine: set[int], suppliers: dict[int, str]) -> dict[str, Any]:
