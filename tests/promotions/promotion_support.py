@@ -1,0 +1,105 @@
+"""Helpers of the promotion tests: promotions inserted as rows (the terms a test needs and
+nothing else), a shop selling two products of one supplier."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from conftest import new_supplier_client
+from flask import Flask
+from shop_support import make_shop, product, push, variant, variant_ids
+
+from storefront_sdk.db import session_scope, utcnow
+from storefront_sdk.promotions.models import COUPON, FLASH_SALE, THRESHOLD, Promotion
+
+#: A window around now that every test promotion is live in, unless told otherwise.
+HOUR = timedelta(hours=1)
+
+
+def promotion_row(kind: str, funder: str, **fields: Any) -> Promotion:
+    """A :class:`Promotion` of ``kind`` funded by ``funder``, live for the hour around now."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "public_id": "pr_" + secrets.token_hex(8),
+        "kind": kind,
+        "funder": funder,
+        "name": f"{kind} {funder}",
+        "starts_at": now - HOUR,
+        "ends_at": now + HOUR,
+        "created_by": "cli",
+        "created_at": now,
+    }
+    values.update(fields)
+    return Promotion(**values)
+
+
+def add_promotion(app: Flask, kind: str, funder: str, **fields: Any) -> int:
+    """Insert a promotion (see :func:`promotion_row`); its id."""
+    with session_scope(app) as session:
+        row = promotion_row(kind, funder, **fields)
+        session.add(row)
+        session.flush()
+        return row.id or 0
+
+
+def add_coupon(app: Flask, funder: str = "platform", **fields: Any) -> int:
+    """A coupon (code ``SAVE10``, 10% off unless told otherwise); its id."""
+    fields.setdefault("code", "SAVE10")
+    if "amount_off_minor" not in fields:
+        fields.setdefault("percent_off", 10)
+    return add_promotion(app, COUPON, funder, **fields)
+
+
+def add_threshold(
+    app: Flask, tiers: list[dict[str, int]], funder: str = "platform", **fields: Any
+) -> int:
+    """A threshold (满减) with ``tiers``, in CNY unless told otherwise; its id."""
+    fields.setdefault("currency", "CNY")
+    return add_promotion(app, THRESHOLD, funder, tiers=tiers, **fields)
+
+
+def add_flash_sale(
+    app: Flask, variant_id: int, price: int, quota: int, funder: str = "platform", **fields: Any
+) -> int:
+    """A flash sale of ``quota`` units of ``variant_id`` at ``price`` (its stock reserved as
+    the manage area's service does is not needed by checkout: ``reserved`` only); its id."""
+    return add_promotion(
+        app,
+        FLASH_SALE,
+        funder,
+        variant_id=variant_id,
+        price_minor=price,
+        quota=quota,
+        reserved=True,
+        **fields,
+    )
+
+
+def at(minutes: int) -> datetime:
+    """Now plus ``minutes``."""
+    return utcnow() + timedelta(minutes=minutes)
+
+
+def sell_two_products(app: Flask, stock: int = 10) -> tuple[Any, Any, dict[str, int]]:
+    """A CNY supplier with product P1 (SKU A: supply 30.00, shop price 50.00) and P2 (SKU
+    B: supply 10.00, price 20.00), ``stock`` of each, and a shop selling them: the
+    supplier's client, the shop and ``sku -> variant id``."""
+    supplier = new_supplier_client(app)
+    push(
+        supplier,
+        product(
+            "P1",
+            variants=[
+                variant("A", stock=stock, supply_price=3000, retail_price=5000, min_price=None)
+            ],
+        ),
+        product(
+            "P2",
+            variants=[
+                variant("B", stock=stock, supply_price=1000, retail_price=2000, min_price=None)
+            ],
+        ),
+    )
+    return supplier, make_shop(app, f"owner{supplier.supplier_id}@example.com"), variant_ids(app)
