@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from promotion_support import add_consumer, add_promotion, set_window, sign_in_consumer
+from promotion_pages_support import add_consumer, add_promotion, set_window, sign_in_consumer
 from shop_support import csrf_token, make_shop, product, push
 
 from storefront_sdk.db import session_scope, utcnow

@@ -260,6 +260,11 @@ class CardView(NamedTuple):
     sold_out: bool
     url: str
     price_text: str
+    #: Set by :func:`.promotions.with_promotions`: the shop's price struck through when a
+    #: flash sale sells the product for less, the sale, and a threshold's badge (满减).
+    was_text: str = ""
+    flash: Any = None
+    badge: str = ""
 
 
 def cards(page: listing.ListingPage) -> list[CardView]:
