@@ -36,7 +36,11 @@ def available_sql(session: Session, stock: str, as_of: str) -> str:
     that it does not reflect, i.e. lines of orders the supplier had not accepted by then
     (``docs/architecture.md``, "Stock accounting"), less their units cancelled or refunded
     as returned before they were shipped (they will not leave); never below zero (a
-    supplier reporting less than is already sold to consumers sells nothing more)."""
+    supplier reporting less than is already sold to consumers sells nothing more).
+
+    The unsold units of flash sales still holding their reservation (``sf_promotion``:
+    ``quota - units_sold`` while ``reserved``) are kept out too, so a report during a sale
+    cannot put its quota back on general sale (``docs/promotions.md``)."""
     greatest = "GREATEST" if is_postgresql(session) else "MAX"
     unreflected = (
         "COALESCE((SELECT SUM(l.quantity - l.cancelled_quantity - l.returned_unshipped_quantity) "  # noqa: S608 (our own SQL)
@@ -45,7 +49,11 @@ def available_sql(session: Session, stock: str, as_of: str) -> str:
         "WHERE l.variant_id = sf_variant.id AND l.stock_held "
         f"AND (so.accepted_at IS NULL OR so.accepted_at > {as_of})), 0)"
     )
-    return f"{greatest}({stock} - {unreflected}, 0)"
+    reserved = (
+        "COALESCE((SELECT SUM(p.quota - p.units_sold) FROM sf_promotion p "
+        "WHERE p.reserved AND p.variant_id = sf_variant.id), 0)"
+    )
+    return f"{greatest}({stock} - {unreflected} - {reserved}, 0)"
 
 
 def apply_stock_reports(session: Session, reports: Sequence[StockReport]) -> list[str]:
