@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from commission_world import World, dispose, make_world
 from flask.testing import FlaskClient
-
 from promotion_pages_support import add_promotion
 
 from storefront_sdk.commissions.models import CommissionEntry
