@@ -327,11 +327,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "STOREFRONT_UNPAID_ORDERS_PER_CLIENT",
-        5,
+        20,
         "Orders awaiting payment one client address may hold at once (each holds its stock "
         "until paid or expired); past it the checkout refuses (`429`) until one is paid or "
         "expires. Behind a proxy, let `ProxyFix` give Flask the client's address. `0` "
         "disables the limit.",
+        int_range(0, 10000),
+    ),
+    Setting(
+        "STOREFRONT_UNPAID_ORDERS_PER_CONSUMER",
+        5,
+        "Orders awaiting payment one consumer (signed in, or a guest by their normalised "
+        "contact) may have placed in the last 10 minutes; past it the checkout refuses "
+        "(`429`). Paid orders never count. `0` disables the limit.",
         int_range(0, 10000),
     ),
     Setting(

@@ -1,9 +1,14 @@
 """Unpaid orders expire ``STOREFRONT_ORDER_EXPIRY_MINUTES`` after checkout and give their
 stock back: in bulk (``flask storefront expire-orders``) and lazily, whenever an overdue
-order is looked at, so a shop without the periodic command still frees its stock."""
+order is looked at, so a shop without the periodic command still frees its stock.
+
+An expired order also gives back what it took of its promotions (uses, discount, the
+consumer's counters: :func:`..promotions.usage.give_back`); its flash-sale units go back to
+the sale's quota while the sale still holds its reservation, else to the stock."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,13 +18,15 @@ from sqlmodel import col
 from .. import signals
 from ..catalog import allocation
 from ..db import Commit
+from ..promotions import usage
 from . import events
 from .models import Order, OrderLine
 from .states import OrderAction, OrderStatus, advance_order
 
 
-def release_stock(session: Session, order_id: int) -> None:
-    """Give the units the order's lines still hold back to the variants."""
+def release_stock(session: Session, order_id: int, kept: Mapping[int, int] | None = None) -> None:
+    """Give the units the order's lines still hold back to the variants, but ``kept``
+    (variant id → units gone back to a flash sale's quota instead)."""
     lines = session.scalars(
         sa.select(OrderLine).where(
             col(OrderLine.order_id) == order_id,
@@ -28,7 +35,7 @@ def release_stock(session: Session, order_id: int) -> None:
     ).all()
     quantities: dict[int, int] = {}
     for line in lines:
-        held = line.quantity - line.cancelled_quantity
+        held = line.quantity - line.cancelled_quantity - (kept or {}).get(line.variant_id, 0)
         if held > 0:
             quantities[line.variant_id] = quantities.get(line.variant_id, 0) + held
         line.stock_held = False
@@ -48,7 +55,9 @@ def expire_if_due(session: Session, order: Order, now: datetime) -> bool:
     order.status = advance_order(order.status, OrderAction.EXPIRE)
     order.updated_at = now
     session.add(order)
-    release_stock(session, order.id or 0)
+    given = usage.give_back(session, order.id or 0, now)
+    kept = {g.variant_id: g.units for g in given if g.variant_id and not g.to_stock}
+    release_stock(session, order.id or 0, kept)
     events.record(session, order, "expired", "system")
     signals.send_after_commit(
         session, signals.order_expired, order_id=order.id, order_number=order.number

@@ -41,6 +41,8 @@ class Order(SQLModel, table=True):
         sa.Index("ix_sf_order_status_expires", "status", "expires_at"),
         # The checkout counts a client's unpaid orders (``STOREFRONT_UNPAID_ORDERS_PER_CLIENT``).
         sa.Index("ix_sf_order_client_status", "client_key", "status"),
+        # ... and an identity's (``STOREFRONT_UNPAID_ORDERS_PER_CONSUMER``).
+        sa.Index("ix_sf_order_identity_created", "identity_key", "created_at"),
     )
 
     id: int | None = id_field()
@@ -71,6 +73,10 @@ class Order(SQLModel, table=True):
     #: Hash of the client address the order was placed from (``None`` before 0012), so
     #: the checkout can count a client's unpaid orders; never the address itself.
     client_key: str | None = Field(default=None, max_length=64)
+    #: The identity its per-consumer limits counted under (``consumer:<id>`` or
+    #: ``guest:<contact hash>``: :func:`..consumers.identity.identity_key`; ``None`` before
+    #: 0017), so the checkout can count an identity's unpaid orders.
+    identity_key: str | None = Field(default=None, max_length=80)
     status: str = Field(default=OrderStatus.AWAITING_PAYMENT, max_length=20)
     currency: str = Field(max_length=3)
     #: The lines at the shop's prices, before promotions.

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db import UTCDateTime
 from ..sql import in_values, table_of
-from .models import FLASH_SALE, KINDS, Promotion
+from .models import COUPON, FLASH_SALE, KINDS, CouponClaim, Promotion
 
 _promotion = table_of(Promotion).c
 
@@ -99,3 +99,41 @@ def flash_offers(
             per_consumer=row.per_consumer,
         )
     return offers
+
+
+def flash_sales_of(
+    session: Session, shop_id: int, variant_ids: Sequence[int], now: datetime
+) -> list[Promotion]:
+    """The flash sales live in shop ``shop_id`` at ``now`` for any of ``variant_ids`` (a
+    cart's), oldest first."""
+    if not variant_ids:
+        return []
+    query = (
+        sa.select(Promotion)
+        .where(
+            in_values(session, _promotion.variant_id, sorted(set(variant_ids))),
+            _promotion.kind == FLASH_SALE,
+            live_condition(shop_id, now),
+        )
+        .order_by(_promotion.id)
+    )
+    return list(session.scalars(query))
+
+
+def claimed_coupons(
+    session: Session, consumer_id: int, shop_id: int, now: datetime
+) -> list[Promotion]:
+    """The coupons ``consumer_id`` claimed that are live in shop ``shop_id`` at ``now``,
+    oldest first (what the cart offers them)."""
+    claim = table_of(CouponClaim).c
+    query = (
+        sa.select(Promotion)
+        .join(table_of(CouponClaim), claim.promotion_id == _promotion.id)
+        .where(
+            claim.consumer_id == consumer_id,
+            _promotion.kind == COUPON,
+            live_condition(shop_id, now),
+        )
+        .order_by(_promotion.id)
+    )
+    return list(session.scalars(query))

@@ -45,6 +45,8 @@ ROUTES = (
     route("/<slug>/cart", cart.cart),
     route("/<slug>/cart/add", cart.cart_add, "POST"),
     route("/<slug>/cart/update", cart.cart_update, "POST"),
+    route("/<slug>/cart/coupon", cart.apply_coupon, "POST"),
+    route("/<slug>/cart/coupon/remove", cart.remove_coupon, "POST"),
     route("/<slug>/checkout", checkout.checkout_page),
     route("/<slug>/checkout", checkout.place_order, "POST"),
     route("/<slug>/orders/<token>", orders.order_page),

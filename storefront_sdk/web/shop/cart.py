@@ -3,13 +3,16 @@ changing a line (each checked against what the shop sells now)."""
 
 from __future__ import annotations
 
-from flask import Response, redirect, url_for
+from flask import Response, redirect, request, url_for
 
 from ... import i18n
 from ...catalog.queries import MAX_ID
+from ...db import utcnow
 from ...errors import StorefrontError
+from ...promotions.offers import flash_offers
 from ...shops import listing
 from ..shop_reads import read_session, shop_rates
+from . import coupons
 from .pages import (
     MAX_CART_LINES,
     MAX_QUANTITY,
@@ -32,10 +35,45 @@ def cart(slug: str) -> Response:
 
 def _cart_page(error: str | None = None, status: int = 200) -> Response:
     shop = current_shop()
-    lines, totals = cart_lines(shop)
-    response = render("cart.html", status=status, lines=lines, totals=totals, error=error)
+    lines, totals = cart_lines(shop, coupons.buyer_of(shop))
+    response = render(
+        "cart.html",
+        status=status,
+        lines=lines,
+        totals=totals,
+        error=error,
+        **coupons.coupon_context(shop, totals),
+    )
     response.cache_control.no_store = True
     return response
+
+
+def apply_coupon(slug: str) -> Response:
+    """Applies the coupon typed in "Coupon code" (or a claimed one) to the cart; the cart
+    then shows what it gives, or why it does not apply."""
+    shop = current_shop()
+    with i18n.locale_of_page(page_locale()):
+        try:
+            check_csrf()
+        except StorefrontError as error:
+            return _cart_page(error.message, status=422)
+        code = coupons.clean_code(request.form.get("coupon_code", ""))
+        if code is None:
+            return _cart_page(i18n.gettext("Type a coupon code."), status=422)
+    coupons.save_coupon(shop, code)
+    return redirect(url_for("storefront_shop.cart"), code=303)  # type: ignore[return-value]
+
+
+def remove_coupon(slug: str) -> Response:
+    """Takes the coupon off the cart."""
+    shop = current_shop()
+    with i18n.locale_of_page(page_locale()):
+        try:
+            check_csrf()
+        except StorefrontError as error:
+            return _cart_page(error.message, status=422)
+    coupons.save_coupon(shop, None)
+    return redirect(url_for("storefront_shop.cart"), code=303)  # type: ignore[return-value]
 
 
 def cart_add(slug: str) -> Response:
@@ -75,14 +113,15 @@ def _change_cart(*, add: bool) -> Response:
                 if offer is None:
                     raise StorefrontError(i18n.gettext("This product is not sold here any more."))
                 wanted = cart.get(key, 0) + quantity if add else quantity
-                if offer.offer.sold_out:
+                # A flash sale's units come from its quota, not from the stock.
+                flash = flash_offers(read_session(), shop.id, [variant_id], utcnow())
+                sale = flash.get(variant_id)
+                left = max(offer.offer.available, sale.units_left if sale else 0)
+                if offer.offer.sold_out and left <= 0:
                     raise StorefrontError(i18n.gettext("Sorry, this item is sold out."))
-                if wanted > min(offer.offer.available, MAX_QUANTITY):
+                if wanted > min(left, MAX_QUANTITY):
                     raise StorefrontError(
-                        i18n.gettext(
-                            "Only %(count)s left in stock.",
-                            count=min(offer.offer.available, MAX_QUANTITY),
-                        )
+                        i18n.gettext("Only %(count)s left in stock.", count=min(left, MAX_QUANTITY))
                     )
                 if key not in cart and len(cart) >= MAX_CART_LINES:
                     raise StorefrontError(

@@ -19,7 +19,9 @@ from ... import i18n
 from ...catalog.allocation import SoldOut
 from ...db import utcnow
 from ...errors import StorefrontError
-from ...orders import checkout
+from ...orders import checkout, limits
+from ...orders.discounts import PromotionRefused
+from ...promotions.usage import PromotionUnavailable
 from ...shops.accounts import EMAIL
 from ...shops.models import Distributor
 from .. import identity
@@ -27,13 +29,14 @@ from ..payments import provider
 from ..sessions import get_session
 from ..shop_reads import shop_rates, write_session
 from ..transactions import commit_or_refuse
-from . import referral
+from . import coupons, referral
 from .pages import (
     cart_lines,
     cart_of,
     check_csrf,
     current_shop,
     fresh_shop,
+    money_formatter_of,
     no_store,
     page_locale,
     render,
@@ -67,7 +70,7 @@ def checkout_page(slug: str) -> Response:
 
 def _checkout_form(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     shop = current_shop()
-    lines, totals = cart_lines(shop)
+    lines, totals = cart_lines(shop, coupons.buyer_of(shop))
     key = values.get("checkout_key") or secrets.token_urlsafe(24)
     if provider() is None and "form" not in errors:
         errors = {**errors, "form": _not_set_up()}
@@ -81,6 +84,7 @@ def _checkout_form(values: dict[str, str], errors: dict[str, str], status: int =
         checkout_key=key,
         payments_ready=provider() is not None,
         test_mode=getattr(provider(), "test_mode", False),
+        **coupons.coupon_context(shop, totals),
     )
     return no_store(response)
 
@@ -118,9 +122,11 @@ def place_order(slug: str) -> Response:
             referral_token_id=attribution.token_id if attribution else None,
             buyer_distributor_id=identity.claimed_distributor_id(),
             contact_distributor_id=_distributor_with_email(email),
-            client_key=checkout.client_key_of(
+            client_key=limits.client_key_of(
                 request.remote_addr or "", current_app.secret_key or ""
             ),
+            consumer_id=coupons.signed_in_consumer(),
+            coupon_code=coupons.coupon_of(shop),
         )
         minutes = current_app.config["STOREFRONT_ORDER_EXPIRY_MINUTES"]
 
@@ -133,14 +139,17 @@ def place_order(slug: str) -> Response:
                 timedelta(minutes=minutes),
                 binding_policy=current_app.config["STOREFRONT_CUSTOMER_BINDING_POLICY"],
                 unpaid_limit=current_app.config["STOREFRONT_UNPAID_ORDERS_PER_CLIENT"],
+                identity_limit=current_app.config["STOREFRONT_UNPAID_ORDERS_PER_CONSUMER"],
             )
             return redirect(url_for("storefront_shop.pay", token=order.token), code=303)  # type: ignore[return-value]
 
         def refuse(error: StorefrontError) -> Response:
             if isinstance(error, SoldOut):
                 return _checkout_form(values, {"form": _sold_out_message(error)}, status=409)
-            if isinstance(error, checkout.TooManyUnpaidOrders):
+            if isinstance(error, limits.TooManyUnpaidOrders):
                 return _checkout_form(values, {"form": _too_many_unpaid(error)}, status=429)
+            if isinstance(error, PromotionRefused | PromotionUnavailable):
+                return _checkout_form(values, {"form": _promotion_message(error)}, status=409)
             if isinstance(error, checkout.CartChanged):
                 message = i18n.gettext(
                     "Some items are no longer sold here; please check your cart."
@@ -154,7 +163,32 @@ def place_order(slug: str) -> Response:
     return response
 
 
-def _too_many_unpaid(error: checkout.TooManyUnpaidOrders) -> str:
+def _promotion_message(error: PromotionRefused | PromotionUnavailable) -> str:
+    """Why the order was not placed with its promotions; the page then shows the cart's
+    figures as they are now."""
+    if isinstance(error, PromotionUnavailable):
+        text: str = i18n.gettext(
+            "The promotion %(name)s is no longer available for this order (it ran out or "
+            "ended, or you reached its limit). Nothing was ordered; the figures below are "
+            "the new ones.",
+            name=error.name,
+        )
+        return text
+    shop = current_shop()
+    money = money_formatter_of(shop, page_locale())
+    currency = next(iter(cart_lines(shop, coupons.buyer_of(shop))[1]), "CNY")
+    return coupons.refusal_message(error.refusal, lambda amount: money(amount, currency))
+
+
+def _too_many_unpaid(error: limits.TooManyUnpaidOrders) -> str:
+    if error.per == "consumer":
+        return str(
+            i18n.gettext(
+                "You have placed %(count)s unpaid orders in the last 10 minutes. Please pay "
+                "for one of them, or wait a few minutes, before placing another.",
+                count=error.limit,
+            )
+        )
     text: str = i18n.gettext(
         "You have reached the limit of %(count)s unpaid orders at a time. Please pay for "
         "one of them, or wait until one expires (after %(minutes)s minutes), before placing "

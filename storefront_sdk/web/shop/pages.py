@@ -35,7 +35,10 @@ from werkzeug.exceptions import NotFound as NotFoundError
 from ... import i18n
 from ...errors import NotFound, StorefrontError
 from ...money import money_formatter
-from ...orders.checkout import OrderTotals, quote_cart
+from ...orders.checkout import quote_cart
+from ...orders.discounts import Buyer
+from ...orders.totals import OrderTotals
+from ...referrals.credit import Credit
 from ...shops import listing
 from ...shops.listing import ShopView
 from ...shops.reader import ShopReader, ShopState
@@ -330,19 +333,35 @@ def fresh_shop() -> ShopView:
     return view
 
 
-def cart_lines(shop: ShopView) -> tuple[list[dict[str, Any]], dict[str, OrderTotals]]:
+def cart_lines(
+    shop: ShopView, buyer: Buyer | None = None
+) -> tuple[list[dict[str, Any]], dict[str, OrderTotals]]:
     """The cart's lines at today's prices (what the shop still sells) and, by currency, what
-    ordering what is in stock comes to: items, shipping and total, as the order charges."""
+    ordering what is in stock comes to for ``buyer`` (their coupon, the consumer signed in):
+    items, each promotion's discount, shipping and total, as the order charges. A line
+    sold at a flash-sale price says so (``flash``, its ``discounted`` amount)."""
     cart = cart_of(shop)
     quantities = {int(key): n for key, n in cart.items() if key.isdigit()}
     sold = fresh_shop()
     offers = listing.offers_for_cart(read_session(), sold, shop_rates(), page_locale(), quantities)
+    # A distributor signed in buys for themselves: no shop discount can be funded.
+    credit = Credit(None, "self") if claimed_distributor_id() is not None else None
+    totals = quote_cart(
+        read_session(), sold, quantities, shop_rates(), page_locale(), buyer=buyer, credit=credit
+    )
+    priced = {
+        p.line.variant_id: p
+        for quote in totals.values()
+        if quote.pricing is not None
+        for p in quote.pricing.lines
+    }
     lines = []
     for variant_id, quantity in quantities.items():
         found = offers.get(variant_id)
         if found is None:
             continue
         offer = found.offer
+        flash = variant_id in priced and priced[variant_id].flash_units > 0
         lines.append(
             {
                 "offer": offer,
@@ -350,10 +369,11 @@ def cart_lines(shop: ShopView) -> tuple[list[dict[str, Any]], dict[str, OrderTot
                 "image": found.image,
                 "quantity": quantity,
                 "amount": offer.price * quantity,
-                "short": not offer.sold_out and offer.available < quantity,
+                "flash": flash,
+                "discounted": priced[variant_id].breakdown.amount if flash else None,
+                "short": not flash and not offer.sold_out and offer.available < quantity,
             }
         )
-    totals = quote_cart(read_session(), sold, quantities, shop_rates(), page_locale())
     return lines, totals
 
 
