@@ -14,6 +14,9 @@ from .forms import ConsoleForm
 
 #: What a percent off must be.
 PERCENT_MESSAGE = lazy_gettext("The percent off is a whole number from 1 to 100.")
+#: How a coupon takes its discount off (values that are their own labels: the template
+#: writes the labels).
+DISCOUNT_KINDS: Any = ["amount", "percent"]
 #: The most a count (uses, uses per consumer) may be.
 MAX_COUNT = 10**9
 
@@ -46,7 +49,7 @@ class CouponForm(ConsoleForm):
     """A shop coupon: amount or percent off, from a minimum spend, a code or claimable."""
 
     name = _name()
-    discount = SelectField(choices=[("amount", "amount"), ("percent", "percent")], default="amount")
+    discount = SelectField(choices=DISCOUNT_KINDS, default="amount")
     amount_off = StringField(validators=[Optional(), Length(max=24)])
     percent_off = IntegerField(
         validators=[

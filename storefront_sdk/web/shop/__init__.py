@@ -13,7 +13,7 @@ from flask import Blueprint, Flask
 
 from ..pages import LibraryTemplates
 from ..routes import add_routes, bound_bodies, route
-from . import cart, catalogue, checkout, coupons, hosts, orders, pages, posters, referral
+from . import cart, catalogue, checkout, coupon_centre, hosts, orders, pages, posters, referral
 from .pages import CSP
 
 __all__ = ["CSP", "POSTER_ROUTES", "REFERRAL_ROUTES", "ROUTES", "bp", "init_app"]
@@ -39,9 +39,9 @@ ROUTES = (
     route("/<slug>/", catalogue.home),
     route("/<slug>/c/<int:category_id>", catalogue.category),
     route("/<slug>/p/<int:product_id>", catalogue.product),
-    route("/<slug>/coupons", coupons.coupon_centre),
-    route("/<slug>/coupons/<public_id>", coupons.coupon_link),
-    route("/<slug>/coupons/<public_id>/claim", coupons.claim, "POST"),
+    route("/<slug>/coupons", coupon_centre.coupon_centre),
+    route("/<slug>/coupons/<public_id>", coupon_centre.coupon_link),
+    route("/<slug>/coupons/<public_id>/claim", coupon_centre.claim, "POST"),
     route("/<slug>/cart", cart.cart),
     route("/<slug>/cart/add", cart.cart_add, "POST"),
     route("/<slug>/cart/update", cart.cart_update, "POST"),
