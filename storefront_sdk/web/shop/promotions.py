@@ -2,9 +2,9 @@
 price struck through, "Ends in" and its countdown, the units left when few, and the badge of
 a threshold (满减) where it applies.
 
-Read outside the page cache, at every page (one indexed query for the page's flash sales,
-one for the shop's live thresholds), so a sale shows from its first second and is gone at
-its last whatever the cache holds; the cached parts (cards, product pages) carry the variant
+Read outside the page cache, at every page (one indexed query for the page's flash sales
+and the shop's live thresholds: :mod:`storefront_sdk.promotions.showcase`), so a sale
+shows from its first second and is gone at its last whatever the cache holds; the cached parts (cards, product pages) carry the variant
 prices and categories these are matched with. Without JavaScript the end time is shown in the
 shop's time zone; the shop's script turns it into a live countdown.
 """
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...db import utcnow
-from ...promotions.models import THRESHOLD, Promotion
-from ...promotions.offers import FlashOffer, flash_offers, live_promotions
+from ...promotions.models import Promotion
+from ...promotions.offers import FlashOffer
+from ...promotions.showcase import page_promotions
 from ...shops.listing import ProductCard
 from ..promotion_texts import tier_terms
 from ..shop_reads import read_session
@@ -76,14 +77,15 @@ def live_for(cards: Iterable[ProductCard], now: datetime | None = None) -> LiveP
     """The live promotions of a page showing ``cards`` (in this request's shop)."""
     shop, when = current_shop(), now or utcnow()
     prices = {id_: price for card in cards for id_, price in card.variant_prices}
-    offers = flash_offers(read_session(), shop.id, sorted(prices), when)
+    if not prices:
+        return LivePromotions({}, [])
+    found = page_promotions(read_session(), shop.id, sorted(prices), when)
     flash = {
         id_: _flash_view(id_, offer, prices[id_])
-        for id_, offer in offers.items()
+        for id_, offer in found.flash.items()
         if offer.price_minor < prices[id_] and offer.units_left > 0
     }
-    thresholds = live_promotions(read_session(), shop.id, when, kinds=(THRESHOLD,))
-    return LivePromotions(flash, thresholds)
+    return LivePromotions(flash, found.thresholds)
 
 
 def _flash_view(variant_id: int, offer: FlashOffer, was: int) -> FlashView:
