@@ -4,8 +4,9 @@ a threshold (满减) where it applies.
 
 Read outside the page cache, at every page (one indexed query for the page's flash sales
 and the shop's live thresholds: :mod:`storefront_sdk.promotions.showcase`), so a sale
-shows from its first second and is gone at its last whatever the cache holds; the cached parts (cards, product pages) carry the variant
-prices and categories these are matched with. Without JavaScript the end time is shown in the
+shows from its first second and is gone at its last whatever the cache holds; the cached
+parts (cards, product pages) carry the variant prices and categories these are matched
+with. Without JavaScript the end time is shown in the
 shop's time zone; the shop's script turns it into a live countdown.
 """
 
