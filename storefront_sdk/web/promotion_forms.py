@@ -113,10 +113,21 @@ def tiers_of(form: Any, currency: str) -> list[dict[str, int]]:
 
 
 def refusal(error: StorefrontError) -> str:
-    """A service's refusal as a page shows it."""
+    """A service's refusal as a page shows it: its first field message, in the page's
+    language when the message carries its ``msgid`` and ``values`` (the services' field
+    messages do), else as the service wrote it."""
     if isinstance(error, ValidationError) and error.errors:
-        return _("This promotion was refused: %(reason)s", reason=error.message)
+        first = _first_message(error.errors)
+        msgid = getattr(first, "msgid", None)
+        reason = _(msgid, **getattr(first, "values", {})) if msgid else error.message
+        return _("This promotion was refused: %(reason)s", reason=reason)
     return error.message
+
+
+def _first_message(tree: Any) -> Any:
+    while isinstance(tree, dict | list) and tree:
+        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
+    return tree
 
 
 def status_of(promotion: Promotion, now: datetime) -> str:
