@@ -31,8 +31,8 @@ MAX_COUPONS = 100
 
 def live_in_shop(shop: ShopView, now: datetime) -> sa.ColumnElement[bool]:
     """The condition on ``sf_promotion`` of the claimable coupons live in ``shop`` at
-    ``now``: started, not ended, for every shop or this one, and (a supplier's) on products
-    the shop lists."""
+    ``now``: started, not ended, not used up, for every shop or this one, and (a
+    supplier's) on products the shop lists."""
     supplier_listed = (
         sa.select(col(Product.id))
         .where(col(Product.supplier_id) == col(Promotion.supplier_id), in_shop(shop))
@@ -46,6 +46,12 @@ def live_in_shop(shop: ShopView, now: datetime) -> sa.ColumnElement[bool]:
         col(Promotion.ended_at).is_(None),
         sa.or_(col(Promotion.shop_id).is_(None), col(Promotion.shop_id) == shop.id),
         sa.or_(col(Promotion.supplier_id).is_(None), supplier_listed),
+        # (used up: nothing left to claim)
+        sa.or_(col(Promotion.max_uses).is_(None), col(Promotion.uses) < col(Promotion.max_uses)),
+        sa.or_(
+            col(Promotion.budget_minor).is_(None),
+            col(Promotion.discount_given_minor) < col(Promotion.budget_minor),
+        ),
     )
 
 

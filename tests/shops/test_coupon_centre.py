@@ -37,6 +37,8 @@ def test_the_coupon_centre_lists_each_live_claimable_coupon_with_its_terms(app, 
     add_promotion(app, name="Public code", code="SPRING", claimable=False)
     add_promotion(app, name="Over", ends_at=utcnow() - timedelta(minutes=1))
     add_promotion(app, name="Early", ended_at=utcnow())
+    add_promotion(app, name="Used up", max_uses=2, uses=2)
+    add_promotion(app, name="Spent", budget_minor=1000, discount_given_minor=1000)
     other = make_shop(app, "bob@example.com")
     add_promotion(app, name="Bob's own", funder=SHOP, shop_id=other.shop_id)
 
@@ -46,7 +48,7 @@ def test_the_coupon_centre_lists_each_live_claimable_coupon_with_its_terms(app, 
     assert "10% off" in html
     assert "Offered by the platform" in html
     assert "Sign in to claim" in html
-    for left_out in ("Public code", "Over", "Early", "Bob&#39;s own"):
+    for left_out in ("Public code", "Over", "Early", "Used up", "Spent", "Bob&#39;s own"):
         assert left_out not in html
 
 
