@@ -103,6 +103,9 @@ class ProductCard:
     price: int | None
     sold_out: bool
     updated_at: datetime
+    #: ``(variant id, shop price)`` of each variant, and the category (for promotions).
+    variant_prices: tuple[tuple[int, int], ...] = ()
+    category_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,24 +133,13 @@ class ListingPage:
         return max((card.updated_at for card in self.items), default=None)
 
 
+#: The columns of a :class:`ShopView`, in its order.
 _SHOP_COLUMNS = [
     _shop[name]
-    for name in (
-        "id",
-        "distributor_id",
-        "slug",
-        "name",
-        "logo_url",
-        "primary_color",
-        "welcome_text",
-        "locale",
-        "currency_display",
-        "host",
-        "follows_all",
-        "markup_bp",
-        "updated_at",
-        "time_zone",
-    )
+    for name in (  # noqa: SIM905 (a plain list of column names)
+        "id distributor_id slug name logo_url primary_color welcome_text locale "
+        "currency_display host follows_all markup_bp updated_at time_zone"
+    ).split()
 ]
 
 
@@ -447,6 +439,7 @@ def make_card(
     currency: str,
     updated_at: datetime,
     offers: list[Offer],
+    category_id: int | None = None,
 ) -> ProductCard:
     """A product's card: its lowest price in stock (else its lowest price), and whether
     anything is in stock."""
@@ -461,6 +454,8 @@ def make_card(
         min((offer.price for offer in priced), default=None),
         not in_stock,
         updated_at,
+        tuple((offer.id, offer.price) for offer in offers),
+        category_id,
     )
 
 

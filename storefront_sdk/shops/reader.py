@@ -493,4 +493,5 @@ def _card(product: ProductData, title: str, offers: list[Offer]) -> ProductCard:
         product.currency,
         product.updated_at,
         offers,
+        category_id=product.category_id,
     )

@@ -13,9 +13,12 @@ import pytest
 import sqlalchemy as sa
 from commission_world import World, dispose, make_world
 from flask.testing import FlaskClient
+from promotion_pages_support import add_promotion
 
 from storefront_sdk.commissions.models import CommissionEntry
 from storefront_sdk.orders.models import Order
+from storefront_sdk.promotions.models import FLASH_SALE, SHOP, SUPPLIER, THRESHOLD
+from storefront_sdk.shops.models import Shop
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _HIDDEN = re.compile(r"<(script|style|code|title)\b.*?</\1>", re.S)
@@ -32,6 +35,8 @@ _DATA = {
     "console", "join", "admin", "English",
     "CNY", "CN", "ID", "SKU", "API", "CSV", "Stripe", "Connect", "Webhook", "PNG", "JPEG",
     "WebP", "MB", "SVG", "UTC",
+    # The IANA time zone promotion forms are typed in ("Asia/Shanghai").
+    "Asia",
     # The refund reason a supplier's cancellation writes ("cancelled by the supplier: ..."),
     # stored as text (refund kinds belong to the refunds work).
     "cancelled", "by", "the", "supplier",
@@ -136,4 +141,62 @@ def test_a_refused_admin_form_speaks_chinese(world: World) -> None:
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert "比例" in page  # "A rate is a percentage such as 10 or 2.5.", in Chinese
+    assert _visible_words(page) == set()
+
+
+def _promotions(world: World) -> list[str]:
+    """A shop coupon of Bob's shop, a platform threshold, a supplier's flash sale (one of
+    them ended): their public ids."""
+    with world.session() as session:
+        shop_id = session.scalars(sa.select(Shop.id).where(Shop.slug == world.shop_slug)).one()
+    made = [
+        add_promotion(world.app, name="新人券", funder=SHOP, shop_id=shop_id, uses=2),
+        add_promotion(
+            world.app,
+            name="满减",
+            kind=THRESHOLD,
+            amount_off_minor=None,
+            claimable=False,
+            tiers=[{"spend": 10000, "off": 2000}],
+        ),
+        add_promotion(
+            world.app,
+            name="品牌日",
+            kind=FLASH_SALE,
+            funder=SUPPLIER,
+            supplier_id=world.supplier_id,
+            variant_id=world.variants["TEE"],
+            price_minor=3900,
+            quota=10,
+            amount_off_minor=None,
+            claimable=False,
+            ended_at=world.now,
+        ),
+    ]
+    return [promotion.public_id for promotion in made]
+
+
+def test_the_promotion_pages_are_all_chinese(world: World) -> None:
+    own, threshold, flash = _promotions(world)
+    bob = _signed_in(world, "console", "bob@example.com")
+    pages = ["/console/promotions", f"/console/promotions/{own}/end"]
+    assert _english_on(bob, pages) == {}
+    admin = _signed_in(world, "admin", "root@example.com")
+    pages = ["/admin/promotions", f"/admin/promotions/{threshold}/end"]
+    assert _english_on(admin, [*pages, f"/admin/promotions/{flash}/end"]) == {}
+
+
+def test_a_refused_promotion_form_speaks_chinese(world: World) -> None:
+    bob = _signed_in(world, "console", "bob@example.com")
+    token = _CSRF.search(bob.get("/console/promotions").get_data(as_text=True))
+    assert token
+    refused = bob.post(
+        "/console/promotions/coupon",
+        data={"csrf_token": token.group(1), "discount": "amount", "amount_off": "五元",
+              "currency": "CNY", "code": "BOB5", "starts": "2030-01-01T08:00",
+              "ends": "2030-01-02T08:00"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "请填写金额数字" in page
     assert _visible_words(page) == set()

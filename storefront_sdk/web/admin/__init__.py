@@ -1,6 +1,6 @@
 """The platform admin ``/admin/``: sign-in, passwords (forgotten, changed), the overview,
 suppliers and their API keys, distributors (approve, suspend, reinstate), shops' own host
-names (approve, refuse), commission rates, orders and after-sales refunds, webhook
+names (approve, refuse), commission rates, orders and after-sales refunds, promotions, webhook
 deliveries, payouts and supplier statements."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException
 
 from ..routes import add_routes, route
-from . import access, home, hosts, money, orders, partners, passwords
+from . import access, home, hosts, money, orders, partners, passwords, promotions
 from .access import CSP
 
 __all__ = ["CSP", "ROUTES", "bp", "init_app"]
@@ -41,6 +41,12 @@ ROUTES = (
     route("/orders", orders.orders),
     route("/orders/<number>", orders.order),
     route("/orders/<number>/refund", orders.refund, "POST"),
+    route("/promotions", promotions.promotions),
+    route("/promotions/coupon", promotions.create_coupon, "POST"),
+    route("/promotions/threshold", promotions.create_threshold, "POST"),
+    route("/promotions/flash-sale", promotions.create_flash_sale, "POST"),
+    route("/promotions/<public_id>/end", promotions.confirm_end),
+    route("/promotions/<public_id>/end", promotions.end, "POST"),
     route("/deliveries", orders.deliveries),
     route("/deliveries/<event_id>/retry", orders.retry, "POST"),
     route("/payouts", money.payouts_page),

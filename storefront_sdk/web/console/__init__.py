@@ -12,7 +12,7 @@ from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException
 
 from ..routes import add_routes, route
-from . import access, auth, home, money, passwords, products, settings
+from . import access, auth, home, money, passwords, products, promotions, settings
 from .access import CSP
 
 __all__ = ["CSP", "ROUTES", "bp", "init_app", "uploads_bp"]
@@ -51,6 +51,11 @@ ROUTES = (
     route("/products/catalogue", products.whole_catalogue, "POST"),
     route("/products/markup", products.markup, "POST"),
     route("/products/price", products.price, "POST"),
+    route("/promotions", promotions.promotions),
+    route("/promotions/coupon", promotions.create_coupon, "POST"),
+    route("/promotions/threshold", promotions.create_threshold, "POST"),
+    route("/promotions/<public_id>/end", promotions.confirm_end),
+    route("/promotions/<public_id>/end", promotions.end, "POST"),
     route("/earnings", money.earnings),
     route("/payouts", money.payouts_page),
     route("/payouts", money.ask_for_payout, "POST"),

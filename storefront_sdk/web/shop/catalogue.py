@@ -15,10 +15,12 @@ from .pages import (
     current_shop,
     current_state,
     menu,
+    money_formatter_of,
     page_locale,
     page_reader,
     render,
 )
+from .promotions import badge, live_for, with_promotions
 
 
 def _after(value: str | None) -> int | None:
@@ -80,7 +82,7 @@ def _listing_page(
     response = render(
         template,
         page=page,
-        cards=cards(page),
+        cards=with_promotions(cards(page), page.items),
         query=query,
         categories=categories,
         menu=menu(categories),
@@ -95,5 +97,16 @@ def product(slug: str, product_id: int) -> Response:
     found = page_reader().product_page(current_state(), page_locale(), _id(product_id))
     if found is None:
         abort(404)
-    response = render("product.html", product=found)
+    live = live_for([found.card])
+    flash = {offer.id: live.flash[offer.id] for offer in found.offers if offer.id in live.flash}
+    buyable = [offer for offer in found.offers if not offer.sold_out or offer.id in flash]
+    money = money_formatter_of(shop, page_locale())
+    response = render(
+        "product.html",
+        product=found,
+        flash=flash,
+        buyable={offer.id for offer in buyable},
+        first=buyable[0] if buyable else (found.offers[0] if found.offers else None),
+        badge="" if flash else badge(live.threshold_for(found.card), money),
+    )
     return cacheable(response, shop.updated_at, found.card.updated_at)

@@ -177,6 +177,10 @@ class ShopLinks:
     def account(self) -> str:
         return f"{self.base}account/{self.tail}"
 
+    @property
+    def coupons(self) -> str:
+        return f"{self.base}coupons{self.tail}"
+
     def product(self, product_id: int) -> str:
         return f"{self.base}p/{product_id}{self.tail}"
 
@@ -244,6 +248,7 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
         cart_url=links.cart,
         account_url=links.account,
         consumer_signed_in=claimed_consumer_id() is not None,
+        coupons_url=links.coupons,
         product_url=links.product,
         category_url=links.category,
         script_url=script_url(),
@@ -274,6 +279,11 @@ class CardView(NamedTuple):
     sold_out: bool
     url: str
     price_text: str
+    #: Set by :func:`.promotions.with_promotions`: the shop's price struck through when a
+    #: flash sale sells the product for less, the sale, and a threshold's badge (满减).
+    was_text: str = ""
+    flash: Any = None
+    badge: str = ""
 
 
 def cards(page: listing.ListingPage) -> list[CardView]:
