@@ -1,4 +1,4 @@
-"""Exact figures, to the fen, of one order per funder (``docs/promotions-money-notes.md``):
+"""Exact figures, to the fen, of one order per funder (``docs/promotions.md``):
 a 10 % supplier coupon, a ¥5 shop coupon and a platform 满100减20, each applied by
 checkout (``place_order``), paid, partly
 cancelled by the supplier, delivered, settled and partly refunded, on both backends. Each

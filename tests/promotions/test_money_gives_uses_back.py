@@ -1,6 +1,6 @@
 """Orders placed with promotions through checkout, downstream: the discounts checkout
 allocated are the ones the money honours (the supplier's 10 % coupon of
-``docs/promotions-money-notes.md`` gives TEE 1000 and CAP 200), and an order wholly
+``docs/promotions.md`` gives TEE 1000 and CAP 200), and an order wholly
 cancelled by its suppliers or refunded in full gives its promotions' uses back (a partial
 cancellation or refund does not).
 
