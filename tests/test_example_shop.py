@@ -32,12 +32,17 @@ def _get(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("demo")
+def demo_instance(tmp_path_factory):
+    """The instance folder of the demo (its database, its outbox)."""
+    return tmp_path_factory.mktemp("demo") / "instance"
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_instance):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOREFRONT_")}
     process = subprocess.Popen(
-        ["make", "demo", f"PORT={port}", f"INSTANCE={tmp_path / 'instance'}"],
+        ["make", "demo", f"PORT={port}", f"INSTANCE={demo_instance}"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -325,3 +330,167 @@ def test_a_sale_through_a_recruits_link_pays_both_levels_in_the_demo(demo_server
     for console in (max_console, lily_console):
         html = console.get(f"{demo_server}/console/payouts", timeout=5).text
         assert 'data-status="paid"' in html
+
+
+def _code_sent_to(outbox: Path, contact: str) -> str:
+    """The sign-in code of the newest message to ``contact`` in the dev outbox, read as a
+    person reads their inbox: the message naming them, the standalone number in it."""
+    for message in sorted(outbox.iterdir(), key=lambda path: path.stat().st_mtime, reverse=True):
+        text = message.read_text()
+        if re.search(rf"^To: .*{re.escape(contact)}", text, re.M):
+            _, _, body = text.partition("\n\n")
+            return re.search(r"(?<![0-9])([0-9]{4,8})(?![0-9])", body).group(1)
+    raise AssertionError(f"no message to {contact} in {outbox}")
+
+
+def test_a_consumer_signs_in_by_code_and_the_promotions_are_paid_by_their_funders(
+    demo_server, demo_instance
+):
+    # Given the demo: Max's shop (recruited by Lily), the platform coupon WELCOME5 (¥5.00
+    # off over ¥30.00) and the demo supplier's 满100减10 / 满200减25 (docs/promotions.md,
+    # "In the demo")
+    import requests
+
+    front = _get(demo_server + "/")
+    rows = re.findall(r'<tr data-slug="[^"]+">.*?</tr>', front, re.S)
+    slug, referral, max_email, max_password = re.search(
+        r'<tr data-slug="([^"]+)">.*?href="(/r/[^"]+)".*?class="email">([^<]+)<'
+        r'.*?class="password">([^<]+)<',
+        next(row for row in rows if "recruited by" in row),
+        re.S,
+    ).groups()
+    lily = re.search(
+        r'class="email">(lily@[^<]+)</code>\s*/ <code class="password">([^<]+)<', front
+    )
+    admin = re.search(
+        r'id="demo-admin".*?class="email">([^<]+)<.*?class="password">([^<]+)<', front, re.S
+    )
+    max_console = _sign_in(demo_server, "/console", max_email, max_password)
+    lily_console = _sign_in(demo_server, "/console", *lily.groups())
+
+    def earned(console):
+        html = console.get(f"{demo_server}/console/earnings?lang=en", timeout=5).text
+        found = [
+            re.search(rf'data-testid="{name}"[^>]*>([^<]+)<', html)
+            for name in ("pending", "available")
+        ]
+        return sum(_minor(f.group(1)) if f else 0 for f in found)
+
+    before = {"max": earned(max_console), "lily": earned(lily_console)}
+    # When a consumer comes through Max's link and signs in with the code from the outbox
+    buyer = requests.Session()
+    landing = buyer.get(demo_server + referral, timeout=5)
+    login = buyer.get(f"{demo_server}/s/{slug}/account/login?lang=en", timeout=5).text
+    sent = buyer.post(
+        demo_server + re.search(r'action="([^"]+)" data-testid="sign-in-form"', login).group(1),
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', login).group(1),
+            "contact": "mei.promo@example.com",
+        },
+        timeout=5,
+    )
+    assert 'data-testid="code-form"' in sent.text, sent.text[:500]
+    code = _code_sent_to(demo_instance / "outbox", "mei.promo@example.com")
+    signed_in = buyer.post(
+        demo_server + re.search(r'action="([^"]+)" data-testid="code-form"', sent.text).group(1),
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', sent.text).group(1),
+            "code": code,
+        },
+        timeout=5,
+    )
+    assert signed_in.status_code == 200
+    assert "mei.promo@example.com" in buyer.get(f"{demo_server}/s/{slug}/account/", timeout=5).text
+    # ... puts at least ¥100.00 of one item in the cart and applies WELCOME5
+    product = re.search(rf'href="(/s/{slug}/p/\d+)[^"]*"', landing.text).group(1)
+    page = buyer.get(demo_server + product, timeout=5).text
+    price = _minor(re.search(r'id="sf-price"[^>]*>([^<]+)<', page).group(1))
+    variant = re.search(r'name="variant_id" value="(\d+)"(?![^>]*disabled)', page).group(1)
+    units = -(-10000 // price)
+    _post_form(
+        buyer,
+        f"{demo_server}/s/{slug}/cart/add",
+        demo_server + product,
+        variant_id=variant,
+        quantity=str(units),
+    )
+    cart_url = f"{demo_server}/s/{slug}/cart"
+    cart = _post_form(
+        buyer, f"{demo_server}/s/{slug}/cart/coupon", cart_url, coupon_code="welcome5"
+    ).text
+    # Then the cart lists both discounts, who funds each, and the total before ordering
+    gross = price * units
+    threshold_off = 2500 if gross >= 20000 else 1000
+    discounts = re.findall(
+        r'data-testid="discount".*?data-testid="funder">([^<]+)<.*?'
+        r'data-testid="discount-amount">([^<]+)<',
+        cart,
+        re.S,
+    )
+    assert sorted((funder, _minor(amount)) for funder, amount in discounts) == (
+        sorted([("Platform subsidy", 500), ("Supplier offer", threshold_off)])
+    )
+    total = _minor(re.search(r'data-testid="total">([^<]+)<', cart).group(1))
+    shipping = _minor(re.search(r'data-testid="shipping-total">([^<]+)<', cart).group(1))
+    assert total == gross - threshold_off - 500 + shipping
+    # When they order and pay
+    form = buyer.get(f"{demo_server}/s/{slug}/checkout", timeout=5).text
+    placed = buyer.post(
+        f"{demo_server}/s/{slug}/checkout",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+            "checkout_key": re.search(r'name="checkout_key" value="([^"]+)"', form).group(1),
+            "email": "mei.promo@example.com", "name": "Mei", "line1": "1 Road",
+            "city": "Shanghai", "country": "CN",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )  # fmt: skip
+    assert placed.status_code == 303, placed.text[:500]
+    pay_url = demo_server + placed.headers["Location"]
+    pay = buyer.get(pay_url, timeout=5).text
+    assert f"{total / 100:,.2f}" in pay
+    _post_form(buyer, pay_url.removesuffix("/pay") + "/dev-pay", pay_url, outcome="succeeded")
+    order_url = pay_url.removesuffix("/pay")
+    _wait_for(
+        lambda: buyer.get(order_url, timeout=5).text, lambda html: 'data-status="delivered"' in html
+    )
+    # Then each party has what docs/promotions.md says: the supplier its supply less its
+    # own 满减 (its order API shows the discount), Max 10 % and Lily 2 % of the price before
+    # promotions (Max sells at retail), the platform the rest less its coupon
+    number = re.search(r"\b(\d{6}-[0-9A-Z]{6})\b", buyer.get(order_url, timeout=5).text).group(1)
+    key = re.search(r'<code id="api-key">([^<]+)</code>', _get(demo_server + "/")).group(1)
+    delivered = requests.get(
+        f"{demo_server}/api/v1/supplier/orders?status=delivered&limit=100",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=5,
+    ).json()
+    (line,) = next(o for o in delivered["items"] if o["order_number"] == number)["lines"]
+    assert line["quantity"] == units
+    assert line["supply_amount"] == line["supply_price"] * units - threshold_off
+    assert [d["amount"] for d in line["discounts"]] == [threshold_off]
+    supply, level1, level2 = line["supply_price"] * units, price // 10 * units, price // 50 * units
+    expected = [supply - threshold_off, level1, level2, gross - supply - level1 - level2 - 500]
+    for console, key, share in ((max_console, "max", level1), (lily_console, "lily", level2)):
+        settled = _wait_for(
+            lambda c=console: earned(c), lambda b, t=before[key], s=share: b - t == s
+        )
+        assert settled - before[key] == share
+    root = _sign_in(demo_server, "/admin", *admin.groups())
+    detail_url = f"/admin/orders/{number}?lang=en"
+    detail = root.get(demo_server + detail_url, timeout=5).text
+    parts = [_minor(found) for found in re.findall(r'data-part="\d">([^<]+)<', detail)]
+    assert parts == expected, re.search(r'data-testid="lines".*?</table>', detail, re.S).group(0)
+    assert sum(parts) == gross - threshold_off - 500
+
+
+def test_the_demo_flash_sale_shows_its_price_and_countdown(demo_server):
+    # Given the demo's first shop (Lily's, which lists the whole catalogue)
+    slug = re.search(r'<tr data-slug="([^"]+)">', _get(demo_server + "/")).group(1)
+    home = _get(f"{demo_server}/s/{slug}/?lang=en")
+    # Then a product is on a flash sale with its countdown and the price struck through
+    card = re.search(rf'href="(/s/{slug}/p/\d+)[^"]*"[^>]*>(?:(?!</a>).)*data-flash', home, re.S)
+    assert card is not None, "no flash sale on the demo shop's front page"
+    page = _get(demo_server + card.group(1))
+    assert "data-countdown" in page
+    assert "<del" in page

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from ..catalog.inputs import ProductIn, VariantIn
-from ..catalog.models import Supplier
+from ..catalog.models import Supplier, Variant
 from ..catalog.suppliers import create_api_key, create_supplier
 from ..catalog.sync import upsert_products
 from ..db import utcnow
@@ -89,6 +89,7 @@ def seed_demo(session: Session, image_base: str = "/demo-images") -> dict[str, A
     return {
         "shops": [_demo_shop(session, demo) for demo in DEMO_SHOPS],
         "admin": _demo_admin(session),
+        "promotions": _demo_promotions(session, supplier.id or 0),
         "supplier_id": supplier.id,
         "supplier_api_key": api_key,
         "products": {
@@ -123,6 +124,67 @@ DEMO_SHOPS: tuple[dict[str, Any], ...] = (
         "follows_category": "Apparel",
     },
 )
+
+
+#: The demo's promotions (``docs/promotions.md``, "In the demo"): a platform coupon, the
+#: supplier's spend-and-save and a platform flash sale of the newest demo product.
+DEMO_COUPON = "WELCOME5"
+DEMO_THRESHOLD = "满100减10 · 满200减25"
+DEMO_FLASH_SKU = "DEMO-036-ONE"
+
+
+def _demo_promotions(session: Session, supplier_id: int) -> dict[str, Any]:
+    """The demo's promotions, each created unless a live one is there already: a platform
+    coupon ``WELCOME5`` (¥5.00 off orders over ¥30.00, once per consumer), the demo
+    supplier's 满100减10 / 满200减25 on its products, and a 48-hour platform flash sale of 5
+    bags of the newest product, dried mango, at ¥39.20 (retail ¥49.00; one per consumer)."""
+    from datetime import timedelta
+
+    from ..promotions import manage
+    from ..promotions.models import FLASH_SALE, THRESHOLD, Promotion
+
+    now = utcnow()
+    year = now + timedelta(days=365)
+    coupon = session.scalars(select(Promotion).where(Promotion.code == DEMO_COUPON)).first()
+    if coupon is None:
+        coupon = manage.create_coupon(
+            session, funder="platform", created_by="demo", now=now, starts_at=now,
+            ends_at=year, amount_off=500, currency="CNY", code=DEMO_COUPON,
+            min_spend=3000, per_consumer=1,
+        )  # fmt: skip
+
+    def live(kind: str, **where: Any) -> Promotion | None:
+        query = select(Promotion).where(
+            Promotion.kind == kind,
+            Promotion.ended_at.is_(None),  # type: ignore[union-attr]
+            Promotion.ends_at > now,  # type: ignore[operator]
+        )
+        for name, value in where.items():
+            query = query.where(getattr(Promotion, name) == value)
+        return session.scalars(query).first()
+
+    threshold = live(THRESHOLD, supplier_id=supplier_id, name=DEMO_THRESHOLD)
+    if threshold is None:
+        threshold = manage.create_threshold(
+            session, funder="supplier", created_by="demo", now=now, starts_at=now,
+            ends_at=year, currency="CNY", supplier_id=supplier_id, name=DEMO_THRESHOLD,
+            tiers=[{"spend": 10000, "off": 1000}, {"spend": 20000, "off": 2500}],
+        )  # fmt: skip
+    mango = session.scalars(
+        select(Variant).where(Variant.supplier_id == supplier_id, Variant.sku == DEMO_FLASH_SKU)
+    ).one()
+    flash = live(FLASH_SALE, variant_id=mango.id)
+    if flash is None and mango.available >= 5:
+        flash = manage.create_flash_sale(
+            session, funder="platform", created_by="demo", now=now, supplier_id=supplier_id,
+            sku=DEMO_FLASH_SKU, price=3920, quota=5, per_consumer=1, starts_at=now,
+            ends_at=now + timedelta(hours=48),
+        )  # fmt: skip
+    return {
+        "coupon": coupon.code,
+        "threshold": threshold.public_id,
+        "flash_sale": flash.public_id if flash is not None else None,
+    }
 
 
 def _demo_shop(session: Session, demo: dict[str, Any]) -> dict[str, Any]:
