@@ -73,8 +73,9 @@ def _prices(app):
 def test_no_console_url_names_a_shop(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("storefront_console."):
-            # (``token``: the signed password-reset link, which names an account, not a shop)
-            assert rule.arguments <= {"code", "filename", "token"}, rule.rule
+            # (``token``: the signed password-reset link, which names an account, not a
+            # shop; ``public_id``: one of the shop's own promotions, looked up in it)
+            assert rule.arguments <= {"code", "filename", "token", "public_id"}, rule.rule
 
 
 @pytest.mark.parametrize(
