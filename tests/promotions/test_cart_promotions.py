@@ -122,6 +122,23 @@ def test_removing_the_coupon_shows_the_cart_without_it(db_url: str) -> None:
         assert "coupon-applied" not in page
 
 
+def test_the_coupon_is_taken_off_the_cart_once_its_order_is_placed(db_url: str) -> None:
+    with shop_app(db_url) as app:
+        # Given an order placed with the coupon SAVE10
+        _, shop, skus = sell_two_products(app)
+        add_coupon(app, code="SAVE10", per_consumer=1)
+        client = app.test_client()
+        add_to_cart(client, shop.slug, skus["A"])
+        apply_coupon(client, shop.slug, "SAVE10")
+        order_token(checkout(client, shop.slug))
+        # When the consumer fills a new cart
+        add_to_cart(client, shop.slug, skus["B"])
+        page = client.get(f"/s/{shop.slug}/cart").get_data(as_text=True)
+        # Then it carries no coupon (not one already used, refused at the next checkout)
+        assert "coupon-applied" not in page
+        assert "coupon-refusal" not in page
+
+
 def test_an_empty_coupon_code_is_refused_with_a_message(db_url: str) -> None:
     with shop_app(db_url) as app:
         _, shop, skus = sell_two_products(app)

@@ -163,6 +163,7 @@ def place_order(slug: str) -> Response:
         response = commit_or_refuse(place, refuse)
     if response.status_code < 400:
         save_cart(shop, {})
+        coupons.save_coupon(shop, None)  # used by this order
     return response
 
 
